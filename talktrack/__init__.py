@@ -1,0 +1,3 @@
+"""TalkTrack: self-hosted conversation intelligence for sales teams."""
+
+__version__ = "0.1.0"

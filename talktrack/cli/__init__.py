@@ -1,0 +1,1 @@
+"""TalkTrack cli layer (see DESIGN.md for what it may import)."""

@@ -1,0 +1,189 @@
+"""The ``talktrack`` command line: the outermost layer, composing everything else.
+
+Each command is thin: it parses options, calls one function of a lower layer, and
+renders what came back (a table, JSON, a progress bar).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from talktrack.cli.context import AppContext
+from talktrack.cli.progress import progress_hook
+from talktrack.core.config import ConfigError, load_settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
+
+app = typer.Typer(
+    name="talktrack",
+    help="TalkTrack: conversation intelligence for sales teams, offline.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+world_app = typer.Typer(help="Generate a seeded sales world with known truth.", no_args_is_help=True)
+config_app = typer.Typer(help="Show the effective configuration.", no_args_is_help=True)
+db_app = typer.Typer(help="Catalog database maintenance.", no_args_is_help=True)
+app.add_typer(world_app, name="world")
+app.add_typer(config_app, name="config")
+app.add_typer(db_app, name="db")
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    workspace: Annotated[
+        Path | None, typer.Option("--workspace", "-w", help="Workspace directory [env TALKTRACK_WORKSPACE].")
+    ] = None,
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="A YAML file overriding the defaults.")] = None,
+) -> None:
+    """TalkTrack: conversation intelligence for sales teams, offline."""
+    overrides = {"workspace": str(workspace)} if workspace else None
+    try:
+        settings = load_settings(config, overrides=overrides)
+    except ConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    ctx.obj = AppContext(settings)
+
+
+@app.command("import")
+def import_command(
+    ctx: typer.Context,
+    directory: Annotated[Path, typer.Argument(help="Folder with CRM files (CSV/JSONL) and transcripts/.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row was rejected.")] = False,
+) -> None:
+    """Import CRM records and call transcripts from a folder (upsert by external id)."""
+    from talktrack.pipelines.crm_import import import_directory
+
+    app_ctx: AppContext = ctx.obj
+    if not directory.is_dir():
+        _fail(f"{directory}: not a directory")
+    with progress_hook(app_ctx.console if not as_json else _quiet_console()) as hook:
+        report = import_directory(app_ctx.catalog, app_ctx.settings, directory, progress=hook)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_import_report(app_ctx, report)
+    if strict and report.totals()["rejected"]:
+        raise typer.Exit(1)
+
+
+@app.command("status")
+def status_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Show what the workspace holds: entity counts and calls by state."""
+    from talktrack.core.catalog.summary import summarize
+
+    app_ctx: AppContext = ctx.obj
+    summary = summarize(app_ctx.catalog)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return
+    _print_summary(app_ctx, summary)
+
+
+@app.command("demo")
+def demo_command(
+    ctx: typer.Context,
+    seed: Annotated[int | None, typer.Option(help="World seed (default: demo.seed).")] = None,
+) -> None:
+    """Run the main job end to end on the embedded defaults (generate, import, report)."""
+    from talktrack.cli.demo import run_demo
+
+    app_ctx: AppContext = ctx.obj
+    ok = run_demo(app_ctx, seed=seed)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@world_app.command("generate")
+def world_generate(
+    ctx: typer.Context,
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the world into.")],
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical output.")] = 7,
+    reps: Annotated[int, typer.Option(help="Number of reps (managers included).", min=2)] = 12,
+    customers: Annotated[int, typer.Option(help="Number of customers.", min=1)] = 40,
+    deals: Annotated[int, typer.Option(help="Number of deals.", min=1)] = 60,
+    calls: Annotated[int, typer.Option(help="Number of call transcripts.", min=0)] = 120,
+    lang: Annotated[str, typer.Option(help="Languages, comma separated: en, zh.")] = "en,zh",
+    audio: Annotated[int, typer.Option(help="Render this many calls to 16 kHz WAV with espeak-ng.", min=0)] = 0,
+) -> None:
+    """Write a CRM export, transcripts, optional audio and a hidden truth.json."""
+    from talktrack.cli.world import generate_world_command
+
+    generate_world_command(
+        ctx.obj, out, seed=seed, reps=reps, customers=customers, deals=deals, calls=calls, lang=lang, audio=audio
+    )
+
+
+@config_app.command("show")
+def config_show(ctx: typer.Context) -> None:
+    """Print the effective configuration (defaults + --config + environment) as YAML."""
+    import yaml
+
+    app_ctx: AppContext = ctx.obj
+    data = app_ctx.settings.model_dump(mode="json", by_alias=True)
+    typer.echo(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
+@db_app.command("upgrade")
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply pending schema migrations to the catalog (done automatically on open)."""
+    app_ctx: AppContext = ctx.obj
+    typer.echo(f"catalog at revision {app_ctx.catalog.current_revision()}")
+
+
+def _print_import_report(app_ctx: AppContext, report) -> None:
+    table = Table(title=f"Imported from {report.source}")
+    for column in ("entity", "file", "read", "inserted", "updated", "unchanged", "rejected"):
+        table.add_column(column, justify="right" if column not in ("entity", "file") else "left")
+    for count in report.counts:
+        table.add_row(
+            count.entity, count.file, *(str(getattr(count, key)) for key in ("read", "inserted", "updated", "unchanged", "rejected"))
+        )
+    app_ctx.console.print(table)
+    shown = report.problems[:50]
+    for problem in shown:
+        style = "yellow" if problem.severity == "warning" else "red"
+        app_ctx.console.print(f"[{style}]{problem.severity}[/] {problem}", highlight=False, markup=True)
+    if len(report.problems) > len(shown):
+        app_ctx.console.print(f"... and {len(report.problems) - len(shown)} more (use --json for all)")
+
+
+def _print_summary(app_ctx: AppContext, summary: dict) -> None:
+    table = Table(title=f"Workspace {app_ctx.workspace.root}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for name, count in summary["entities"].items():
+        table.add_row(name, str(count))
+    for name, count in summary["calls_by_status"].items():
+        table.add_row(f"calls {name}", str(count))
+    for name, count in summary["deals_by_status"].items():
+        table.add_row(f"deals {name}", str(count))
+    app_ctx.console.print(table)
+
+
+def _quiet_console():
+    from rich.console import Console
+
+    return Console(file=sys.stderr, quiet=True)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)

@@ -1,0 +1,1 @@
+"""TalkTrack core layer (see DESIGN.md for what it may import)."""

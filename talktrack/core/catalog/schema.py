@@ -1,0 +1,237 @@
+"""The catalog's tables (SQLAlchemy 2 declarative mapping).
+
+Every entity that comes from a CRM carries its ``external_id`` (unique), which is
+what imports upsert on; integer primary keys are internal. Times are stored as
+naive UTC datetimes. Changing a table here needs an Alembic revision under
+``migrations/versions`` (a test compares the two).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+CALL_STATUSES = ("pending", "decoded", "diarized", "transcribed", "imported", "failed")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    region: Mapped[str | None] = mapped_column(String(100))
+    manager_external_id: Mapped[str | None] = mapped_column(String(64))
+
+    reps: Mapped[list[Rep]] = relationship(back_populates="team")
+
+
+class Rep(Base):
+    __tablename__ = "reps"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(200))
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="rep")
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    hired_at: Mapped[date | None] = mapped_column(Date)
+
+    team: Mapped[Team] = relationship(back_populates="reps")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    employees: Mapped[int | None] = mapped_column(Integer)
+    purchase_frequency: Mapped[float | None] = mapped_column(Float)
+    open_positions: Mapped[int | None] = mapped_column(Integer)
+    sentiment: Mapped[float | None] = mapped_column(Float)
+    region: Mapped[str | None] = mapped_column(String(100))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    created_at: Mapped[date | None] = mapped_column(Date)
+
+
+class Deal(Base):
+    __tablename__ = "deals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id"), index=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+    amount: Mapped[float | None] = mapped_column(Float)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    stage: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(8), default="open", index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    progress_level: Mapped[str | None] = mapped_column(String(32))
+    payment_terms_days: Mapped[int | None] = mapped_column(Integer)
+    discount_pct: Mapped[float | None] = mapped_column(Float)
+    standard_contract: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    customer: Mapped[Customer] = relationship()
+    rep: Mapped[Rep] = relationship()
+    stage_events: Mapped[list[StageEvent]] = relationship(
+        back_populates="deal", order_by="StageEvent.entered_at"
+    )
+
+
+class StageEvent(Base):
+    __tablename__ = "stage_events"
+    __table_args__ = (UniqueConstraint("deal_id", "stage", "entered_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
+    stage: Mapped[str] = mapped_column(String(32))
+    entered_at: Mapped[datetime] = mapped_column(DateTime)
+
+    deal: Mapped[Deal] = relationship(back_populates="stage_events")
+
+
+class Call(Base):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    deal_id: Mapped[int | None] = mapped_column(ForeignKey("deals.id"), index=True)
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    duration_s: Mapped[float | None] = mapped_column(Float)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    channel: Mapped[str] = mapped_column(String(16), default="phone")
+    stage: Mapped[str | None] = mapped_column(String(32))
+    audio_path: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    transcript_path: Mapped[str | None] = mapped_column(Text)
+    transcript_hash: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    deal: Mapped[Deal | None] = relationship()
+    speakers: Mapped[list[Speaker]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="Speaker.label"
+    )
+    utterances: Mapped[list[Utterance]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="Utterance.seq"
+    )
+
+
+class Speaker(Base):
+    __tablename__ = "speakers"
+    __table_args__ = (UniqueConstraint("call_id", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16), default="unknown")
+    role_confidence: Mapped[float | None] = mapped_column(Float)
+    rep_id: Mapped[int | None] = mapped_column(ForeignKey("reps.id"))
+
+    call: Mapped[Call] = relationship(back_populates="speakers")
+
+
+class Utterance(Base):
+    __tablename__ = "utterances"
+    __table_args__ = (UniqueConstraint("call_id", "seq"), Index("ix_utterances_role", "role"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    speaker_id: Mapped[int | None] = mapped_column(ForeignKey("speakers.id", ondelete="SET NULL"))
+    speaker_label: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16), default="unknown")
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    words: Mapped[list | None] = mapped_column(JSON)
+
+    call: Mapped[Call] = relationship(back_populates="utterances")
+    speaker: Mapped[Speaker | None] = relationship()
+
+
+class EvidenceDocument(Base):
+    __tablename__ = "evidence_documents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    progress_level: Mapped[str | None] = mapped_column(String(32))
+    submitted_at: Mapped[datetime] = mapped_column(DateTime)
+    title: Mapped[str | None] = mapped_column(String(300))
+    text: Mapped[str | None] = mapped_column(Text)
+    path: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class SurveyScore(Base):
+    __tablename__ = "survey_scores"
+    __table_args__ = (UniqueConstraint("rep_id", "period", "dimension", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("reps.id"), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    dimension: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float] = mapped_column(Float)
+    respondents: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    dimension: Mapped[str] = mapped_column(String(32), index=True)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    duration_h: Mapped[float | None] = mapped_column(Float)
+    url: Mapped[str | None] = mapped_column(Text)
+
+
+class ImportRun(Base):
+    """One ``talktrack import``: where from, when, and the counts per entity."""
+
+    __tablename__ = "import_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    summary: Mapped[dict | None] = mapped_column(JSON)

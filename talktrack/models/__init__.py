@@ -1,0 +1,1 @@
+"""TalkTrack models layer (see DESIGN.md for what it may import)."""

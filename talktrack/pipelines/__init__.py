@@ -1,0 +1,1 @@
+"""TalkTrack pipelines layer (see DESIGN.md for what it may import)."""

@@ -1,0 +1,1 @@
+"""TalkTrack serving layer (see DESIGN.md for what it may import)."""

@@ -1,0 +1,1 @@
+"""TalkTrack training layer (see DESIGN.md for what it may import)."""
