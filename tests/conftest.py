@@ -25,9 +25,29 @@ def settings():
 
 @pytest.fixture
 def catalog(tmp_path):
-    catalog = open_catalog(f"sqlite:///{tmp_path / 'catalog.db'}")
+    """A fresh, migrated catalog: SQLite in tmp_path, or the server in TALKTRACK_TEST_CATALOG_URL.
+
+    With ``TALKTRACK_TEST_CATALOG_URL=postgresql+psycopg://...`` the same tests run against
+    PostgreSQL; that database is emptied before each test.
+    """
+    url = os.environ.get("TALKTRACK_TEST_CATALOG_URL")
+    if url:
+        _empty_database(url)
+    catalog = open_catalog(url or f"sqlite:///{tmp_path / 'catalog.db'}")
     yield catalog
     catalog.dispose()
+
+
+def _empty_database(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from talktrack.core.catalog.schema import Base
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        Base.metadata.drop_all(connection)
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
 
 
 @pytest.fixture(scope="session")
