@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy import select
 
 from talktrack.core.catalog import Catalog
-from talktrack.core.catalog.schema import Call, Rep, Speaker, Utterance
+from talktrack.core.catalog.calls import write_transcript
+from talktrack.core.catalog.schema import Call
 from talktrack.core.records import Transcript
 from talktrack.pipelines.crm_import.report import EntityCounts, ImportReport, Problem, Progress
 
@@ -30,10 +30,9 @@ def import_transcripts(
         if not paths:
             return
         counts = EntityCounts("transcripts", "transcripts/")
-        reps = dict(session.execute(select(Rep.external_id, Rep.id)).all())
         for done, path in enumerate(paths, start=1):
             counts.read += 1
-            outcome = _load_one(session, Path(path), calls.get(path), reps, directory)
+            outcome = _load_one(session, Path(path), calls.get(path))
             if outcome in ("inserted", "updated", "unchanged"):
                 setattr(counts, outcome, getattr(counts, outcome) + 1)
             else:
@@ -52,7 +51,7 @@ def _problem(path: Path, directory: Path, reason: str) -> Problem:
     return Problem(shown, 0, reason)
 
 
-def _load_one(session, path: Path, call: Call | None, reps: dict[str, int], directory: Path) -> str:
+def _load_one(session, path: Path, call: Call | None) -> str:
     try:
         data = path.read_bytes()
         transcript = Transcript.model_validate_json(data)
@@ -70,44 +69,9 @@ def _load_one(session, path: Path, call: Call | None, reps: dict[str, int], dire
         return "unchanged"
     outcome = "inserted" if call.transcript_hash is None else "updated"
     with session.begin_nested():
-        _replace_content(session, call, transcript, reps)
+        write_transcript(session, call, transcript, status="imported")
         call.transcript_hash = digest
     return outcome
-
-
-def _replace_content(session, call: Call, transcript: Transcript, reps: dict[str, int]) -> None:
-    call.utterances.clear()
-    call.speakers.clear()
-    session.flush()
-    speakers = {}
-    for item in transcript.speakers:
-        speaker = Speaker(
-            label=item.speaker,
-            role=item.role,
-            role_confidence=item.role_confidence,
-            rep_id=reps.get(item.rep_id) if item.rep_id else None,
-        )
-        call.speakers.append(speaker)
-        speakers[item.speaker] = speaker
-    for seq, item in enumerate(transcript.utterances):
-        call.utterances.append(
-            Utterance(
-                seq=seq,
-                speaker=speakers[item.speaker],
-                speaker_label=item.speaker,
-                role=item.role,
-                start_s=item.start,
-                end_s=item.end,
-                text=item.text,
-                language=item.language or transcript.language,
-                words=[word.model_dump() for word in item.words] if item.words else None,
-            )
-        )
-    if call.duration_s is None:
-        call.duration_s = transcript.duration_s
-    call.status = "imported"
-    call.error = None
-    call.updated_at = datetime.now(UTC).replace(tzinfo=None)
 
 
 def _short(exc: Exception) -> str:
