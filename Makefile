@@ -18,22 +18,23 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export RAY_USAGE_STATS_ENABLED := 0
 export PYANNOTE_METRICS_ENABLED := 0
 
-.PHONY: help install system-deps demo test bench lock clean
+.PHONY: help install system-deps demo test test-postgres bench lock clean
 
 help:
 	@echo "make demo   - set up .venv and run the TalkTrack demo end to end"
 	@echo "make test   - set up .venv and run the tests"
 	@echo "make bench  - run the benchmarks (JSON under bench/results/)"
+	@echo "make test-postgres - the catalog tests against a local PostgreSQL server"
 
 install: $(STAMP)
 
 # Re-installs only when the dependency files change; otherwise this is a no-op.
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 11), "TalkTrack needs Python 3.11, .venv has " + sys.version' \
 		|| { echo "Remove .venv and set PYTHON=/path/to/python3.11"; exit 1; }
 	$(BIN)/pip install -q torch==2.13.0 2>&1 | $(QUIET_PIP)
-	$(BIN)/pip install -q -c requirements.lock -e '.[dev]' 2>&1 | $(QUIET_PIP)
+	$(BIN)/pip install -q -c requirements.lock -e '.[dev,postgres]' 2>&1 | $(QUIET_PIP)
 	@$(BIN)/python -c 'import torch, talktrack; assert torch.__version__.startswith("2.13.0")'
 	@touch $(STAMP)
 
@@ -54,6 +55,10 @@ demo: install system-deps
 
 test: install system-deps
 	$(BIN)/python -m pytest
+
+# The catalog and import tests again, against a real PostgreSQL server.
+test-postgres: install
+	scripts/with_postgres.sh $(BIN)/python -m pytest -q tests/test_catalog.py tests/test_crm_import.py
 
 bench: install system-deps
 	@mkdir -p bench/results
