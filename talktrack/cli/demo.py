@@ -59,6 +59,23 @@ def import_step(run: DemoRun) -> str:
     return f"{totals['inserted']} inserted, {totals['updated']} updated, {totals['unchanged']} unchanged"
 
 
+def ingest_audio_step(run: DemoRun) -> str:
+    """Run the generated recordings through the speech pipeline on Ray, into the catalog."""
+    from talktrack.pipelines.ingest.runner import ingest
+
+    audio_dir = run.world_dir / "audio"
+    if not audio_dir.is_dir() or not any(audio_dir.glob("*.wav")):
+        return "skipped: the world has no audio (espeak-ng missing or demo.audio = 0)"
+    report = ingest(audio_dir, run.app.catalog, run.app.settings, run.app.workspace.transcripts_dir)
+    if report.count("failed"):
+        reasons = "; ".join(f"{r.path}: {r.reason}" for r in report.results if r.status == "failed")
+        raise RuntimeError(f"{report.count('failed')} recording(s) failed: {reasons}")
+    return (
+        f"{report.count('done')} transcribed, {report.count('skipped')} already done; "
+        f"{report.audio_hours * 60:.1f} min of audio in {report.seconds:.1f} s"
+    )
+
+
 def report_step(run: DemoRun) -> str:
     from talktrack.core.catalog.summary import summarize
 
@@ -78,6 +95,7 @@ def report_step(run: DemoRun) -> str:
 STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
     ("generate world", generate_world_step),
     ("import", import_step),
+    # ("ingest audio", ingest_audio_step),  # enabled with the speech pipeline
     ("report", report_step),
 ]
 

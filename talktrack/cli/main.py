@@ -17,6 +17,8 @@ from rich.table import Table
 
 from talktrack.cli.context import AppContext
 from talktrack.cli.progress import progress_hook
+from talktrack.cli.evaluate import eval_app
+from talktrack.cli.speech import ingest_command, transcribe_command, voiceprint_app
 from talktrack.core.config import ConfigError, load_settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -38,6 +40,7 @@ db_app = typer.Typer(help="Catalog database maintenance.", no_args_is_help=True)
 app.add_typer(world_app, name="world")
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
+app.add_typer(eval_app, name="eval")
 
 
 @app.callback()
@@ -65,7 +68,10 @@ def import_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row was rejected.")] = False,
 ) -> None:
-    """Import CRM records and call transcripts from a folder (upsert by external id)."""
+    """Import CRM files and call transcripts (upsert by id).
+
+    Bad rows are reported with file, line and reason and skipped; the good rows go in.
+    """
     from talktrack.pipelines.crm_import import import_directory
 
     app_ctx: AppContext = ctx.obj
@@ -81,20 +87,31 @@ def import_command(
         raise typer.Exit(1)
 
 
+app.command("transcribe")(transcribe_command)
+app.command("ingest")(ingest_command)
+app.add_typer(voiceprint_app, name="voiceprint")
+
+
 @app.command("status")
 def status_command(
     ctx: typer.Context,
+    calls: Annotated[bool, typer.Option("--calls", help="List the calls themselves, by state.")] = False,
+    state: Annotated[str | None, typer.Option("--state", help="Only calls in this state (e.g. failed).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
 ) -> None:
-    """Show what the workspace holds: entity counts and calls by state."""
-    from talktrack.core.catalog.summary import summarize
+    """Show entity counts and calls by state."""
+    from talktrack.core.catalog.summary import list_calls, summarize
 
     app_ctx: AppContext = ctx.obj
     summary = summarize(app_ctx.catalog)
+    if calls or state:
+        summary["calls"] = list_calls(app_ctx.catalog, state=state)
     if as_json:
-        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
         return
     _print_summary(app_ctx, summary)
+    if "calls" in summary:
+        _print_calls(app_ctx, summary["calls"])
 
 
 @app.command("demo")
@@ -102,7 +119,7 @@ def demo_command(
     ctx: typer.Context,
     seed: Annotated[int | None, typer.Option(help="World seed (default: demo.seed).")] = None,
 ) -> None:
-    """Run the main job end to end on the embedded defaults (generate, import, report)."""
+    """Run the main job end to end on the embedded defaults."""
     from talktrack.cli.demo import run_demo
 
     app_ctx: AppContext = ctx.obj
@@ -123,7 +140,7 @@ def world_generate(
     lang: Annotated[str, typer.Option(help="Languages, comma separated: en, zh.")] = "en,zh",
     audio: Annotated[int, typer.Option(help="Render this many calls to 16 kHz WAV with espeak-ng.", min=0)] = 0,
 ) -> None:
-    """Write a CRM export, transcripts, optional audio and a hidden truth.json."""
+    """Write CRM files, transcripts, audio and a hidden truth.json."""
     from talktrack.cli.world import generate_world_command
 
     generate_world_command(
@@ -133,7 +150,7 @@ def world_generate(
 
 @config_app.command("show")
 def config_show(ctx: typer.Context) -> None:
-    """Print the effective configuration (defaults + --config + environment) as YAML."""
+    """Print the effective configuration as YAML."""
     import yaml
 
     app_ctx: AppContext = ctx.obj
@@ -143,19 +160,19 @@ def config_show(ctx: typer.Context) -> None:
 
 @db_app.command("upgrade")
 def db_upgrade(ctx: typer.Context) -> None:
-    """Apply pending schema migrations to the catalog (done automatically on open)."""
+    """Apply pending catalog migrations (also done on open)."""
     app_ctx: AppContext = ctx.obj
     typer.echo(f"catalog at revision {app_ctx.catalog.current_revision()}")
 
 
 def _print_import_report(app_ctx: AppContext, report) -> None:
     table = Table(title=f"Imported from {report.source}")
-    for column in ("entity", "file", "read", "inserted", "updated", "unchanged", "rejected"):
-        table.add_column(column, justify="right" if column not in ("entity", "file") else "left")
+    numbers = ("read", "inserted", "updated", "unchanged", "rejected")
+    table.add_column("file", no_wrap=True)
+    for column in numbers:
+        table.add_column(column, justify="right")
     for count in report.counts:
-        table.add_row(
-            count.entity, count.file, *(str(getattr(count, key)) for key in ("read", "inserted", "updated", "unchanged", "rejected"))
-        )
+        table.add_row(count.file, *(str(getattr(count, key)) for key in numbers))
     app_ctx.console.print(table)
     shown = report.problems[:50]
     for problem in shown:
@@ -175,6 +192,16 @@ def _print_summary(app_ctx: AppContext, summary: dict) -> None:
         table.add_row(f"calls {name}", str(count))
     for name, count in summary["deals_by_status"].items():
         table.add_row(f"deals {name}", str(count))
+    app_ctx.console.print(table)
+
+
+def _print_calls(app_ctx: AppContext, calls: list[dict]) -> None:
+    table = Table(title="Calls by state")
+    for column in ("state", "call", "duration s", "audio", "error"):
+        table.add_column(column)
+    for call in calls:
+        duration = f"{call['duration_s']:.1f}" if call["duration_s"] is not None else "-"
+        table.add_row(call["status"], call["call_id"], duration, call["audio_path"] or "-", call["error"] or "")
     app_ctx.console.print(table)
 
 

@@ -31,7 +31,7 @@ def generate_world_command(app: AppContext, out: Path, *, lang: str, **sizes: in
     try:
         with progress_hook(app.console) as hook:
             summary = generate_world(spec, out, taxonomy_from_settings(app.settings), progress=hook)
-    except RuntimeError as exc:  # e.g. espeak-ng missing for --audio
+    except (RuntimeError, ValueError, FileExistsError) as exc:  # espeak-ng missing, taxonomy, occupied folder
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     counts = ", ".join(f"{count} {name}" for name, count in summary.counts.items())

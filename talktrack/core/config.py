@@ -65,6 +65,13 @@ class ImportSettings(_Strict):
 
 
 class TranscriberSettings(_Strict):
+    """Which Whisper model runs where (structure), plus the decoding knobs echoed in every transcript.
+
+    ``batched_min_duration_s``: audio at least this long goes through faster-whisper's
+    ``BatchedInferencePipeline`` (VAD chunks of ≤30 s decoded ``batch_size`` at a time);
+    shorter audio is one window anyway and keeps the sequential decoder's temperature fallback.
+    """
+
     backend: Literal["faster-whisper"] = "faster-whisper"
     model: str = "tiny.en"
     device: Literal["auto", "cpu", "cuda"] = "auto"
@@ -72,13 +79,70 @@ class TranscriberSettings(_Strict):
     language: str | None = None
     beam_size: int = Field(1, ge=1, le=10)
     cpu_threads: int = Field(0, ge=0)
+    vad_filter: bool = True
+    batch_size: int = Field(8, ge=1, le=64)
+    batched_min_duration_s: float = Field(30.0, ge=0)
 
 
 class DiarizerSettings(_Strict):
+    """Structure (backend, pipeline directory, speaker bounds) and, under ``params``, the tunable
+    hyper-parameters of the resemblyzer backend and of the dialer-stereo detector, one section
+    per step. They mirror the option bundles in ``talktrack.models`` and are logged with every
+    diarization as flat ``step__name`` keys (``vad__threshold``, ``clustering__threshold``)."""
+
+    class Vad(_Strict):
+        threshold: float = Field(0.2, gt=0, lt=1)
+        min_speech_duration_ms: int = Field(250, ge=0)
+        min_silence_duration_ms: int = Field(100, ge=0)
+        speech_pad_ms: int = Field(300, ge=0)
+
+    class Embedding(_Strict):
+        window_s: float = Field(1.5, ge=0.5, le=10)
+        hop_s: float = Field(0.5, gt=0)
+        min_region_s: float = Field(0.4, ge=0)
+        window_rms_dbfs: float | None = Field(-22.0, le=0)
+        batch_size: int = Field(64, ge=1)
+
+        @model_validator(mode="after")
+        def _hop_within_window(self) -> DiarizerSettings.Embedding:
+            if self.hop_s > self.window_s:
+                raise ValueError(f"hop_s ({self.hop_s}) exceeds window_s ({self.window_s}): speech would be skipped")
+            return self
+
+    class Clustering(_Strict):
+        method: Literal["agglomerative", "spectral"] = "agglomerative"
+        threshold: float = Field(0.35, gt=0, lt=2)  # cosine distance
+        min_cluster_s: float = Field(2.0, ge=0)
+
+    class Resegmentation(_Strict):
+        step_s: float = Field(0.05, gt=0, le=0.5)
+        change_penalty: float = Field(0.005, ge=0)
+        iterations: int = Field(1, ge=0, le=10)
+        min_turn_s: float = Field(0.0, ge=0)
+
+    class Channels(_Strict):
+        detect: bool = True  # false: stereo files are mixed down and clustered like mono
+        max_envelope_correlation: float = Field(0.5, ge=-1, le=1)
+        dominance_db: float = Field(6.0, gt=0)
+        min_dominant_share: float = Field(0.6, ge=0, le=1)
+        min_channel_s: float = Field(0.5, ge=0)
+        active_above_floor_db: float = Field(10.0, ge=0)
+
+    class Params(_Strict):
+        peak_dbfs: float | None = Field(-1.0, le=0)
+        vad: DiarizerSettings.Vad = Field(default_factory=lambda: DiarizerSettings.Vad())
+        embedding: DiarizerSettings.Embedding = Field(default_factory=lambda: DiarizerSettings.Embedding())
+        clustering: DiarizerSettings.Clustering = Field(default_factory=lambda: DiarizerSettings.Clustering())
+        resegmentation: DiarizerSettings.Resegmentation = Field(
+            default_factory=lambda: DiarizerSettings.Resegmentation()
+        )
+        channels: DiarizerSettings.Channels = Field(default_factory=lambda: DiarizerSettings.Channels())
+
     backend: Literal["resemblyzer", "pyannote"] = "resemblyzer"
     pyannote_pipeline_dir: str | None = None
     min_speakers: int = Field(1, ge=1)
     max_speakers: int = Field(6, ge=1)
+    params: DiarizerSettings.Params = Field(default_factory=lambda: DiarizerSettings.Params())
 
     @model_validator(mode="after")
     def _bounds(self) -> DiarizerSettings:
@@ -103,9 +167,18 @@ class ModelSettings(_Strict):
 
 
 class RaySettings(_Strict):
+    """Where ingest runs (local Ray or a cluster) and how its stages share the hardware.
+
+    ``transcribers``/``diarizers``: actors per stage; ``None`` sizes them from the CPUs
+    (one transcriber per two cores) or GPUs (what fits after the diarizers' share).
+    """
+
     address: str | None = None
     num_cpus: int | None = Field(None, ge=1)
-    num_gpus_per_transcriber: float = Field(1.0, ge=0.0)
+    transcribers: int | None = Field(None, ge=1)
+    diarizers: int | None = Field(None, ge=1)
+    num_gpus_per_transcriber: float = Field(0.25, gt=0.0, le=8.0)
+    num_gpus_per_diarizer: float = Field(0.25, gt=0.0, le=8.0)
 
 
 class MlflowSettings(_Strict):
@@ -117,8 +190,20 @@ class AudioSettings(_Strict):
     sample_rate_hz: Literal[16000] = 16000
 
 
+PiiKind = Literal["phone", "email", "id_card", "bank_card"]
+
+
 class PiiSettings(_Strict):
+    """What the speech pipeline masks before a transcript is written.
+
+    ``mask``: the replacement text; ``{KIND}`` becomes PHONE, EMAIL, ID_CARD or BANK_CARD.
+    ``spoken_digits``: also catch numbers read out as words ("five five five ...", "一三八...").
+    """
+
     redact: bool = True
+    kinds: tuple[PiiKind, ...] = ("phone", "email", "id_card", "bank_card")
+    mask: str = Field("[{KIND}]", min_length=1)
+    spoken_digits: bool = True
 
 
 class Named(_Strict):

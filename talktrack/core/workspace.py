@@ -49,8 +49,8 @@ class Workspace:
         return self.root / "worlds"
 
     @property
-    def ray_dir(self) -> Path:
-        return self.root / "ray"
+    def voiceprints_dir(self) -> Path:
+        return self.root / "voiceprints"
 
     def ensure(self) -> Workspace:
         for path in (self.root, self.audio_dir, self.transcripts_dir, self.index_dir, self.mlflow_dir):

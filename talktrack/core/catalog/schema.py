@@ -33,7 +33,9 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
-CALL_STATUSES = ("pending", "decoded", "diarized", "transcribed", "imported", "failed")
+CALL_STATUSES = ("pending", "processing", "transcribed", "imported", "failed")
+# A call transcribed from its recording: its transcript outranks one imported from a CRM.
+TRANSCRIBED_FROM_AUDIO = "transcribed"
 
 
 class Base(DeclarativeBase):

@@ -49,3 +49,22 @@ def summarize(catalog: Catalog) -> dict[str, dict[str, int]]:
 def _grouped(session, column) -> dict[str, int]:
     rows = session.execute(select(column, func.count()).group_by(column).order_by(column))
     return {str(key): count for key, count in rows}
+
+
+def list_calls(catalog: Catalog, *, state: str | None = None) -> list[dict[str, object]]:
+    """Every call (or those in ``state``) ordered by state then id, with its error if any."""
+    query = select(Call).order_by(Call.status, Call.external_id)
+    if state:
+        query = query.where(Call.status == state)
+    with catalog.session() as session:
+        return [
+            {
+                "call_id": call.external_id,
+                "status": call.status,
+                "duration_s": call.duration_s,
+                "audio_path": call.audio_path,
+                "error": call.error,
+                "updated_at": call.updated_at,
+            }
+            for call in session.scalars(query)
+        ]

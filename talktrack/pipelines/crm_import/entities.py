@@ -27,6 +27,7 @@ from talktrack.core.catalog.schema import (
     StageEvent,
     SurveyScore,
     Team,
+    TRANSCRIBED_FROM_AUDIO,
 )
 from talktrack.core.config import Settings
 from talktrack.pipelines.crm_import import rows
@@ -137,7 +138,7 @@ def _call(row: rows.CallRow, ctx: ImportContext) -> dict[str, Any]:
     deal_id = ctx.ref(Deal, row.deal_id, "deal_id") if row.deal_id else None
     customer_id = _call_customer(row, deal_id, ctx)
     audio_path, content_hash = _call_audio(row, ctx)
-    return {
+    columns = {
         "external_id": row.call_id,
         "deal_id": deal_id,
         "rep_id": ctx.ref(Rep, row.rep_id, "rep_id"),
@@ -152,6 +153,14 @@ def _call(row: rows.CallRow, ctx: ImportContext) -> dict[str, Any]:
         "transcript_path": _call_transcript(row, ctx),
         "status": "pending",
     }
+    if _transcribed_from_audio(row.call_id, ctx):
+        del columns["transcript_path"]  # the speech pipeline's transcript stays
+    return columns
+
+
+def _transcribed_from_audio(call_id: str, ctx: ImportContext) -> bool:
+    status = ctx.session.scalar(select(Call.status).where(Call.external_id == call_id))
+    return status == TRANSCRIBED_FROM_AUDIO
 
 
 def _call_customer(row: rows.CallRow, deal_id: int | None, ctx: ImportContext) -> int | None:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.calls import write_transcript
-from talktrack.core.catalog.schema import Call
+from talktrack.core.catalog.schema import TRANSCRIBED_FROM_AUDIO, Call
 from talktrack.core.records import Transcript
 from talktrack.pipelines.crm_import.report import EntityCounts, ImportReport, Problem, Progress
 
@@ -65,8 +65,8 @@ def _load_one(session, path: Path, call: Call | None) -> str:
     if transcript.call_id and transcript.call_id != call.external_id:
         return f"transcript is for call {transcript.call_id!r}, but call {call.external_id!r} points at it"
     digest = hashlib.sha256(data).hexdigest()
-    if call.transcript_hash == digest:
-        return "unchanged"
+    if call.transcript_hash == digest or call.status == TRANSCRIBED_FROM_AUDIO:
+        return "unchanged"  # the same file, or the call was transcribed from its recording
     outcome = "inserted" if call.transcript_hash is None else "updated"
     with session.begin_nested():
         write_transcript(session, call, transcript, status="imported")

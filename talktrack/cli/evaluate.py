@@ -1,0 +1,87 @@
+"""``talktrack eval ...``: quality against references, printed as a table and written as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from talktrack.cli.context import AppContext
+
+eval_app = typer.Typer(help="Measure quality against references (DER, WER/CER).", no_args_is_help=True)
+
+
+def _emit(app: AppContext, report: dict, out: Path | None, as_json: bool) -> None:
+    text = json.dumps(report, indent=2, ensure_ascii=False, default=str)
+    if out:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text + "\n", encoding="utf-8")
+        app.console.print(f"wrote {out}")
+    if as_json:
+        typer.echo(text)
+
+
+@eval_app.command("diarization")
+def eval_diarization(
+    ctx: typer.Context,
+    audio_dir: Annotated[Path, typer.Option("--audio-dir", help="Folder with <uri>.wav files.")],
+    rttm: Annotated[Path, typer.Option("--rttm", help="Reference RTTM.")],
+    uem: Annotated[Path | None, typer.Option("--uem", help="Scored regions (UEM).")] = None,
+    num_speakers: Annotated[int | None, typer.Option("--num-speakers", min=1, help="Give the true count.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON report here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """DER per file and overall (collar 0 and 0.25, with and without overlap)."""
+    from talktrack.evaluation.diarization import evaluate_diarization
+    from talktrack.models.diarization import build_diarizer
+
+    app: AppContext = ctx.obj
+    diarizer = build_diarizer(app.settings.models.diarizer)
+    report = evaluate_diarization(audio_dir, rttm, uem, diarizer=diarizer, num_speakers=num_speakers)
+    if not as_json:
+        _print_der(app, report)
+    _emit(app, report, out, as_json)
+
+
+def _print_der(app: AppContext, report: dict) -> None:
+    table = Table(title="Diarization error rate")
+    columns = [key for key in report["overall"] if key.startswith("der")]
+    for column in ("file", "speakers ref/hyp", *columns):
+        table.add_column(column)
+    for uri, row in report["files"].items():
+        speakers = f"{row.get('reference_speakers', '?')}/{row.get('hypothesis_speakers', '?')}"
+        table.add_row(uri, speakers, *(f"{row[c]:.3f}" for c in columns))
+    table.add_row("[bold]overall", "", *(f"[bold]{report['overall'][c]:.3f}" for c in columns))
+    app.console.print(table)
+
+
+@eval_app.command("asr")
+def eval_asr(
+    ctx: typer.Context,
+    audio: Annotated[list[Path], typer.Option("--audio", help="Recording(s) to transcribe (repeat the option).")],
+    ref: Annotated[Path, typer.Option("--ref", help="Reference: plain text, or Kaldi-style 'id text' lines.")],
+    language: Annotated[str | None, typer.Option("--language", help="en → WER, zh → CER (default: from the text).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON report here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """WER (English) or CER (Chinese) of the configured transcriber."""
+    from talktrack.evaluation.asr import evaluate_asr
+    from talktrack.models.transcription import Transcriber
+
+    app: AppContext = ctx.obj
+    report = evaluate_asr(audio, ref, transcriber=Transcriber(app.settings.models.transcriber), language=language)
+    if not as_json:
+        table = Table(title="Speech recognition error")
+        for column in ("file", "metric", "error rate", "hypothesis"):
+            table.add_column(column)
+        for row in report["files"]:
+            rate = row.get("error_rate")
+            table.add_row(
+                Path(row["audio"]).name, row.get("metric", "-"), f"{rate:.3f}" if rate is not None else "-",
+                (row.get("hypothesis") or row.get("error") or "")[:80],
+            )
+        app.console.print(table)
+    _emit(app, report, out, as_json)

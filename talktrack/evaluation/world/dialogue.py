@@ -1,0 +1,230 @@
+"""Render call plans into speaker-turn transcripts in the customer's language.
+
+Each beat of a plan becomes one utterance: a phrasing picked from the lexicon (no
+repeat within a call until a list is used up), slots filled with this customer's
+specifics, and sometimes a filler or a repeated word. Times are estimated from the
+text length at a speaking rate, with 0.2-1.2 s gaps; ``audio`` overwrites them with
+the real times when a call is rendered to sound.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import numpy as np
+
+from talktrack.evaluation.world.lexicon import lexicon
+from talktrack.evaluation.world.plans import Beat, CallPlan
+from talktrack.evaluation.world.records import Call, Customer, Deal, Pain, Rep, Utterance
+from talktrack.evaluation.world.spec import Taxonomy, WorldSpec, child_rng
+
+STEP_RENDER = 40
+GAP_S = (0.2, 1.2)
+
+SIMPLE_ACTS = {
+    ("greet_first", "customer"): "greet.customer_first",
+    ("greet", "rep"): "greet.rep",
+    ("greet", "customer"): "greet.customer",
+    ("rapport", "rep"): "rapport.rep",
+    ("rapport", "customer"): "rapport.customer",
+    ("confirm", "customer"): "paraphrase.customer",
+    ("value", "rep"): "value.rep",
+    ("value_reaction", "customer"): "value.customer",
+    ("next_step", "rep"): "next.rep",
+    ("next_step_confirm", "customer"): "next.customer",
+    ("farewell", "rep"): "bye.rep",
+    ("farewell", "customer"): "bye.customer",
+    ("backchannel", "rep"): "backchannel.rep",
+    ("backchannel", "customer"): "backchannel.customer",
+}
+PLAIN_ACTS = frozenset({"backchannel", "confirm", "greet_first", "greet", "farewell"})  # no filler added
+
+
+class Chooser:
+    """Picks phrasings for one call, not repeating one until its list is used up."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng = rng
+        self.used: dict[str, list[int]] = {}
+
+    def pick(self, key: str, options: tuple[str, ...]) -> str:
+        used = self.used.setdefault(key, [])
+        if len(used) >= len(options):
+            used.clear()
+        fresh = [i for i in range(len(options)) if i not in used]
+        index = fresh[int(self.rng.integers(len(fresh)))]
+        used.append(index)
+        return options[index]
+
+
+def render_calls(spec: WorldSpec, taxonomy: Taxonomy, calls: list[Call], deals: list[Deal], reps: list[Rep],
+                 customers: list[Customer], progress: Callable[[str, int, int], None] | None = None) -> None:
+    """Fill utterances, speakers and duration of every planned call."""
+    deals_by_id = {d.deal_id: d for d in deals}
+    reps_by_id = {r.rep_id: r for r in reps}
+    customers_by_id = {c.customer_id: c for c in customers}
+    for index, call in enumerate(calls):
+        rng = child_rng(spec.seed, STEP_RENDER, index)
+        render_call(call, customers_by_id[call.customer_id], deals_by_id[call.deal_id], reps_by_id[call.rep_id],
+                    taxonomy, rng)
+        if progress and (index + 1 == len(calls) or (index + 1) % 200 == 0):
+            progress("calls", index + 1, len(calls))
+
+
+def render_call(call: Call, customer: Customer, deal: Deal, rep: Rep, taxonomy: Taxonomy,
+                rng: np.random.Generator) -> None:
+    lex = lexicon(call.language)
+    slots = call_slots(lex, call.plan, customer, deal, rep)
+    pains = {pain.pain_id: pain for pain in customer.pains}
+    chooser = Chooser(rng)
+    speakers = speaker_labels(call.plan)
+    utterances = []
+    for beat in call.plan.beats:
+        text = lex.finish(beat_text(beat, lex, slots, pains, chooser, taxonomy, call.plan))
+        if beat.act not in PLAIN_ACTS:
+            text = lex.disfluent(text, rng)
+        labels = {"act": beat.act} | beat.labels
+        utterances.append(Utterance(speakers[(beat.role, beat.contact)], beat.role, text, 0.0, 0.0, labels))
+    call.utterances = estimate_times(utterances, lex, rng)
+    call.duration_s = round(call.utterances[-1].end + float(rng.uniform(0.3, 1.0)), 3)
+    call.speakers = speaker_entries(speakers, call.rep_id)
+
+
+def call_slots(lex, plan: CallPlan, customer: Customer, deal: Deal, rep: Rep) -> dict[str, str]:
+    """Every slot a phrasing may use, filled for this call."""
+    numbers = plan.numbers
+    contacts = customer.contacts
+    slots = {
+        "rep_first": rep.first_name, "vendor": lex.VENDOR, "product": deal.product, "customer": customer.short_name,
+        "contact_first": contacts[0].first_name, "contact2": contacts[min(1, len(contacts) - 1)].first_name,
+        "competitor": customer.competitor, "budget": customer.budget, "amount": lex.format_money(deal.amount),
+        "deadline": customer.deadline, "users": str(customer.users), "decision_maker": customer.decision_maker,
+        "committee": str(customer.committee_size), "open_positions": str(customer.open_positions),
+        "city": lex.CITIES[numbers["city_index"] % len(lex.CITIES)],
+        "case_customer": lex.CASE_CUSTOMERS[numbers["case_index"] % len(lex.CASE_CUSTOMERS)],
+        "payment_terms": str(deal.payment_terms_days),
+        "date": lex.format_day(date.fromisoformat(plan.next_step["date"])),
+        **{key: str(numbers[key]) for key in ("installments", "pilot_weeks", "guarantee_days", "weeks", "discount",
+                                              "case_pct")},
+    }
+    slots["next_action"] = next_action_text(lex, plan, slots)
+    return slots
+
+
+def next_action_text(lex, plan: CallPlan, slots: dict[str, str]) -> str:
+    """The next step as words (the same in the call and in its notes)."""
+    options = lex.NEXT_ACTIONS[plan.next_step["action"]]
+    return options[plan.numbers["case_index"] % len(options)].format_map(slots)
+
+
+def pain_sentence(lex, pain: Pain, chooser: Chooser) -> str:
+    return chooser.pick(f"pain.{pain.kind}", lex.PAINS[pain.kind]).format_map(pain.slots)
+
+
+def pain_note(lex, pain: Pain) -> str:
+    """The short written form of a pain point (used in paraphrases and notes)."""
+    return lex.PAIN_NOTES[pain.kind].format_map(pain.slots)
+
+
+def beat_text(beat: Beat, lex, slots: dict[str, str], pains: dict[str, Pain], chooser: Chooser,
+              taxonomy: Taxonomy, plan: CallPlan) -> str:
+    key = SIMPLE_ACTS.get((beat.act, beat.role))
+    if key is not None:
+        return chooser.pick(key, lex.PHRASES[key]).format_map(slots)
+    if beat.act == "agenda":
+        key = f"agenda.{beat.labels['stage']}"
+        return chooser.pick(key, lex.PHRASES[key]).format_map(slots)
+    if beat.act == "question":
+        return _question(beat, lex, slots, chooser, taxonomy)
+    if beat.act in ("answer", "pain_point"):
+        return _answer(beat, lex, slots, pains, chooser)
+    if beat.act == "paraphrase":
+        note = pain_note(lex, pains[beat.labels["pain_id"]])
+        return chooser.pick("paraphrase.rep", lex.PHRASES["paraphrase.rep"]).format_map(slots | {"pain_note": note})
+    if beat.act == "objection":
+        return _objection(beat, lex, slots, chooser)
+    if beat.act == "move":
+        return _moves(beat, lex, slots, pains, chooser, plan)
+    if beat.act == "reaction":
+        key = f"react.{beat.labels['reaction']}"
+        return chooser.pick(key, lex.PHRASES[key]).format_map(slots)
+    raise ValueError(f"no rendering for act {beat.act!r} of role {beat.role!r}")
+
+
+def _question(beat: Beat, lex, slots: dict[str, str], chooser: Chooser, taxonomy: Taxonomy) -> str:
+    topic, kind = beat.labels.get("key_question"), beat.labels["question_type"]
+    if topic is None:
+        return chooser.pick(f"q.{kind}", lex.PHRASES[f"q.{kind}"]).format_map(slots)
+    if topic not in lex.KEY_QUESTIONS:
+        return lex.KQ_FALLBACK["question"].format(topic=_topic_name(taxonomy, topic, lex.LANGUAGE))
+    return chooser.pick(f"kq.{topic}.{kind}", lex.KEY_QUESTIONS[topic][kind]).format_map(slots)
+
+
+def _topic_name(taxonomy: Taxonomy, topic: str, language: str) -> str:
+    names = taxonomy.key_question_names.get(topic, {})
+    return names.get(f"name_{language}", topic.replace("_", " "))
+
+
+def _answer(beat: Beat, lex, slots: dict[str, str], pains: dict[str, Pain], chooser: Chooser) -> str:
+    """An answer (or unprompted remark), followed by the pain point it carries, if any."""
+    topic = beat.labels.get("key_question")
+    if beat.act == "pain_point":
+        lead = chooser.pick("pain.lead", lex.PHRASES["pain.lead"])
+    elif topic is None:
+        key = f"a.{beat.labels['question_type']}"
+        lead = chooser.pick(key, lex.PHRASES[key])
+    elif topic in lex.KEY_QUESTIONS:
+        lead = chooser.pick(f"kq.{topic}.answer", lex.KEY_QUESTIONS[topic]["answer"])
+    else:
+        lead = lex.KQ_FALLBACK["answer"]
+    parts = [lead.format_map(slots)]
+    if "pain_id" in beat.labels:
+        parts.append(pain_sentence(lex, pains[beat.labels["pain_id"]], chooser))
+    return lex.JOINER.join(parts)
+
+
+def _objection(beat: Beat, lex, slots: dict[str, str], chooser: Chooser) -> str:
+    key = f"obj.{beat.labels['objection_type']}"
+    text = chooser.pick(key, lex.PHRASES[key]).format_map(slots)
+    if beat.labels.get("reaction_to_previous") == "new_objection":
+        text = lex.JOINER.join([chooser.pick("obj.lead_new", lex.PHRASES["obj.lead_new"]), text])
+    return text
+
+
+def _moves(beat: Beat, lex, slots: dict[str, str], pains: dict[str, Pain], chooser: Chooser,
+           plan: CallPlan) -> str:
+    """One sentence (or two) per move, in order; 'concern' names what the objection was about."""
+    objection_type = beat.labels["objection_type"]
+    concern = chooser.pick(f"concern.{objection_type}", lex.CONCERNS[objection_type]).format_map(slots)
+    mentioned = plan.pains_mentioned[0] if plan.pains_mentioned else next(iter(pains))
+    local = slots | {"concern": concern, "pain_note": pain_note(lex, pains[mentioned])}
+    sentences = [lex.finish(chooser.pick(f"move.{m}", lex.PHRASES[f"move.{m}"]).format_map(local))
+                 for m in beat.labels["moves"]]
+    return lex.JOINER.join(sentences)
+
+
+def speaker_labels(plan: CallPlan) -> dict[tuple[str, int], str]:
+    """SPEAKER_00, _01, ... in order of first appearance of (role, contact)."""
+    labels: dict[tuple[str, int], str] = {}
+    for beat in plan.beats:
+        labels.setdefault((beat.role, beat.contact), f"SPEAKER_{len(labels):02d}")
+    return labels
+
+
+def speaker_entries(labels: dict[tuple[str, int], str], rep_id: str) -> list[dict]:
+    entries = []
+    for (role, _), speaker in labels.items():
+        entry = {"speaker": speaker, "role": role, "role_confidence": 1.0}
+        entries.append(entry | {"rep_id": rep_id} if role == "rep" else entry)
+    return entries
+
+
+def estimate_times(utterances: list[Utterance], lex, rng: np.random.Generator) -> list[Utterance]:
+    """Start/end from the text length at the language's speaking rate, plus pauses."""
+    clock = float(rng.uniform(0.3, 1.0))
+    for utterance in utterances:
+        seconds = max(0.4, lex.count_units(utterance.text) / lex.SPEECH_RATE * float(rng.uniform(0.9, 1.1)) + 0.25)
+        utterance.start, utterance.end = round(clock, 3), round(clock + seconds, 3)
+        clock = utterance.end + float(rng.uniform(*GAP_S))
+    return utterances

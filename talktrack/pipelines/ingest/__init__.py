@@ -1,0 +1,1 @@
+"""Batch ingest of recordings on Ray: decode → diarize ∥ transcribe → assemble → catalog."""
