@@ -61,8 +61,7 @@ test-postgres: install
 	scripts/with_postgres.sh $(BIN)/python -m pytest -q tests/test_catalog.py tests/test_crm_import.py
 
 bench: install system-deps
-	@mkdir -p bench/results
-	$(BIN)/python -m pytest -m slow -q
+	$(BIN)/talktrack --workspace $(CURDIR)/workspace bench all --data ../shared/data --out bench/results
 
 lock: install
 	$(BIN)/pip freeze --exclude-editable | grep -viE '^(torch|talktrack|setuptools|pip)==' > requirements.lock.new

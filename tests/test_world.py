@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import string
+import subprocess
 import time
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -516,3 +517,17 @@ def test_rendered_audio_matches_transcripts_rttm_and_calls(demo):
         reference = Path(f"{stem}.txt").read_text(encoding="utf-8").splitlines()
         assert reference == [f"{u['speaker']}\t{u['text']}" for u in doc["utterances"]]
         assert demo["truth"]["calls"][call["call_id"]]["audio_rendered"]
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng not installed")
+def test_rendered_speech_keeps_espeaks_own_duration(tmp_path):
+    """Resampling 22.05 kHz → 16 kHz must not change how long the speech lasts (no chipmunk voices)."""
+    from talktrack.evaluation.world.audio import Voice, synthesize
+
+    text = "Today I would like to go deeper into the problems you mentioned last time."
+    wav = tmp_path / "direct.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-p", "40", "-s", "160", "-w", str(wav), text], check=True)
+    info = sf.info(wav)
+    rendered = synthesize(shutil.which("espeak-ng"), text, Voice("en-us", 40, 160))
+    ratio = (len(rendered) / 16000) / (info.frames / info.samplerate)
+    assert 0.8 < ratio <= 1.0  # trimmed edges only; a wrong resampling ratio gave 0.5

@@ -39,6 +39,7 @@ def generate_world_step(run: DemoRun) -> str:
         calls=demo.calls,
         languages=list(demo.languages),
         audio=demo.audio if _espeak_available() else 0,
+        audio_languages=_audible_languages(run.app.settings, demo.languages),
     )
     with progress_hook(run.app.console) as hook:
         summary = generate_world(spec, run.world_dir, taxonomy_from_settings(run.app.settings), progress=hook)
@@ -95,7 +96,7 @@ def report_step(run: DemoRun) -> str:
 STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
     ("generate world", generate_world_step),
     ("import", import_step),
-    # ("ingest audio", ingest_audio_step),  # enabled with the speech pipeline
+    ("ingest audio", ingest_audio_step),
     ("report", report_step),
 ]
 
@@ -133,6 +134,13 @@ def _describe_counts(summary) -> str:
     counts = getattr(summary, "counts", {}) or {}
     shown = ", ".join(f"{count} {name}" for name, count in counts.items() if name in ("deals", "calls", "audio"))
     return shown or "world written"
+
+
+def _audible_languages(settings, languages) -> list[str]:
+    """An English-only model (``*.en``) cannot transcribe the Mandarin calls: render English ones."""
+    if settings.models.transcriber.model.endswith(".en") and "en" in languages:
+        return ["en"]
+    return list(languages)
 
 
 def _espeak_available() -> bool:

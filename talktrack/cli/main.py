@@ -17,6 +17,7 @@ from rich.table import Table
 
 from talktrack.cli.context import AppContext
 from talktrack.cli.progress import progress_hook
+from talktrack.cli.bench import bench_app
 from talktrack.cli.evaluate import eval_app
 from talktrack.cli.speech import ingest_command, transcribe_command, voiceprint_app
 from talktrack.core.config import ConfigError, load_settings
@@ -41,6 +42,7 @@ app.add_typer(world_app, name="world")
 app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(eval_app, name="eval")
+app.add_typer(bench_app, name="bench")
 
 
 @app.callback()
@@ -139,12 +141,16 @@ def world_generate(
     calls: Annotated[int, typer.Option(help="Number of call transcripts.", min=0)] = 120,
     lang: Annotated[str, typer.Option(help="Languages, comma separated: en, zh.")] = "en,zh",
     audio: Annotated[int, typer.Option(help="Render this many calls to 16 kHz WAV with espeak-ng.", min=0)] = 0,
+    audio_lang: Annotated[
+        str | None, typer.Option("--audio-lang", help="Render only calls in these languages (e.g. en).")
+    ] = None,
 ) -> None:
     """Write CRM files, transcripts, audio and a hidden truth.json."""
     from talktrack.cli.world import generate_world_command
 
     generate_world_command(
-        ctx.obj, out, seed=seed, reps=reps, customers=customers, deals=deals, calls=calls, lang=lang, audio=audio
+        ctx.obj, out, seed=seed, reps=reps, customers=customers, deals=deals, calls=calls, lang=lang, audio=audio,
+        audio_languages=audio_lang,
     )
 
 

@@ -80,6 +80,8 @@ class TranscriberSettings(_Strict):
     beam_size: int = Field(1, ge=1, le=10)
     cpu_threads: int = Field(0, ge=0)
     vad_filter: bool = True
+    # False keeps a hallucinated phrase from feeding the next window (repetition loops).
+    condition_on_previous_text: bool = False
     batch_size: int = Field(8, ge=1, le=64)
     batched_min_duration_s: float = Field(30.0, ge=0)
 
@@ -94,7 +96,7 @@ class DiarizerSettings(_Strict):
         threshold: float = Field(0.2, gt=0, lt=1)
         min_speech_duration_ms: int = Field(250, ge=0)
         min_silence_duration_ms: int = Field(100, ge=0)
-        speech_pad_ms: int = Field(300, ge=0)
+        speech_pad_ms: int = Field(100, ge=0)
 
     class Embedding(_Strict):
         window_s: float = Field(1.5, ge=0.5, le=10)
@@ -111,7 +113,8 @@ class DiarizerSettings(_Strict):
 
     class Clustering(_Strict):
         method: Literal["agglomerative", "spectral"] = "agglomerative"
-        threshold: float = Field(0.35, gt=0, lt=2)  # cosine distance
+        center: bool = True
+        threshold: float = Field(1.15, gt=0, lt=2)  # cosine distance
         min_cluster_s: float = Field(2.0, ge=0)
 
     class Resegmentation(_Strict):

@@ -9,6 +9,8 @@ espeak-ng of one version is deterministic, so the same seed gives the same bytes
 
 from __future__ import annotations
 
+import math
+
 import shutil
 import subprocess
 import tempfile
@@ -33,9 +35,11 @@ PEAK = 0.9
 ESPEAK_MISSING = "espeak-ng is needed to render audio: apt-get install espeak-ng (or run without --audio)"
 
 # (voice, pitch 0-99, words per minute) per speaker slot and language; distinct per call.
+# Neighbouring slots differ in sex and pitch: en-us vs en-gb+f3 at similar pitch embedded 0.87
+# alike in resemblyzer and merged into one speaker, which real callers rarely are.
 VOICES = {
-    "en": (("en-us", 40, 160), ("en-gb+f3", 65, 150), ("en-us+m3", 30, 170), ("en-gb-x-rp+f2", 70, 155)),
-    "zh": (("cmn", 40, 170), ("cmn+f3", 70, 160), ("cmn+m3", 30, 175), ("cmn+f2", 75, 165)),
+    "en": (("en-us", 35, 160), ("en-us+f2", 75, 150), ("en-gb-x-rp", 50, 170), ("en-gb+f4", 85, 155)),
+    "zh": (("cmn", 35, 170), ("cmn+f2", 75, 160), ("cmn+m3", 50, 175), ("cmn+f4", 85, 165)),
 }
 
 
@@ -98,7 +102,8 @@ def synthesize(espeak: str, text: str, voice: Voice) -> np.ndarray:
         samples, rate = sf.read(wav, dtype="float32")
     if rate != ESPEAK_RATE_HZ:
         raise RuntimeError(f"espeak-ng wrote {rate} Hz, expected {ESPEAK_RATE_HZ} Hz")
-    return _trim(resample_poly(samples, 160, 441).astype(np.float32))
+    step = math.gcd(SAMPLE_RATE_HZ, ESPEAK_RATE_HZ)
+    return _trim(resample_poly(samples, SAMPLE_RATE_HZ // step, ESPEAK_RATE_HZ // step).astype(np.float32))
 
 
 def _trim(samples: np.ndarray) -> np.ndarray:

@@ -60,7 +60,8 @@ def build_records(spec: WorldSpec, taxonomy: Taxonomy, out_dir: Path, progress: 
     dialogue.render_calls(spec, taxonomy, calls, deal_list, reps, customers, progress)
     notes = evidence.make_evidence(spec, deal_list, calls, customers, reps)
     evidence.claim_progress(spec, deal_list, notes, taxonomy.progress_levels)
-    rendered = audio.render_audio(calls, spec.audio, out_dir, spec.seed, progress) if spec.audio else []
+    audible = [c for c in calls if not spec.audio_languages or c.language in spec.audio_languages]
+    rendered = audio.render_audio(audible, spec.audio, out_dir, spec.seed, progress) if spec.audio else []
     return WorldRecords(teams, reps, customers, deal_list, calls, notes,
                         surveys.make_surveys(spec, reps, taxonomy.capabilities),
                         courses.make_courses(spec, taxonomy.capabilities), [c.call_id for c in rendered])

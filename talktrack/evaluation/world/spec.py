@@ -39,11 +39,14 @@ class WorldSpec(BaseModel):
     calls: int = Field(120, ge=0)
     languages: tuple[Language, ...] = ("en", "zh")
     audio: int = Field(2, ge=0, description="calls rendered to WAV with espeak-ng")
+    audio_languages: tuple[Language, ...] | None = Field(
+        None, description="render only calls in these languages (e.g. en for an English-only ASR model)"
+    )
     start: date = date(2025, 1, 1)
     months: int = Field(12, ge=1, le=60)
     team_size: int = Field(6, ge=2, description="people per team, its manager included")
 
-    @field_validator("languages", mode="before")
+    @field_validator("languages", "audio_languages", mode="before")
     @classmethod
     def _split_languages(cls, value: Any) -> Any:
         """Accept ``"en,zh"`` from a command line as well as a list."""
@@ -55,6 +58,8 @@ class WorldSpec(BaseModel):
     def _consistent(self) -> WorldSpec:
         if not self.languages or len(set(self.languages)) != len(self.languages):
             raise ValueError(f"languages must be distinct and non-empty, got {self.languages!r}")
+        if self.audio_languages and not set(self.audio_languages) <= set(self.languages):
+            raise ValueError(f"audio_languages {self.audio_languages!r} must be among languages {self.languages!r}")
         if self.audio > self.calls:
             raise ValueError(f"audio ({self.audio}) cannot exceed calls ({self.calls})")
         return self

@@ -109,6 +109,7 @@ def ingest(
     items, problems = discover(source)
     report = IngestReport(manifest_problems=problems)
     todo = _register_all(catalog, items, report, progress)
+    todo = _refuse_unsupported_languages(catalog, settings, todo, report)
     if todo:
         report.resources = start_ray(settings.ray, address=address)
         plan = StagePlan.for_resources(report.resources, settings)
@@ -136,6 +137,28 @@ def _register_all(
     if progress:
         progress(report, len(items))
     return todo
+
+
+def _refuse_unsupported_languages(
+    catalog: Catalog, settings: Settings, todo: list[sink.Registered], report: IngestReport
+) -> list[sink.Registered]:
+    """An English-only model (``*.en``) would turn a Mandarin call into confident nonsense: refuse it."""
+    model = settings.models.transcriber.model
+    if not model.endswith(".en"):
+        return todo
+    kept = []
+    for registered in todo:
+        language = registered.item.language or registered.language
+        if language and language != "en":
+            reason = (
+                f"language {language!r}: the transcriber model {model!r} is English-only; set "
+                "models.transcriber.model to a local multilingual faster-whisper model directory"
+            )
+            sink.store_failure(catalog, registered.call_id, reason)
+            report.results.append(FileResult(str(registered.item.path), registered.call_id, "failed", reason))
+        else:
+            kept.append(registered)
+    return kept
 
 
 class _Dispatcher:

@@ -29,6 +29,7 @@ class Registered:
     content_hash: str
     call_id: str
     needs_work: bool
+    language: str | None = None
 
 
 def register(catalog: Catalog, item: IngestItem, content_hash: str) -> Registered:
@@ -44,7 +45,7 @@ def register(catalog: Catalog, item: IngestItem, content_hash: str) -> Registere
         needs_work = call.status != DONE
         if needs_work:
             call.status, call.error, call.updated_at = IN_PROGRESS, None, utcnow()
-        return Registered(item, content_hash, call.external_id, needs_work)
+        return Registered(item, content_hash, call.external_id, needs_work, call.language)
 
 
 def store_result(catalog: Catalog, call_id: str, transcript: Transcript, transcript_path: Path) -> None:

@@ -1,0 +1,120 @@
+"""``talktrack bench``: the long measurements behind README's targets, written as JSON.
+
+Each benchmark writes ``<out>/<name>.json`` with the figures and the machine they ran on;
+``make bench`` runs them all on the reference data in ``../shared/data``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from talktrack.cli.context import AppContext
+
+bench_app = typer.Typer(help="Benchmarks: speed, DER, WER and batch robustness, as JSON.", no_args_is_help=True)
+
+Data = Annotated[Path, typer.Option("--data", help="The reference data folder (shared/data).")]
+Out = Annotated[Path, typer.Option("--out", help="Folder for the JSON results.")]
+DEFAULT_DATA = Path("../shared/data")
+DEFAULT_OUT = Path("bench/results")
+AMI_EVAL_SETS = ("development", "test")
+
+
+def _machine() -> dict:
+    return {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()}
+
+
+def _write(app: AppContext, out: Path, name: str, figures: dict) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    record = {"benchmark": name, "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": _machine(), **figures}
+    path = out / f"{name}.json"
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    app.console.print(f"[green]{name}[/]: wrote {path}")
+
+
+def _speed_files(data: Path) -> list[Path]:
+    return [
+        data / "asr_en/whisper_jfk/jfk.flac",
+        data / "asr_en/wenet_librispeech/librispeech-1995-1837-0001.wav",
+        data / "ami_debug/dev00.wav",
+        data / "asr_en/faster_whisper_stereo/stereo_diarization.wav",
+    ]
+
+
+@bench_app.command("speech")
+def bench_speech(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT, repeats: int = 3) -> None:
+    """Whole pipeline vs bare faster-whisper on the same files (ratio and RTF)."""
+    from talktrack.evaluation.bench_speech import bench_speed
+
+    app: AppContext = ctx.obj
+    figures = bench_speed(_speed_files(data), app.settings, repeats=repeats)
+    app.console.print(figures["overall"])
+    _write(app, out, "speech_speed", figures)
+
+
+@bench_app.command("diarization")
+def bench_diarization(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT) -> None:
+    """DER on the AMI debug development+test clips, speaker count found automatically."""
+    from talktrack.evaluation.diarization import evaluate_diarization
+    from talktrack.models.diarization import build_diarizer
+
+    app: AppContext = ctx.obj
+    diarizer = build_diarizer(app.settings.models.diarizer)
+    ami = data / "ami_debug"
+    figures = {
+        subset: evaluate_diarization(ami, ami / f"debug.{subset}.rttm", ami / f"debug.{subset}.uem", diarizer=diarizer)
+        for subset in (*AMI_EVAL_SETS, "train")
+    }
+    app.console.print({subset: result["overall"] for subset, result in figures.items()})
+    _write(app, out, "diarization_ami", figures)
+
+
+@bench_app.command("asr")
+def bench_asr(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT) -> None:
+    """WER of the bundled transcriber on jfk and the LibriSpeech utterance."""
+    from talktrack.evaluation.asr import evaluate_asr
+    from talktrack.models.transcription import Transcriber
+
+    app: AppContext = ctx.obj
+    transcriber = Transcriber(app.settings.models.transcriber)
+    figures = {
+        "jfk": evaluate_asr([data / "asr_en/whisper_jfk/jfk.flac"], data / "asr_en/whisper_jfk/jfk.ref.txt", transcriber=transcriber),
+        "librispeech": evaluate_asr(
+            [data / "asr_en/wenet_librispeech/librispeech-1995-1837-0001.wav"],
+            data / "asr_en/wenet_librispeech/text",
+            transcriber=transcriber,
+        ),
+    }
+    app.console.print({name: result.get("error_rate") for name, result in figures.items()})
+    _write(app, out, "asr_wer", figures)
+
+
+@bench_app.command("batch")
+def bench_batch_command(
+    ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT, files: int = 200
+) -> None:
+    """Ingest N files, 10% of them bad: all good done, every bad one reported."""
+    from talktrack.evaluation.bench_batch import bench_batch
+
+    app: AppContext = ctx.obj
+    with tempfile.TemporaryDirectory(prefix="talktrack-batch-") as workdir:
+        figures = bench_batch(Path(workdir), _speed_files(data)[:3], app.settings, files=files)
+    app.console.print({k: v for k, v in figures.items() if k != "reasons"})
+    _write(app, out, "ingest_batch", figures)
+    if not (figures["all_good_done"] and figures["every_bad_reported"]):
+        raise typer.Exit(1)
+
+
+@bench_app.command("all")
+def bench_all(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT) -> None:
+    """Every benchmark above, one after the other."""
+    for command in (bench_asr, bench_diarization, bench_speech):
+        command(ctx, data=data, out=out)
+    bench_batch_command(ctx, data=data, out=out)

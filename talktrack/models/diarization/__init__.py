@@ -1,0 +1,111 @@
+"""Speaker diarization: who spoke when.
+
+:func:`build_diarizer` turns the validated settings into a :class:`Diarizer`:
+the embedded resemblyzer pipeline by default, or a local pyannote.audio pipeline.
+Either way a two-party stereo file (a dialer recording, one party per channel) is
+diarized by channel instead of by clustering.
+
+    >>> from talktrack.core.config import load_settings
+    >>> from talktrack.models.audio import decode_audio
+    >>> diarizer = build_diarizer(load_settings().models.diarizer)
+    >>> result = diarizer.diarize(decode_audio("call.wav"))          # doctest: +SKIP
+    >>> result.backend, result.speakers                               # doctest: +SKIP
+    ('resemblyzer', ['SPEAKER_00', 'SPEAKER_01'])
+"""
+
+from __future__ import annotations
+
+from talktrack.core.config import DiarizerSettings
+from talktrack.models.audio import DecodedAudio
+from talktrack.models.diarization.base import Diarization, Diarizer, Turn
+from talktrack.models.diarization.channels import ChannelOptions, diarize_channels, is_two_party_stereo
+from talktrack.models.diarization.clustering import ClusteringOptions
+from talktrack.models.diarization.embedding import EmbeddingOptions
+from talktrack.models.diarization.pyannote_backend import PyannoteDiarizer, PyannoteUnavailable
+from talktrack.models.diarization.resegmentation import ResegmentationOptions
+from talktrack.models.diarization.resemblyzer_backend import ResemblyzerDiarizer, ResemblyzerParams
+from talktrack.models.vad import VadOptions
+
+__all__ = [
+    "ChannelAwareDiarizer",
+    "ChannelOptions",
+    "ClusteringOptions",
+    "Diarization",
+    "Diarizer",
+    "EmbeddingOptions",
+    "PyannoteDiarizer",
+    "PyannoteUnavailable",
+    "ResegmentationOptions",
+    "ResemblyzerDiarizer",
+    "ResemblyzerParams",
+    "Turn",
+    "build_diarizer",
+    "resolve_device",
+    "resemblyzer_params",
+]
+
+
+class ChannelAwareDiarizer:
+    """Diarizes two-party stereo by channel and everything else with ``inner``."""
+
+    def __init__(self, inner: Diarizer, channels: ChannelOptions, vad: VadOptions) -> None:
+        self.inner = inner
+        self.channels = channels
+        self.vad = vad
+
+    def diarize(
+        self,
+        audio: DecodedAudio,
+        *,
+        num_speakers: int | None = None,
+        min_speakers: int = 1,
+        max_speakers: int = 6,
+    ) -> Diarization:
+        if audio.samples.shape[0] == 2 and is_two_party_stereo(audio, self.channels):
+            return diarize_channels(audio, self.channels, self.vad)
+        return self.inner.diarize(
+            audio, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers
+        )
+
+
+def build_diarizer(settings: DiarizerSettings, *, device: str = "auto") -> Diarizer:
+    """The configured diarizer; models load on its first use, not here."""
+    resolved = resolve_device(device)
+    params = settings.params
+    inner: Diarizer
+    if settings.backend == "pyannote":
+        if not settings.pyannote_pipeline_dir:
+            raise ValueError("backend 'pyannote' needs pyannote_pipeline_dir: a local pipeline directory")
+        inner = PyannoteDiarizer(settings.pyannote_pipeline_dir, device=resolved)
+    else:
+        inner = ResemblyzerDiarizer(resemblyzer_params(settings), device=resolved)
+    if not params.channels.detect:
+        return inner
+    channels = ChannelOptions(**params.channels.model_dump(exclude={"detect"}))
+    return ChannelAwareDiarizer(inner, channels, VadOptions(**params.vad.model_dump()))
+
+
+def resemblyzer_params(settings: DiarizerSettings) -> ResemblyzerParams:
+    """The settings' ``params`` section as the backend's typed option bundles."""
+    params = settings.params
+    return ResemblyzerParams(
+        vad=VadOptions(**params.vad.model_dump()),
+        embedding=EmbeddingOptions(**params.embedding.model_dump()),
+        clustering=ClusteringOptions(**params.clustering.model_dump()),
+        resegmentation=ResegmentationOptions(**params.resegmentation.model_dump()),
+        peak_dbfs=params.peak_dbfs,
+    )
+
+
+def resolve_device(device: str = "auto") -> str:
+    """"auto" → "cuda" when torch sees a GPU, else "cpu"; "cuda" without a GPU is an error."""
+    if device not in ("auto", "cpu", "cuda"):
+        raise ValueError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
+    if device == "cpu":
+        return "cpu"
+    import torch
+
+    available = torch.cuda.is_available()
+    if device == "cuda" and not available:
+        raise ValueError("device 'cuda' was asked for but torch sees no CUDA device")
+    return "cuda" if available else "cpu"

@@ -1,0 +1,32 @@
+"""Speech: recordings to diarized, role-labelled, PII-masked transcripts (``talktrack.transcript/1``).
+
+The hub is :class:`SpeechPipeline` (``process`` end to end, or its steps one by one for
+Ray stages); :func:`transcribe_files` writes JSON/RTTM/SRT per file for the CLI.
+Names are imported on first access, so ``import talktrack.pipelines.speech.pii`` does
+not pull in the diarizer, and importing this package loads no model.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "ChannelLayout": "process",
+    "FileOutcome": "process",
+    "SpeechOptions": "process",
+    "SpeechPipeline": "process",
+    "channel_layout": "process",
+    "transcribe_files": "process",
+    "RoleOptions": "roles",
+    "SpeakerRole": "roles",
+    "write_outputs": "outputs",
+    "redact_transcript": "pii",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)

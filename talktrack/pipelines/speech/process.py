@@ -1,0 +1,545 @@
+"""The speech hub: a recording in, a ``talktrack.transcript/1`` out.
+
+Steps, each also callable on its own so a Ray job can put CPU and GPU work in
+separate stages (decode on CPU actors, diarize/transcribe on GPU actors, assemble
+anywhere):
+
+    decode     path → DecodedAudio (16 kHz, channels kept)
+    diarize    DecodedAudio → Diarization (who spoke when)
+    transcribe DecodedAudio → [Transcription] (timed words; one per channel when split)
+    assemble   align words to speakers → roles → redact PII → Transcript
+
+Channels. A two-channel recording whose channels hold different parties (a dialer puts
+the rep and the customer on one channel each) is *split*: each channel is one speaker,
+its turns come from that channel's VAD (far-end echo dropped), and each channel is
+transcribed on its own, so crosstalk never mixes two voices into one Whisper window and
+every word's speaker is known by construction. Anything else (one channel, a stereo room
+recording, a mono file saved as stereo) is mixed to mono and diarized by clustering.
+``SpeechOptions.channels`` forces either.
+
+PII is masked in ``assemble`` before a transcript exists, so nothing this module writes
+or returns carries it; hook artefacts of the earlier steps (``transcribe``, ``align``,
+``roles``) still hold the raw words and are meant for in-process progress and timing only.
+
+    >>> pipeline = SpeechPipeline(load_settings())                        # doctest: +SKIP
+    >>> transcript = pipeline.process("call.wav", SpeechOptions(num_speakers=2))
+    >>> [(s.speaker, s.role) for s in transcript.speakers]
+    [('SPEAKER_00', 'rep'), ('SPEAKER_01', 'customer')]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from talktrack.core.config import Settings
+from talktrack.core.records import Transcript, TranscriptSpeaker, TranscriptUtterance
+from talktrack.models.audio import DecodedAudio, decode_audio
+from talktrack.models.diarization import Diarization, Turn, build_diarizer
+from talktrack.models.diarization.channels import ChannelOptions, channel_evidence, diarize_channels
+from talktrack.models.transcription import ModelUnavailableError, Transcriber, Transcription
+from talktrack.models.vad import VadOptions
+from talktrack.models.voiceprint import VoiceprintError, embed_speech, encoder_version
+from talktrack.pipelines.speech.align import align_words, drop_echo, merge_utterances
+from talktrack.pipelines.speech.outputs import write_outputs
+from talktrack.pipelines.speech.pii import redact_utterances
+from talktrack.pipelines.speech.roles import RoleOptions, SpeakerRole, assign_roles, with_roles
+
+Hook = Callable[[str, Any], None]
+
+
+@dataclass(frozen=True)
+class SpeechOptions:
+    """Per-call parameters of the hub; ``None`` means "the configured default".
+
+    num_speakers / min_speakers / max_speakers: diarization bounds (ignored when the
+        channels are split: then each channel is one speaker).
+    language: for the transcriber ("en", "zh", ...); None: the model's own or detected.
+    max_pause_s: a silence longer than this between two words of one speaker starts a
+        new utterance.
+    redact: mask PII (None: ``settings.pii.redact``).
+    channels: "auto" splits dialer-style stereo, "mix"/"split" force either.
+    roles: thresholds of the role decision (voiceprint similarity, cue margin).
+    """
+
+    num_speakers: int | None = None
+    min_speakers: int | None = None
+    max_speakers: int | None = None
+    language: str | None = None
+    max_pause_s: float = 1.0
+    redact: bool | None = None
+    channels: Literal["auto", "mix", "split"] = "auto"
+    roles: RoleOptions = field(default_factory=RoleOptions)
+
+    def __post_init__(self) -> None:
+        for name in ("num_speakers", "min_speakers", "max_speakers"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise ValueError(f"{name} = {value}: must be at least 1 (or None for the configured default)")
+        if self.min_speakers and self.max_speakers and self.min_speakers > self.max_speakers:
+            raise ValueError(f"min_speakers ({self.min_speakers}) exceeds max_speakers ({self.max_speakers})")
+        if self.max_pause_s <= 0:
+            raise ValueError(f"max_pause_s = {self.max_pause_s}: must be > 0 seconds")
+        if self.channels not in ("auto", "mix", "split"):
+            raise ValueError(f"channels = {self.channels!r}: use 'auto', 'mix' or 'split'")
+
+    def as_params(self, prefix: str = "speech") -> dict[str, Any]:
+        flat = {f"{prefix}__{k}": v for k, v in asdict(self).items() if k != "roles"}
+        return {**flat, **self.roles.as_params()}
+
+
+@dataclass(frozen=True)
+class ChannelLayout:
+    """How the channels of one recording are used, and the measurement behind it."""
+
+    mode: Literal["mix", "split"]
+    reason: str
+    envelope_correlation: float | None = None
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What :func:`transcribe_files` did with one input: output paths, or why it failed."""
+
+    path: str
+    outputs: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+    error_type: str | None = None
+    duration_s: float | None = None
+    speakers: int | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class SpeechPipeline:
+    """Decode → diarize → transcribe → align → roles → redact, models loaded once per object.
+
+    ``device``: "auto" keeps the configured devices; "cpu"/"cuda" overrides them (a Ray
+    actor that was given a GPU says "cuda").
+    """
+
+    def __init__(self, settings: Settings, *, device: Literal["auto", "cpu", "cuda"] = "auto"):
+        self.settings = settings
+        self.device = device
+
+    @functools.cached_property
+    def transcriber(self) -> Transcriber:
+        transcriber_settings = self.settings.models.transcriber
+        if self.device != "auto":
+            transcriber_settings = transcriber_settings.model_copy(update={"device": self.device})
+        return Transcriber(transcriber_settings)
+
+    @functools.cached_property
+    def diarizer(self):
+        return build_diarizer(self.settings.models.diarizer, device=self.device)
+
+    @functools.cached_property
+    def _channel_options(self) -> tuple[ChannelOptions | None, VadOptions]:
+        params = self.settings.models.diarizer.params
+        detector = None
+        if params.channels.detect:
+            detector = ChannelOptions(**params.channels.model_dump(exclude={"detect"}))
+        return detector, VadOptions(**params.vad.model_dump())
+
+    def layout(self, audio: DecodedAudio, options: SpeechOptions) -> ChannelLayout:
+        """Mix or split, decided from the audio alone (so any step can ask and get the same answer)."""
+        return channel_layout(audio, options.channels, self._channel_options[0])
+
+    def load(self) -> dict[str, float]:
+        """Load the models now (e.g. in a Ray actor's constructor) instead of on the first call."""
+        started = time.perf_counter()
+        transcriber_s = self.transcriber.load()
+        _ = self.diarizer
+        total_s = time.perf_counter() - started
+        return {"transcriber_load_s": round(transcriber_s, 4), "load_s": round(total_s, 4)}
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def decode(self, source: str | Path | DecodedAudio) -> DecodedAudio:
+        """A path decoded to 16 kHz (refused with ``AudioError`` when unusable), or a DecodedAudio as is."""
+        if isinstance(source, DecodedAudio):
+            return source
+        if isinstance(source, (str, Path)):
+            return decode_audio(source, max_duration_s=self.settings.audio.max_duration_s)
+        raise TypeError(
+            f"process() takes a path (str or Path) or a DecodedAudio, not {type(source).__name__}"
+        )
+
+    def diarize(self, audio: DecodedAudio, options: SpeechOptions) -> Diarization:
+        """Turns by channel (split) or by the configured diarizer on the mono mix."""
+        if self.layout(audio, options).mode == "split":
+            detector, vad = self._channel_options
+            return diarize_channels(audio, detector or ChannelOptions(), vad)
+        if audio.samples.shape[0] > 1:  # mixed on purpose: the diarizer must not split it again
+            audio = dataclasses.replace(audio, samples=audio.mono[np.newaxis, :])
+        bounds = self._speaker_bounds(options)
+        with torch_threads(1):
+            return self.diarizer.diarize(audio, num_speakers=options.num_speakers, **bounds)
+
+    def _speaker_bounds(self, options: SpeechOptions) -> dict[str, int]:
+        configured = self.settings.models.diarizer
+        low = options.min_speakers or configured.min_speakers
+        high = options.max_speakers or configured.max_speakers
+        return {"min_speakers": min(low, high), "max_speakers": high}
+
+    def transcribe(self, audio: DecodedAudio, options: SpeechOptions) -> list[Transcription]:
+        """Timed words: one Transcription for the mix, or one per channel when split."""
+        language = options.language or self.settings.models.transcriber.language
+        if self.layout(audio, options).mode == "split":
+            return self.transcriber.transcribe_channels(audio.samples, language=language)
+        return [self.transcriber.transcribe(audio.mono, language=language)]
+
+    def assemble(
+        self,
+        audio: DecodedAudio,
+        diarization: Diarization,
+        transcriptions: Sequence[Transcription],
+        options: SpeechOptions,
+        *,
+        call_id: str | None = None,
+        voiceprints: Mapping[str, np.ndarray] | None = None,
+        hook: Hook | None = None,
+        timings: Mapping[str, float] | None = None,
+    ) -> Transcript:
+        """Align words to speakers, decide roles, mask PII; build the transcript with its provenance."""
+        hook = hook or _no_hook
+        steps: dict[str, float] = dict(timings or {})
+        with _timed(steps, "align_s"):
+            utterances = self.align(audio, diarization, transcriptions, options)
+        hook("align", utterances)
+        with _timed(steps, "roles_s"):
+            embeddings = self.speaker_embeddings(audio, diarization, options) if voiceprints else {}
+            roles = assign_roles(
+                utterances, embeddings=embeddings, voiceprints=voiceprints, options=options.roles
+            )
+            utterances = with_roles(utterances, roles)
+        hook("roles", roles)
+        redact = self.settings.pii.redact if options.redact is None else options.redact
+        redacted: dict[str, int] = {}
+        with _timed(steps, "redact_s"):
+            if redact:
+                utterances, redacted = redact_utterances(utterances, self.settings.pii)
+        hook("redact", utterances)
+        return self._transcript(
+            audio, diarization, transcriptions, options, utterances, roles, redacted, call_id, steps
+        )
+
+    def align(
+        self,
+        audio: DecodedAudio,
+        diarization: Diarization,
+        transcriptions: Sequence[Transcription],
+        options: SpeechOptions,
+    ) -> list[TranscriptUtterance]:
+        """Utterances from the words: by diarization turns, or by channel when split."""
+        pause = options.max_pause_s
+        if len(transcriptions) == 1:
+            (only,) = transcriptions
+            return align_words(only.words, diarization.turns, max_pause_s=pause, language=only.language)
+        # split channels: a word of channel k is channel k's speaker's, unless it is far-end echo
+        streams = []
+        for k, transcription in enumerate(transcriptions):
+            own = [t for t in diarization.turns if t.speaker == channel_speaker(k)]
+            others = [t for t in diarization.turns if t.speaker != channel_speaker(k)]
+            words = drop_echo(transcription.words, own, others)
+            whole = [Turn(0.0, audio.duration_s, channel_speaker(k))]
+            streams.append(align_words(words, whole, max_pause_s=pause, language=transcription.language))
+        return merge_utterances(*streams)
+
+    def speaker_embeddings(
+        self, audio: DecodedAudio, diarization: Diarization, options: SpeechOptions
+    ) -> dict[str, np.ndarray]:
+        """One voice embedding per speaker from their turns (on their own channel when split)."""
+        split = self.layout(audio, options).mode == "split"
+        embeddings = {}
+        for speaker in diarization.speakers:
+            regions = [(t.start, t.end) for t in diarization.turns if t.speaker == speaker]
+            samples = audio.samples[channel_index(speaker)] if split else audio.mono
+            try:
+                embeddings[speaker] = embed_speech(samples, regions)
+            except VoiceprintError:
+                continue  # too little speech to tell; roles fall back to cues for everyone
+        return embeddings
+
+    # --- the whole job -------------------------------------------------------------------
+
+    def process(
+        self,
+        source: str | Path | DecodedAudio,
+        options: SpeechOptions | None = None,
+        *,
+        call_id: str | None = None,
+        voiceprints: Mapping[str, np.ndarray] | None = None,
+        hook: Hook | None = None,
+    ) -> Transcript:
+        """One recording end to end; ``hook(step, artifact)`` is called after every step."""
+        options = options or SpeechOptions()
+        hook = hook or _no_hook
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        with _timed(timings, "decode_s"):
+            audio = self.decode(source)
+        hook("decode", audio)
+        with _timed(timings, "diarize_s"):
+            diarization = self.diarize(audio, options)
+        hook("diarize", diarization)
+        with _timed(timings, "transcribe_s"):
+            transcriptions = self.transcribe(audio, options)
+        hook("transcribe", transcriptions)
+        transcript = self.assemble(
+            audio, diarization, transcriptions, options,
+            call_id=call_id, voiceprints=voiceprints, hook=hook, timings=timings,
+        )  # fmt: skip
+        total = time.perf_counter() - started
+        rtf = total / max(audio.duration_s, 1e-9)
+        transcript.timings.update(total_s=round(total, 4), real_time_factor=round(rtf, 4))
+        hook("transcript", transcript)
+        return transcript
+
+    # --- provenance ----------------------------------------------------------------------
+
+    def _transcript(
+        self, audio, diarization, transcriptions, options, utterances, roles, redacted, call_id, steps
+    ) -> Transcript:
+        speakers = sorted(set(diarization.speakers) | {u.speaker for u in utterances} | set(roles))
+        return Transcript(
+            call_id=call_id,
+            language=_language(transcriptions),
+            duration_s=round(audio.duration_s, 3),
+            speakers=[_speaker(s, roles.get(s)) for s in speakers],
+            utterances=utterances,
+            source=_source(audio, self.layout(audio, options)),
+            options=self._options(options, diarization, transcriptions),
+            models=self._models(diarization, transcriptions, roles, redacted),
+            timings=_timings(steps, audio, diarization, transcriptions),
+        )
+
+    def _options(self, options: SpeechOptions, diarization: Diarization, transcriptions) -> dict[str, Any]:
+        pii = self.settings.pii
+        flat = {
+            **options.as_params(),
+            **{f"diarization__{k}": _jsonable(v) for k, v in diarization.params.items()},
+            **{f"transcription__{k}": v for k, v in _first_options(transcriptions).items()},
+            "pii__redact": self.settings.pii.redact if options.redact is None else options.redact,
+            "pii__kinds": list(pii.kinds),
+            "pii__mask": pii.mask,
+            "pii__spoken_digits": pii.spoken_digits,
+            "audio__max_duration_s": self.settings.audio.max_duration_s,
+        }
+        return flat
+
+    def _models(
+        self, diarization, transcriptions, roles: Mapping[str, SpeakerRole], redacted
+    ) -> dict[str, Any]:
+        transcriber = transcriptions[0] if transcriptions else None
+        models: dict[str, Any] = {
+            "transcriber": {
+                **(transcriber.model.to_dict() if transcriber else {"name": self.transcriber.settings.model}),
+                "device": transcriber.device if transcriber else None,
+                "compute_type": transcriber.compute_type if transcriber else None,
+            },
+            "diarizer": {"backend": diarization.backend},
+            "roles": {
+                "method": sorted({r.method for r in roles.values()}),
+                "scores": {s: r.score for s, r in roles.items()},
+            },
+            "pii": {"method": "rules", "redacted": dict(redacted)},
+        }
+        if any(r.method == "voiceprint" for r in roles.values()):
+            models["voiceprint"] = {"encoder": encoder_version()}
+        return models
+
+
+def transcribe_files(
+    paths: Sequence[str | Path],
+    out_dir: str | Path,
+    settings: Settings,
+    options: SpeechOptions | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+    *,
+    pipeline: SpeechPipeline | None = None,
+    voiceprints: Mapping[str, np.ndarray] | None = None,
+) -> list[FileOutcome]:
+    """Transcribe each file to ``<stem>.json/.rttm/.srt`` in ``out_dir``; a bad file is reported, not fatal.
+
+    ``progress(step, done, total)`` is called after each file (step ``"transcribe"``). Two
+    inputs with the same stem get ``stem``, ``stem-2``. A missing model stops the run
+    (every file would fail the same way).
+    """
+    pipeline = pipeline or SpeechPipeline(settings)
+    options = options or SpeechOptions()
+    outcomes, stems = [], set()
+    for done, path in enumerate(paths, start=1):
+        stem = _unique_stem(Path(path).stem, stems)
+        outcomes.append(_transcribe_one(pipeline, path, Path(out_dir), stem, options, voiceprints))
+        if progress:
+            progress("transcribe", done, len(paths))
+    return outcomes
+
+
+def _transcribe_one(pipeline, path, out_dir: Path, stem: str, options, voiceprints) -> FileOutcome:
+    captured: dict[str, Any] = {}
+    try:
+        hook = captured.__setitem__  # keeps the diarization for the RTTM
+        transcript = pipeline.process(path, options, call_id=stem, voiceprints=voiceprints, hook=hook)
+        written = write_outputs(transcript, out_dir, stem, turns=captured["diarize"].turns)
+    except ModelUnavailableError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - reported per file, the batch goes on
+        return FileOutcome(str(path), error=str(exc), error_type=type(exc).__name__)
+    return FileOutcome(
+        str(path),
+        outputs={kind: str(p) for kind, p in written.items()},
+        duration_s=transcript.duration_s,
+        speakers=len(transcript.speakers),
+        timings=dict(transcript.timings),
+    )
+
+
+# --- channels ------------------------------------------------------------------------------
+
+
+def channel_speaker(index: int) -> str:
+    return f"SPEAKER_{index:02d}"
+
+
+def channel_index(speaker: str) -> int:
+    return int(speaker.rsplit("_", 1)[-1])
+
+
+def channel_layout(
+    audio: DecodedAudio, mode: str = "auto", detector: ChannelOptions | None = ChannelOptions()
+) -> ChannelLayout:
+    """Split a two-channel recording when its channels carry different parties.
+
+    The test is the diarizer's own (:func:`~talktrack.models.diarization.channels.channel_evidence`
+    with the configured ``models.diarizer.params.channels``: uncorrelated level envelopes, one
+    channel clearly louder in most active frames), so the diarize and transcribe steps, which
+    may run apart on different Ray actors, always agree. ``detector=None``: detection is off.
+    """
+    if audio.samples.shape[0] < 2:
+        return ChannelLayout("mix", "one channel")
+    if mode in ("mix", "split"):
+        return ChannelLayout(mode, "requested")
+    if detector is None:
+        return ChannelLayout("mix", "channel detection is off (models.diarizer.params.channels.detect)")
+    evidence = channel_evidence(audio.samples, detector)
+    if evidence is None:
+        return ChannelLayout("mix", "no active frames to compare")
+    measured = round(evidence.envelope_correlation, 4)
+    if evidence.is_two_party(detector):
+        return ChannelLayout("split", "one party per channel", measured)
+    return ChannelLayout("mix", "channels carry the same voices", measured)
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def torch_threads(count: int) -> Iterator[None]:
+    """Run torch's CPU ops on ``count`` intra-op threads, then restore the old number.
+
+    Workaround: resemblyzer's small LSTM on 2 OpenMP threads ran 20× slower (15 s instead
+    of 0.7 s for 60 s of audio) whenever other processes kept the 2 cores busy, as on a
+    shared box or a Ray node with several actors; spinning threads waited on descheduled
+    ones. With one thread it took 0.3-1.0 s under the same load (measured 2026-11-27).
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+class _timed:
+    """``with _timed(timings, "step_s"):`` records the seconds the block took."""
+
+    def __init__(self, timings: dict[str, float], key: str):
+        self.timings, self.key = timings, key
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *exc) -> None:
+        self.timings[self.key] = round(time.perf_counter() - self.started, 4)
+
+
+def _no_hook(step: str, artifact: Any) -> None:
+    return None
+
+
+def _language(transcriptions: Sequence[Transcription]) -> str:
+    if not transcriptions:
+        return "en"
+    return max(transcriptions, key=lambda t: len(t.words)).language
+
+
+def _speaker(speaker: str, role: SpeakerRole | None) -> TranscriptSpeaker:
+    if role is None:
+        return TranscriptSpeaker(speaker=speaker)
+    return TranscriptSpeaker(
+        speaker=speaker, role=role.role, role_confidence=role.confidence, rep_id=role.rep_id
+    )
+
+
+def _source(audio: DecodedAudio, layout: ChannelLayout) -> dict[str, Any]:
+    return {
+        "kind": "audio",
+        "path": audio.path,
+        "codec": audio.codec,
+        "source_sample_rate": audio.source_sample_rate,
+        "source_channels": audio.source_channels,
+        "channel_layout": layout.mode,
+        "channel_layout_reason": layout.reason,
+        "channel_envelope_correlation": layout.envelope_correlation,
+    }
+
+
+def _first_options(transcriptions: Sequence[Transcription]) -> dict[str, Any]:
+    return dict(transcriptions[0].options) if transcriptions else {}
+
+
+def _timings(
+    steps: Mapping[str, float], audio: DecodedAudio, diarization: Diarization, transcriptions
+) -> dict[str, float]:
+    timings = {**steps, "audio_duration_s": round(audio.duration_s, 3)}
+    timings.update({f"diarize__{k}": v for k, v in diarization.timings.items()})
+    load_s = sum(t.timings.get("load_s", 0.0) for t in transcriptions)
+    if load_s:
+        timings["transcriber_load_s"] = round(load_s, 4)
+    return timings
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return str(value)
+
+
+def _unique_stem(stem: str, used: set[str]) -> str:
+    candidate, n = stem, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{stem}-{n}"
+    used.add(candidate)
+    return candidate
