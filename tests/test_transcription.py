@@ -124,3 +124,18 @@ def test_channels_are_transcribed_in_one_pass_and_timed_per_channel(transcriber,
     for part, index in ((left, 0), (right, 1)):
         assert part.options["channel"] == index and part.duration_s == audio.duration_s
         assert all(0.0 <= w.start <= w.end <= audio.duration_s for w in part.words)
+
+
+def test_auto_device_falls_back_to_cpu_when_cuda_libraries_do_not_load(settings):
+    """Seen on an H200 with only CUDA 13: CTranslate2 4.x sees the GPU, then needs libcublas.so.12."""
+    auto = Transcriber(settings.models.transcriber.model_copy(update={"device": "auto"}))
+    auto.device = ("cuda", "float16")  # what resolve_device() chose on that machine
+    missing = RuntimeError("Library libcublas.so.12 is not found or cannot be loaded")
+    with pytest.warns(RuntimeWarning, match="using the CPU"):
+        assert auto._fall_back_to_cpu(missing)
+    assert auto.device == ("cpu", "int8") and "libcublas.so.12" in auto.fallback_reason
+
+    explicit = Transcriber(settings.models.transcriber.model_copy(update={"device": "cuda"}))
+    explicit.device = ("cuda", "float16")
+    assert not explicit._fall_back_to_cpu(missing)  # asked for CUDA: fail loudly
+    assert not auto._fall_back_to_cpu(RuntimeError("out of memory"))  # already on CPU; not a library problem

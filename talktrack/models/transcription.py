@@ -28,6 +28,7 @@ import functools
 import os
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -222,12 +223,12 @@ class Transcriber:
         batched = duration_s >= self.settings.batched_min_duration_s
         kwargs = self._decode_kwargs(language or self.settings.language, vad_regions, batched, duration_s)
         started = time.perf_counter()
-        if batched:
-            batch_size = self.settings.batch_size
-            segments, info = self._batched().transcribe(samples, batch_size=batch_size, **kwargs)
-        else:
-            segments, info = self._whisper().transcribe(samples, **kwargs)
-        words = _clean_words((word for segment in segments for word in (segment.words or ())), duration_s)
+        try:
+            segments, info, words = self._decode(samples, kwargs, batched, duration_s)
+        except RuntimeError as exc:
+            if not self._fall_back_to_cpu(exc):
+                raise
+            segments, info, words = self._decode(samples, kwargs, batched, duration_s)
         return Transcription(
             words=words,
             language=info.language,
@@ -239,6 +240,30 @@ class Transcriber:
             options=self._echo_options(language, vad_regions, batched),
             timings={"load_s": round(load_s, 4), "transcribe_s": round(time.perf_counter() - started, 4)},
         )
+
+    def _decode(self, samples: np.ndarray, kwargs: dict[str, Any], batched: bool, duration_s: float):
+        if batched:
+            segments, info = self._batched().transcribe(samples, batch_size=self.settings.batch_size, **kwargs)
+        else:
+            segments, info = self._whisper().transcribe(samples, **kwargs)
+        words = _clean_words((word for segment in segments for word in (segment.words or ())), duration_s)
+        return segments, info, words
+
+    def _fall_back_to_cpu(self, exc: RuntimeError) -> bool:
+        """``device: auto`` chose CUDA but its libraries do not load: carry on on the CPU, and say so.
+
+        CTranslate2 4.x wheels need CUDA 12's cuBLAS/cuDNN; a machine that has a GPU but only
+        CUDA 13 libraries fails at the first GEMM, not at load. An explicit ``device: cuda`` still fails.
+        """
+        message = str(exc)
+        cuda_library_missing = any(name in message for name in ("libcublas", "libcudnn", "CUDA driver", "cuda"))
+        if self.settings.device != "auto" or self.device[0] != "cuda" or not cuda_library_missing:
+            return False
+        compute_type = self.settings.compute_type if self.settings.compute_type != "auto" else "int8"
+        self.device = ("cpu", compute_type)
+        self.fallback_reason = f"CUDA selected automatically but unusable ({message.strip()}); using the CPU"
+        warnings.warn(self.fallback_reason, RuntimeWarning, stacklevel=3)
+        return True
 
     def transcribe_channels(
         self, channels: np.ndarray, *, language: str | None = None, gap_s: float = CHANNEL_GAP_S
@@ -298,6 +323,7 @@ class Transcriber:
             "language_requested": language or self.settings.language,
             "condition_on_previous_text": self.settings.condition_on_previous_text,
             "cpu_threads": self.settings.cpu_threads,
+            "device_fallback": getattr(self, "fallback_reason", None),
         }
 
 
