@@ -46,16 +46,24 @@ def eval_diarization(
     _emit(app, report, out, as_json)
 
 
+def _short(condition: str) -> str:
+    """``collar_0.25_no_overlap`` → ``c0.25 no-ovl``."""
+    return condition.replace("collar_", "c").replace("_no_overlap", " no-ovl")
+
+
 def _print_der(app: AppContext, report: dict) -> None:
-    table = Table(title="Diarization error rate")
-    columns = [key for key in report["overall"] if key.startswith("der")]
-    for column in ("file", "speakers ref/hyp", *columns):
-        table.add_column(column)
-    for uri, row in report["files"].items():
-        speakers = f"{row.get('reference_speakers', '?')}/{row.get('hypothesis_speakers', '?')}"
-        table.add_row(uri, speakers, *(f"{row[c]:.3f}" for c in columns))
-    table.add_row("[bold]overall", "", *(f"[bold]{report['overall'][c]:.3f}" for c in columns))
+    conditions = list(report["overall"])
+    table = Table(title="Diarization error rate (DER)")
+    for column in ("file", "speakers ref/found", *(_short(c) for c in conditions)):
+        table.add_column(column, justify="right")
+    for row in report["files"]:
+        speakers = f"{row.get('speakers_reference', '?')}/{row.get('speakers_found', '?')}"
+        table.add_row(row["uri"], speakers, *(f"{row['der'][c]['der']:.3f}" for c in conditions))
+    overall = report["overall"]
+    table.add_row("[bold]overall", "", *(f"[bold]{overall[c]['der']:.3f}" for c in conditions))
     app.console.print(table)
+    for skipped in report.get("skipped", []):
+        app.console.print(f"[yellow]skipped[/] {skipped}")
 
 
 @eval_app.command("asr")
