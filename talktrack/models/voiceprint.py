@@ -41,14 +41,13 @@ class VoiceprintError(ValueError):
 
 @functools.lru_cache(maxsize=2)
 def get_voice_encoder(device: str = "cpu"):
-    """The process-wide resemblyzer ``VoiceEncoder`` (weights ship inside the package)."""
+    """The process-wide resemblyzer ``VoiceEncoder``, shared with the diarizer (loaded once per device)."""
+    from talktrack.models.diarization.embedding import get_voice_encoder as shared_encoder
+
     try:
-        from resemblyzer import VoiceEncoder
+        return shared_encoder(device)
     except ImportError as exc:
-        raise VoiceprintError(
-            f"voiceprints need the resemblyzer package (pip install resemblyzer==0.1.4): {exc}"
-        ) from exc
-    return VoiceEncoder(device=device, verbose=False)
+        raise VoiceprintError(f"voiceprints need the resemblyzer package: {exc}") from exc
 
 
 def encoder_version() -> str:
