@@ -158,3 +158,11 @@ def test_a_file_without_audio_is_refused(tmp_path):
         capture_output=True,
     )
     assert_refused(path, "no audio stream", lambda: decode_audio(path))
+
+
+def test_a_file_cut_off_after_its_header_is_refused_as_truncated(tmp_path):
+    path = tmp_path / "cut.wav"
+    soundfile.write(path, np.random.default_rng(0).normal(0, 0.1, 32000).astype("float32"), 16000, subtype="PCM_16")
+    path.write_bytes(path.read_bytes()[:2000])  # the header still promises 2 s
+    with pytest.raises(AudioError, match=r"cut.wav: truncated \(header declares 2.0 s, file holds 0.06 s\)"):
+        decode_audio(path)

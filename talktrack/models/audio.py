@@ -26,6 +26,11 @@ import numpy as np
 
 SAMPLE_RATE = 16000
 SILENCE_PEAK_DBFS = -60.0
+# A header promising at least 1 s of which less than half decodes: the file was cut off.
+# (Compressed headers are estimates, so the share is generous.)
+TRUNCATION_MIN_DECLARED_S = 1.0
+TRUNCATION_MIN_SHARE = 0.5
+WAV_HEADER_BYTES = 4096
 # A frame group this large (samples per channel) keeps the resampler's calls few.
 _GROUP_SAMPLES = 500_000
 
@@ -97,13 +102,16 @@ def decode_bytes(
 
 
 def _decode(source: BinaryIO, name: str, sample_rate: int, max_duration_s: float | None) -> DecodedAudio:
+    wav_declared_s = wav_header_seconds(source.read(WAV_HEADER_BYTES))
+    source.seek(0)
     av = _import_av()
     try:
         with av.open(source, mode="r", metadata_errors="ignore") as container:
             if not container.streams.audio:
                 raise AudioError(name, "no audio stream")
             stream = container.streams.audio[0]
-            _check_declared_duration(name, container, stream, max_duration_s)
+            declared_s = wav_declared_s or _declared_duration(container, stream)
+            _check_declared_duration(name, declared_s, max_duration_s)
             source_rate = int(stream.codec_context.sample_rate or stream.rate or 0)
             source_channels = int(stream.codec_context.channels or 0)
             codec = stream.codec_context.name
@@ -114,7 +122,17 @@ def _decode(source: BinaryIO, name: str, sample_rate: int, max_duration_s: float
         raise AudioError(name, f"cannot decode: {_why(exc)}") from exc
     audio = DecodedAudio(name, samples, sample_rate, source_rate, source_channels or len(samples), codec)
     check_usable(audio, max_duration_s=max_duration_s)
+    _check_complete(audio, declared_s)
     return audio
+
+
+def _check_complete(audio: DecodedAudio, declared_s: float | None) -> None:
+    """Refuse a file that holds far less audio than its header declares (cut off in transfer)."""
+    if declared_s is not None and declared_s >= TRUNCATION_MIN_DECLARED_S:
+        if audio.duration_s < TRUNCATION_MIN_SHARE * declared_s:
+            raise AudioError(
+                audio.path, f"truncated (header declares {declared_s:.1f} s, file holds {audio.duration_s:.2f} s)"
+            )
 
 
 def check_usable(audio: DecodedAudio, *, max_duration_s: float | None = None) -> None:
@@ -187,18 +205,42 @@ def _resample(frames: Iterator[Any], resampler: Any) -> Iterator[Any]:
     yield from resampler.resample(None)  # flush the resampler's tail
 
 
-def _check_declared_duration(name: str, container: Any, stream: Any, max_duration_s: float | None) -> None:
-    """Refuse an over-long file from its header, before spending time decoding it."""
-    if max_duration_s is None:
-        return
-    declared = None
+def wav_header_seconds(head: bytes) -> float | None:
+    """Seconds a RIFF/WAVE header's ``data`` chunk promises (None: not a WAV, or a streamed one).
+
+    FFmpeg and libsndfile both size a WAV from the bytes present, so a file cut off in
+    transfer looks short but whole; the header still tells how long it was meant to be.
+    """
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    position, block_align, rate = 12, 0, 0
+    while position + 8 <= len(head):
+        chunk, size = head[position : position + 4], int.from_bytes(head[position + 4 : position + 8], "little")
+        if chunk == b"fmt " and position + 20 <= len(head):
+            rate = int.from_bytes(head[position + 12 : position + 16], "little")
+            block_align = int.from_bytes(head[position + 20 : position + 22], "little")
+        elif chunk == b"data":
+            if not (block_align and rate) or size in (0, 0xFFFFFFFF):
+                return None
+            return size / block_align / rate
+        position += 8 + size + (size & 1)
+    return None
+
+
+def _declared_duration(container: Any, stream: Any) -> float | None:
+    """The duration the header promises, in seconds, when it says."""
     if stream.duration is not None and stream.time_base is not None:
-        declared = float(stream.duration * stream.time_base)
-    elif container.duration is not None:
-        declared = container.duration / 1_000_000  # AV_TIME_BASE
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000  # AV_TIME_BASE
+    return None
+
+
+def _check_declared_duration(name: str, declared_s: float | None, max_duration_s: float | None) -> None:
+    """Refuse an over-long file from its header, before spending time decoding it."""
     # 1 % slack: header durations of compressed files are estimates.
-    if declared is not None and declared > max_duration_s * 1.01 + 0.5:
-        raise AudioError(name, _too_long(declared, max_duration_s))
+    if max_duration_s is not None and declared_s is not None and declared_s > max_duration_s * 1.01 + 0.5:
+        raise AudioError(name, _too_long(declared_s, max_duration_s))
 
 
 def _too_long(duration_s: float, max_duration_s: float) -> str:

@@ -229,13 +229,8 @@ class _Dispatcher:
 
 
 def _reason(exc: BaseException) -> str:
-    """The root cause of a (possibly Ray-wrapped) error, as one line."""
-    cause = getattr(exc, "cause", None) or exc
-    if hasattr(exc, "as_instanceof_cause"):
-        try:
-            cause = exc.as_instanceof_cause()
-        except Exception:  # noqa: BLE001
-            cause = exc
-    text = str(cause).strip().splitlines()
-    message = next((line for line in reversed(text) if line.strip()), type(cause).__name__)
-    return message.strip()
+    """The root cause of a (possibly Ray-wrapped) error, as one line without Ray's traceback."""
+    cause = getattr(exc, "cause", None)
+    cause = cause if isinstance(cause, BaseException) else exc
+    lines = [line.strip() for line in str(cause).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(cause).__name__
