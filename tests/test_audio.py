@@ -166,3 +166,10 @@ def test_a_file_cut_off_after_its_header_is_refused_as_truncated(tmp_path):
     path.write_bytes(path.read_bytes()[:2000])  # the header still promises 2 s
     with pytest.raises(AudioError, match=r"cut.wav: truncated \(header declares 2.0 s, file holds 0.06 s\)"):
         decode_audio(path)
+
+
+def test_audio_errors_survive_a_trip_between_processes():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(AudioError("/calls/a.wav", "silent (peak below -60 dBFS)")))
+    assert (error.path, error.reason, str(error)) == ("/calls/a.wav", "silent (peak below -60 dBFS)", "/calls/a.wav: silent (peak below -60 dBFS)")

@@ -43,6 +43,10 @@ class AudioError(ValueError):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self):
+        # Rebuilt from (path, reason) when it crosses a process boundary (Ray, multiprocessing).
+        return type(self), (self.path, self.reason)
+
 
 @dataclass(frozen=True, eq=False)
 class DecodedAudio:

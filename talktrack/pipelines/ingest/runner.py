@@ -230,7 +230,8 @@ class _Dispatcher:
 
 def _reason(exc: BaseException) -> str:
     """The root cause of a (possibly Ray-wrapped) error, as one line without Ray's traceback."""
-    cause = getattr(exc, "cause", None)
-    cause = cause if isinstance(cause, BaseException) else exc
+    cause: BaseException = exc
+    while isinstance(getattr(cause, "cause", None), BaseException):  # Ray wraps a task error per hop
+        cause = cause.cause
     lines = [line.strip() for line in str(cause).strip().splitlines() if line.strip()]
     return lines[-1] if lines else type(cause).__name__
