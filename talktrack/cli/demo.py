@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.table import Table
 
 from talktrack.cli.context import AppContext
-from talktrack.cli.progress import progress_hook
+from talktrack.cli.progress import print_workspace_summary, progress_hook
 
 
 @dataclass
@@ -81,14 +81,7 @@ def report_step(run: DemoRun) -> str:
     from talktrack.core.catalog.summary import summarize
 
     summary = summarize(run.app.catalog)
-    table = Table(title=f"Workspace {run.app.workspace.root}")
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    for name, count in summary["entities"].items():
-        table.add_row(name, str(count))
-    for stage, count in summary["deals_by_stage"].items():
-        table.add_row(f"deals in {stage}", str(count))
-    run.app.console.print(table)
+    print_workspace_summary(run.app.console, run.app.workspace.root, summary)
     entities = summary["entities"]
     return f"{entities['deals']} deals, {entities['calls']} calls, {entities['utterances']} utterances"
 

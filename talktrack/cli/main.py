@@ -16,7 +16,7 @@ import typer
 from rich.table import Table
 
 from talktrack.cli.context import AppContext
-from talktrack.cli.progress import progress_hook
+from talktrack.cli.progress import print_workspace_summary, progress_hook
 from talktrack.cli.bench import bench_app
 from talktrack.cli.evaluate import eval_app
 from talktrack.cli.speech import ingest_command, transcribe_command, voiceprint_app
@@ -111,7 +111,7 @@ def status_command(
     if as_json:
         typer.echo(json.dumps(summary, indent=2, ensure_ascii=False, default=str))
         return
-    _print_summary(app_ctx, summary)
+    print_workspace_summary(app_ctx.console, app_ctx.workspace.root, summary)
     if "calls" in summary:
         _print_calls(app_ctx, summary["calls"])
 
@@ -186,19 +186,6 @@ def _print_import_report(app_ctx: AppContext, report) -> None:
         app_ctx.console.print(f"[{style}]{problem.severity}[/] {problem}", highlight=False, markup=True)
     if len(report.problems) > len(shown):
         app_ctx.console.print(f"... and {len(report.problems) - len(shown)} more (use --json for all)")
-
-
-def _print_summary(app_ctx: AppContext, summary: dict) -> None:
-    table = Table(title=f"Workspace {app_ctx.workspace.root}")
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    for name, count in summary["entities"].items():
-        table.add_row(name, str(count))
-    for name, count in summary["calls_by_status"].items():
-        table.add_row(f"calls {name}", str(count))
-    for name, count in summary["deals_by_status"].items():
-        table.add_row(f"deals {name}", str(count))
-    app_ctx.console.print(table)
 
 
 def _print_calls(app_ctx: AppContext, calls: list[dict]) -> None:

@@ -1,4 +1,4 @@
-"""A rich progress bar that speaks the ``progress(step, done, total)`` hook of our pipelines."""
+"""Terminal rendering shared by commands: the progress hook of our pipelines, the workspace summary."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 
 @contextmanager
@@ -29,3 +30,16 @@ def progress_hook(console: Console) -> Iterator:
 
     with bars:
         yield hook
+
+
+def print_workspace_summary(console: Console, root, summary: dict) -> None:
+    """What :func:`talktrack.core.catalog.summary.summarize` found, as one table."""
+    table = Table(title=f"Workspace {root}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for name, count in summary["entities"].items():
+        table.add_row(name, str(count))
+    for group, label in (("calls_by_status", "calls"), ("deals_by_status", "deals"), ("deals_by_stage", "deals in")):
+        for name, count in summary[group].items():
+            table.add_row(f"{label} {name}", str(count))
+    console.print(table)

@@ -30,6 +30,7 @@ from talktrack.core.catalog.schema import (
     TRANSCRIBED_FROM_AUDIO,
 )
 from talktrack.core.config import Settings
+from talktrack.core.files import file_sha256
 from talktrack.pipelines.crm_import import rows
 
 TEXT_EVIDENCE_SUFFIXES = (".txt", ".md", ".markdown")
@@ -234,14 +235,6 @@ def _survey(row: rows.SurveyRow, ctx: ImportContext) -> dict[str, Any]:
 def _course(row: rows.CourseRow, ctx: ImportContext) -> dict[str, Any]:
     ctx.allowed(row.dimension, ctx.settings.capability_keys, "dimension")
     return {"external_id": row.course_id, **row.model_dump(exclude={"course_id"})}
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 BY_EXTERNAL_ID = ("external_id",)

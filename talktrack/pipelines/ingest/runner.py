@@ -19,7 +19,7 @@ import numpy as np
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.config import Settings
-from talktrack.pipelines.crm_import.entities import file_sha256
+from talktrack.core.files import file_sha256
 from talktrack.pipelines.ingest import sink
 from talktrack.pipelines.ingest.manifest import IngestItem, ManifestProblem, discover
 from talktrack.pipelines.ingest.ray_runtime import RayResources, start_ray
