@@ -68,12 +68,31 @@ def bench_diarization(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = 
     app: AppContext = ctx.obj
     diarizer = build_diarizer(app.settings.models.diarizer)
     ami = data / "ami_debug"
-    figures = {
-        subset: evaluate_diarization(ami, ami / f"debug.{subset}.rttm", ami / f"debug.{subset}.uem", diarizer=diarizer)
-        for subset in (*AMI_EVAL_SETS, "train")
-    }
-    app.console.print({subset: result["overall"] for subset, result in figures.items()})
+    figures = {}
+    with tempfile.TemporaryDirectory(prefix="talktrack-ami-") as folder:
+        # development+test scored as one set (the issue's target), beside each part and train
+        for name, subsets in (("development+test", AMI_EVAL_SETS), ("train", ("train",))):
+            rttm, uem = Path(folder) / f"{name}.rttm", Path(folder) / f"{name}.uem"
+            for suffix, target in (("rttm", rttm), ("uem", uem)):
+                target.write_text("".join((ami / f"debug.{s}.{suffix}").read_text(encoding="utf-8") for s in subsets), encoding="utf-8")
+            figures[name] = evaluate_diarization(ami, rttm, uem, diarizer=diarizer)
+        figures["generated_calls"] = _generated_calls_der(app, Path(folder) / "world", diarizer)
+    app.console.print({name: {c: r["der"] for c, r in result["overall"].items()} for name, result in figures.items()})
     _write(app, out, "diarization_ami", figures)
+
+
+def _generated_calls_der(app: AppContext, folder: Path, diarizer) -> dict:
+    """DER on two-speaker calls rendered by the world generator (espeak-ng voices), against their RTTM."""
+    from talktrack.cli.world import taxonomy_from_settings
+    from talktrack.evaluation.diarization import evaluate_diarization
+    from talktrack.evaluation.world import WorldSpec, generate_world
+
+    spec = WorldSpec(seed=11, reps=6, customers=10, deals=12, calls=24, languages=("en", "zh"), audio=6)
+    generate_world(spec, folder, taxonomy_from_settings(app.settings))
+    audio = folder / "audio"
+    rttm = folder / "all.rttm"
+    rttm.write_text("".join(p.read_text(encoding="utf-8") for p in sorted(audio.glob("*.rttm"))), encoding="utf-8")
+    return evaluate_diarization(audio, rttm, None, diarizer=diarizer)
 
 
 @bench_app.command("asr")
