@@ -52,3 +52,16 @@ def test_import_prints_counts_and_reasons_and_strict_fails(tmp_path):
 
     status = runner.invoke(app, ["--workspace", str(workspace), "status", "--json"])
     assert json.loads(status.output)["entities"]["customers"] == 2
+
+
+def test_a_rep_voiceprint_is_enrolled_from_audio_and_listed(tmp_path, shared_data):
+    workspace = ["--workspace", str(tmp_path)]
+    jfk = shared_data / "asr_en" / "whisper_jfk" / "jfk.flac"
+    enrolled = runner.invoke(app, [*workspace, "voiceprint", "enroll", "REP-007", str(jfk)])
+    assert enrolled.exit_code == 0, enrolled.output
+    assert (tmp_path / "voiceprints" / "REP-007.npy").is_file()
+    assert "not in the catalog yet" in enrolled.output
+    assert runner.invoke(app, [*workspace, "voiceprint", "list"]).output.split() == ["REP-007"]
+
+    bad = runner.invoke(app, [*workspace, "voiceprint", "enroll", "REP-008", str(tmp_path / "missing.wav")])
+    assert bad.exit_code == 2 and "missing.wav: file not found" in bad.output
