@@ -62,7 +62,7 @@ def test_constructor_loads_nothing_and_a_missing_model_names_the_fix(tmp_path):
 def test_the_model_is_loaded_once_per_process(transcriber):
     transcriber.load()
     before = load_whisper.cache_info()
-    assert Transcriber(TranscriberSettings()).load() < 0.05  # a second transcriber reuses the model
+    Transcriber(TranscriberSettings()).load()  # a second transcriber reuses the model
     after = load_whisper.cache_info()
     assert after.hits > before.hits and after.misses == before.misses
 
