@@ -55,3 +55,12 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared reference data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def transcriber():
+    """The bundled tiny.en transcriber, loaded once for the whole session."""
+    from talktrack.core.config import TranscriberSettings
+    from talktrack.models.transcription import Transcriber
+
+    return Transcriber(TranscriberSettings())

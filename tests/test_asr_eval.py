@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from talktrack.core.config import TranscriberSettings
 from talktrack.evaluation.asr import (
     evaluate_asr,
     is_chinese,
@@ -15,12 +14,6 @@ from talktrack.evaluation.asr import (
     read_references,
     score,
 )
-from talktrack.models.transcription import Transcriber
-
-
-@pytest.fixture(scope="session")
-def transcriber() -> Transcriber:
-    return Transcriber(TranscriberSettings())
 
 
 def test_kaldi_references_are_matched_by_audio_stem(shared_data):

@@ -17,11 +17,6 @@ from talktrack.models.transcription import (
 
 
 @pytest.fixture(scope="session")
-def transcriber() -> Transcriber:
-    return Transcriber(TranscriberSettings())
-
-
-@pytest.fixture(scope="session")
 def jfk(shared_data):
     return decode_audio(shared_data / "asr_en" / "whisper_jfk" / "jfk.flac")
 
