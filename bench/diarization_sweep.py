@@ -53,7 +53,8 @@ TARGET = "collar_0.25"
 # Stage 1: front end (peak, VAD, windows) x clustering, resegmentation at defaults.
 FRONT_GRID = {
     "vad.threshold": [0.2, 0.3],
-    "vad.speech_pad_ms": [30, 100, 300],
+    "vad.neg_threshold": [None, 0.1],  # hysteresis offset (None: silero's threshold - 0.15)
+    "vad.speech_pad_ms": [30, 100, 150, 300],
     "embedding.window_s": [1.5, 2.0],
     "embedding.hop_s": [0.5],
     "embedding.window_rms_dbfs": [None, -22.0],

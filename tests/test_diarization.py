@@ -33,15 +33,16 @@ from talktrack.models.diarization.embedding import mel_spectrogram
 from talktrack.models.diarization.resegmentation import viterbi
 from talktrack.models.vad import VadOptions, speech_regions
 
-# Measured with the default settings (tuned on the train clips by bench/diarization_sweep.py, see
-# bench/results/diarization_sweep.json): development+test overall DER, speaker count found
-# automatically, collar 0.25 = 0.4775 with overlap scored (dev00 0.236, dev01 0.112, tst00 0.704,
-# tst01 0.685) and 0.2986 without overlap; collar 0 = 0.531 / 0.361. Most of the error is the
-# overlap of tst00 (18 of its 30 s; a single-speaker-per-frame output cannot score below 0.50 on
-# it) and quiet speech in tst01 the VAD misses. The target (0.35) is not met; these bounds
-# only guard against regressions, with a little room for floating-point and thread-count noise.
-AMI_DEV_TEST_DER_BOUND = 0.50
-AMI_DEV_TEST_NO_OVERLAP_DER_BOUND = 0.32
+# Measured with the default settings (tuned on the train clips by bench/diarization_sweep.py and a
+# VAD onset/offset/padding grid, see bench/results/diarization_sweep.json): development+test overall
+# DER, speaker count found automatically, collar 0.25 = 0.4589 with overlap scored (dev00 0.176,
+# dev01 0.112, tst00 0.704, tst01 0.654) and 0.2662 without overlap; collar 0 = 0.516 / 0.332.
+# (Before the VAD hysteresis: 0.4775 / 0.2986.) Most of the error is the overlap of tst00 (18 of
+# its 30 s; a single-speaker-per-frame output cannot score below 0.50 on it) and quiet speech in
+# tst01 the VAD misses. The target (0.35) is not met; these bounds only guard against
+# regressions, with about 0.02 of room for floating-point and thread-count noise.
+AMI_DEV_TEST_DER_BOUND = 0.48
+AMI_DEV_TEST_NO_OVERLAP_DER_BOUND = 0.29
 
 
 @pytest.fixture(scope="session")
@@ -201,6 +202,18 @@ def test_vad_finds_the_speech_of_a_real_file(shared_data):
     assert all(a < b <= c for (a, b), (c, _) in zip(regions, regions[1:]))
     assert speech_regions(np.zeros(16000, dtype=np.float32)) == []
     assert VadOptions().as_params()["vad__min_silence_duration_ms"] == 100
+    assert VadOptions().as_params()["vad__neg_threshold"] == "none"
+
+
+def test_vad_hysteresis_offset_keeps_more_speech(shared_data):
+    audio = decode_audio(shared_data / "asr_en" / "whisper_jfk" / "jfk.flac")
+
+    def speech(options):
+        return sum(end - start for start, end in speech_regions(audio.mono, options))
+
+    assert speech(VadOptions(threshold=0.5, neg_threshold=0.05)) >= speech(VadOptions(threshold=0.5))
+    with pytest.raises(ValueError, match="neg_threshold"):
+        load_settings(environ={"TALKTRACK_MODELS__DIARIZER__PARAMS__VAD__NEG_THRESHOLD": "0.5"})
 
 
 # ---------------------------------------------------------------- stereo: dialer recordings
@@ -313,6 +326,9 @@ DIALOGUE = [
     ("agent", "Understood. When does your next budget cycle start?"),
     ("customer", "In October. We would need a proposal before the end of August."),
 ]
+# Generated-call DER with the defaults, seeds 0/1/2: collar 0.25 = 0.029 / 0.033 / 0.035, collar 0 =
+# 0.086 / 0.091 / 0.093 (the 150 ms VAD padding and the hysteresis offset of 0.1 add speech at turn
+# edges; before them, 0.080 / 0.079 / 0.077). The collar-0 bound below has less room than it had.
 # A male agent and a female customer. Not en-us vs en-gb+f3: at default pitch those two espeak
 # voices have the same F0 (92 vs 100 Hz) and resemblyzer tells their windows apart no better than
 # chance would by much (pair AUC 0.60) -- one voice with two accents, not two people.

@@ -93,10 +93,19 @@ class DiarizerSettings(_Strict):
     diarization as flat ``step__name`` keys (``vad__threshold``, ``clustering__threshold``)."""
 
     class Vad(_Strict):
-        threshold: float = Field(0.2, gt=0, lt=1)
+        threshold: float = Field(0.3, gt=0, lt=1)
         min_speech_duration_ms: int = Field(250, ge=0)
         min_silence_duration_ms: int = Field(100, ge=0)
-        speech_pad_ms: int = Field(100, ge=0)
+        speech_pad_ms: int = Field(150, ge=0)
+        neg_threshold: float | None = Field(0.1, gt=0, lt=1)  # offset of the hysteresis; null: threshold - 0.15
+
+        @model_validator(mode="after")
+        def _offset_below_onset(self) -> DiarizerSettings.Vad:
+            if self.neg_threshold is not None and self.neg_threshold >= self.threshold:
+                raise ValueError(
+                    f"neg_threshold ({self.neg_threshold}) must be below threshold ({self.threshold})"
+                )
+            return self
 
     class Embedding(_Strict):
         window_s: float = Field(1.5, ge=0.5, le=10)

@@ -26,6 +26,8 @@ class VadOptions:
     """silero-vad's post-processing, with its own names and units (faster-whisper's habit).
 
     threshold: a 32 ms frame with speech probability above it is speech.
+    neg_threshold: once in speech, frames stay speech until the probability drops below this
+        (hysteresis: onset at ``threshold``, offset here); None: silero's own ``threshold - 0.15``.
     min_speech_duration_ms: shorter speech regions are dropped.
     min_silence_duration_ms: a pause must last this long to split two regions.
     speech_pad_ms: each region is widened by this much on both sides.
@@ -35,10 +37,11 @@ class VadOptions:
     min_speech_duration_ms: int = 250
     min_silence_duration_ms: int = 100
     speech_pad_ms: int = 30
+    neg_threshold: float | None = None
 
-    def as_params(self, prefix: str = "vad") -> dict[str, float | int]:
+    def as_params(self, prefix: str = "vad") -> dict[str, float | int | str]:
         """Flat ``vad__threshold``-style keys, for logging next to a result."""
-        return {f"{prefix}__{key}": value for key, value in asdict(self).items()}
+        return {f"{prefix}__{key}": ("none" if value is None else value) for key, value in asdict(self).items()}
 
 
 def speech_regions(mono16k: np.ndarray, options: VadOptions = VadOptions()) -> list[tuple[float, float]]:
@@ -53,6 +56,7 @@ def speech_regions(mono16k: np.ndarray, options: VadOptions = VadOptions()) -> l
         min_speech_duration_ms=options.min_speech_duration_ms,
         min_silence_duration_ms=options.min_silence_duration_ms,
         speech_pad_ms=options.speech_pad_ms,
+        neg_threshold=options.neg_threshold,
         audio_length_samples=int(mono16k.size),
     )
     return [(stamp["start"] / SAMPLE_RATE, stamp["end"] / SAMPLE_RATE) for stamp in stamps]

@@ -41,7 +41,9 @@ class ResemblyzerParams:
         (far-field meeting audio often peaks 20–40 dB below full scale); None: as is.
     """
 
-    vad: VadOptions = field(default_factory=lambda: VadOptions(threshold=0.2, speech_pad_ms=100))
+    vad: VadOptions = field(
+        default_factory=lambda: VadOptions(threshold=0.3, speech_pad_ms=150, neg_threshold=0.1)
+    )
     embedding: EmbeddingOptions = field(default_factory=EmbeddingOptions)
     clustering: ClusteringOptions = field(default_factory=ClusteringOptions)
     resegmentation: ResegmentationOptions = field(default_factory=ResegmentationOptions)
