@@ -151,7 +151,8 @@ def _print_ingest(app: AppContext, report) -> None:
     )
     for result in report.results:
         if result.status == "failed":
-            app.console.print(f"[red]failed[/] {result.path}: {result.reason}", highlight=False)
+            reason = result.reason if result.reason.startswith(result.path) else f"{result.path}: {result.reason}"
+            app.console.print(f"[red]failed[/] {reason}", highlight=False)
     for problem in report.manifest_problems:
         app.console.print(f"[red]manifest line {problem.line}[/]: {problem.reason}", highlight=False)
 

@@ -6,6 +6,7 @@ switch usage stats off. A cluster is joined by address (``ray://head:10001`` or 
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ class RayResources:
 def start_ray(settings: RaySettings, *, address: str | None = None) -> RayResources:
     """Initialise Ray once per process and report the resources it sees."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    # Token auth stays on (the local cluster listens beyond loopback); only its notice is hushed.
+    logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
     import ray
 
     if not ray.is_initialized():
