@@ -200,3 +200,15 @@ def test_bad_and_orphan_transcripts_are_reported(catalog, settings, tmp_path):
     with catalog.session() as session:
         assert session.scalar(select(func.count()).select_from(Utterance)) == 0
         assert session.scalar(select(Call.status)) == "pending"
+
+
+def test_a_file_that_is_mostly_bad_can_be_refused_whole(catalog, settings, tmp_path):
+    """import.max_bad_row_share guards against loading the wrong file under the right name."""
+    wrong = CUSTOMERS.splitlines()[0] + "\n" + "".join(f"C{i},x,retail,lots,1,1,0,East,en,2025-01-01\n" for i in range(3))
+    source = write_world(tmp_path / "crm", customers__csv=wrong + "C9,Good,retail,10,1,1,0,East,en,2025-01-01\n")
+    guarded = settings.model_copy(update={"import_": settings.import_.model_copy(update={"max_bad_row_share": 0.5})})
+    report = import_directory(catalog, guarded, source)
+    assert counts_of(report)["customers"] == {"read": 4, "inserted": 0, "updated": 0, "unchanged": 0, "rejected": 4}
+    assert any("file rejected: 3 of 4 rows are bad" in p.reason for p in report.problems)
+    with catalog.session() as session:
+        assert session.scalar(select(func.count()).select_from(Customer)) == 0
