@@ -65,3 +65,10 @@ def test_a_rep_voiceprint_is_enrolled_from_audio_and_listed(tmp_path, shared_dat
 
     bad = runner.invoke(app, [*workspace, "voiceprint", "enroll", "REP-008", str(tmp_path / "missing.wav")])
     assert bad.exit_code == 2 and "missing.wav: file not found" in bad.output
+
+
+def test_status_lists_calls_in_a_state_and_refuses_unknown_states(tmp_path):
+    result = runner.invoke(app, ["--workspace", str(tmp_path), "status", "--state", "broken"])
+    assert result.exit_code == 2 and "not one of: pending, processing, transcribed" in result.output
+    listed = runner.invoke(app, ["--workspace", str(tmp_path), "status", "--state", "failed", "--json"])
+    assert json.loads(listed.output)["calls"] == []

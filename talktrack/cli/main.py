@@ -104,6 +104,10 @@ def status_command(
     """Show entity counts and calls by state."""
     from talktrack.core.catalog.summary import list_calls, summarize
 
+    from talktrack.core.catalog.schema import CALL_STATUSES
+
+    if state is not None and state not in CALL_STATUSES:
+        _fail(f"--state {state!r} is not one of: {', '.join(CALL_STATUSES)}")
     app_ctx: AppContext = ctx.obj
     summary = summarize(app_ctx.catalog)
     if calls or state:
