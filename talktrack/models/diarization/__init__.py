@@ -68,8 +68,12 @@ class ChannelAwareDiarizer:
         )
 
 
-def build_diarizer(settings: DiarizerSettings, *, device: str = "auto") -> Diarizer:
-    """The configured diarizer; models load on its first use, not here."""
+def build_diarizer(settings: DiarizerSettings, *, device: str = "auto", channel_aware: bool = True) -> Diarizer:
+    """The configured diarizer; models load on its first use, not here.
+
+    ``channel_aware=False``: the caller decides mix-or-split itself (the speech pipeline,
+    whose transcribe step must agree), so no channel detection is wrapped around the backend.
+    """
     resolved = resolve_device(device)
     params = settings.params
     inner: Diarizer
@@ -79,7 +83,7 @@ def build_diarizer(settings: DiarizerSettings, *, device: str = "auto") -> Diari
         inner = PyannoteDiarizer(settings.pyannote_pipeline_dir, device=resolved)
     else:
         inner = ResemblyzerDiarizer(resemblyzer_params(settings), device=resolved)
-    if not params.channels.detect:
+    if not (channel_aware and params.channels.detect):
         return inner
     channels = ChannelOptions(**params.channels.model_dump(exclude={"detect"}))
     return ChannelAwareDiarizer(inner, channels, VadOptions(**params.vad.model_dump()))

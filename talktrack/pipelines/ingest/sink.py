@@ -17,7 +17,6 @@ from talktrack.core.catalog.schema import TRANSCRIBED_FROM_AUDIO, Call, Customer
 from talktrack.core.records import Transcript
 from talktrack.pipelines.ingest.manifest import IngestItem
 
-DONE = TRANSCRIBED_FROM_AUDIO
 IN_PROGRESS = "processing"
 
 
@@ -42,7 +41,7 @@ def register(catalog: Catalog, item: IngestItem, content_hash: str) -> Registere
             call = Call(external_id=item.call_id or f"AUD-{content_hash[:16]}", status="pending")
             session.add(call)
         _apply_metadata(session, call, item, content_hash)
-        needs_work = call.status != DONE
+        needs_work = call.status != TRANSCRIBED_FROM_AUDIO
         if needs_work:
             call.status, call.error, call.updated_at = IN_PROGRESS, None, utcnow()
         return Registered(item, content_hash, call.external_id, needs_work, call.language)
@@ -51,7 +50,7 @@ def register(catalog: Catalog, item: IngestItem, content_hash: str) -> Registere
 def store_result(catalog: Catalog, call_id: str, transcript: Transcript, transcript_path: Path) -> None:
     with catalog.session() as session:
         call = _call(session, call_id)
-        write_transcript(session, call, transcript, status=DONE)
+        write_transcript(session, call, transcript, status=TRANSCRIBED_FROM_AUDIO)
         call.transcript_path = str(transcript_path)
         call.language = transcript.language or call.language
 

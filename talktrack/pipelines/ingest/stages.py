@@ -36,9 +36,6 @@ class _Stage:
     def __init__(self, settings: Settings, device: str) -> None:
         self.pipeline = SpeechPipeline(settings, device=device)
 
-    def ready(self) -> bool:
-        return True
-
 
 class DiarizeStage(_Stage):
     def __init__(self, settings: Settings, device: str) -> None:

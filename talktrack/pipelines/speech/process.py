@@ -30,7 +30,6 @@ or returns carries it; hook artefacts of the earlier steps (``transcribe``, ``al
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -142,7 +141,7 @@ class SpeechPipeline:
 
     @functools.cached_property
     def diarizer(self):
-        return build_diarizer(self.settings.models.diarizer, device=self.device)
+        return build_diarizer(self.settings.models.diarizer, device=self.device, channel_aware=False)
 
     @functools.cached_property
     def _channel_options(self) -> tuple[ChannelOptions | None, VadOptions]:
@@ -181,8 +180,6 @@ class SpeechPipeline:
         if self.layout(audio, options).mode == "split":
             detector, vad = self._channel_options
             return diarize_channels(audio, detector or ChannelOptions(), vad)
-        if audio.samples.shape[0] > 1:  # mixed on purpose: the diarizer must not split it again
-            audio = dataclasses.replace(audio, samples=audio.mono[np.newaxis, :])
         bounds = self._speaker_bounds(options)
         with torch_threads(1):
             return self.diarizer.diarize(audio, num_speakers=options.num_speakers, **bounds)
