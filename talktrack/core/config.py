@@ -172,6 +172,60 @@ class EmbedderSettings(_Strict):
     batch_size: int = Field(64, ge=1)
 
 
+class IndexSettings(_Strict):
+    """The FAISS utterance index: exact while small, approximate beyond ``exact_max_vectors``."""
+
+    kind: Literal["auto", "flat", "hnsw", "ivfpq"] = "auto"
+    exact_max_vectors: int = Field(50_000, ge=0)
+    hnsw_m: int = Field(32, ge=4, le=128)
+    hnsw_ef_construction: int = Field(80, ge=8)
+    hnsw_ef_search: int = Field(96, ge=8)
+    ivf_nlist: int | None = Field(None, ge=1)      # null: about 4 * sqrt(n)
+    ivf_nprobe: int = Field(16, ge=1)
+    pq_m: int = Field(32, ge=1)
+
+
+class MomentSettings(_Strict):
+    """Objection and move detection (``configs/moments.yaml`` holds the taxonomy and examples)."""
+
+    taxonomy: str | None = None          # null: the bundled configs/moments.yaml
+    objection_threshold: float = Field(0.5, ge=0.0, le=1.0)
+    move_threshold: float = Field(0.5, ge=0.0, le=1.0)
+
+
+class MiningSettings(_Strict):
+    """Talk-track mining."""
+
+    top_sellers: int = Field(3, ge=1)
+    min_support_deals: int = Field(15, ge=1)
+    max_pattern_length: int = Field(3, ge=1, le=4)
+    confidence: float = Field(0.95, gt=0.5, lt=1.0)
+    exemplars: int = Field(3, ge=0, le=20)
+
+
+class SopSettings(_Strict):
+    """SOP compliance (``configs/sops.yaml`` holds the steps and example phrasings)."""
+
+    file: str | None = None              # null: the bundled configs/sops.yaml
+    step_threshold: float = Field(0.6, ge=0.0, le=1.0)
+
+
+class EvidenceSettings(_Strict):
+    """Evidence authenticity: the verdict thresholds on the 0-1 authenticity score."""
+
+    authentic_min_score: float = Field(0.6, ge=0.0, le=1.0)
+    fabricated_max_score: float = Field(0.3, ge=0.0, le=1.0)
+    near_copy_similarity: float = Field(0.9, ge=0.0, le=1.0)
+
+
+class SemanticSettings(_Strict):
+    index: IndexSettings = IndexSettings()
+    moments: MomentSettings = MomentSettings()
+    mining: MiningSettings = MiningSettings()
+    sop: SopSettings = SopSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
+
+
 class ModelSettings(_Strict):
     transcriber: TranscriberSettings = TranscriberSettings()
     diarizer: DiarizerSettings = DiarizerSettings()
@@ -271,6 +325,7 @@ class Settings(_Strict):
     mlflow: MlflowSettings = MlflowSettings()
     audio: AudioSettings = AudioSettings()
     pii: PiiSettings = PiiSettings()
+    semantic: SemanticSettings = SemanticSettings()
     stages: list[Stage]
     key_questions: dict[str, KeyQuestion]
     progress_levels: list[ProgressLevel]

@@ -45,6 +45,11 @@ class Workspace:
         return self.root / "mlflow"
 
     @property
+    def models_dir(self) -> Path:
+        """Locally trained small models (the moment detector) and the embedding cache."""
+        return self.root / "models"
+
+    @property
     def worlds_dir(self) -> Path:
         return self.root / "worlds"
 

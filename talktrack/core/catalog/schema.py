@@ -143,6 +143,8 @@ class Call(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     error: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The moment model that last labelled this call's utterances (null: not yet detected).
+    moments_model: Mapped[str | None] = mapped_column(String(64))
 
     deal: Mapped[Deal | None] = relationship()
     speakers: Mapped[list[Speaker]] = relationship(
@@ -185,6 +187,102 @@ class Utterance(Base):
 
     call: Mapped[Call] = relationship(back_populates="utterances")
     speaker: Mapped[Speaker | None] = relationship()
+
+
+MOMENT_KINDS = ("objection", "move", "key_question")
+
+
+class Moment(Base):
+    """A detected moment: an objection, a rep move or a key question, in one sentence of an utterance."""
+
+    __tablename__ = "moments"
+    __table_args__ = (Index("ix_moments_kind_label", "kind", "label"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    utterance_id: Mapped[int] = mapped_column(ForeignKey("utterances.id", ondelete="CASCADE"), index=True)
+    sentence: Mapped[int] = mapped_column(Integer, default=0)  # order of the sentence inside the utterance
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(48))
+    score: Mapped[float] = mapped_column(Float)
+    text: Mapped[str | None] = mapped_column(Text)  # the sentence it was found in
+
+
+class MomentLabel(Base):
+    """A labelled example the moment model learns from: a coach's decision or a generated label."""
+
+    __tablename__ = "moment_labels"
+    __table_args__ = (UniqueConstraint("text", "kind", "label", "source"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(48))  # "none" marks a negative example
+    source: Mapped[str] = mapped_column(String(16), default="coach")  # coach | generated
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+TRACK_STATUSES = ("proposed", "approved", "rejected", "edited")
+
+
+class TalkTrack(Base):
+    """A mined (objection type -> ordered moves) answer with its evidence and its review state.
+
+    ``key`` identifies the pattern across re-mining, so a coach's review survives it:
+    re-mining refreshes ``stats`` and ``exemplars`` and never touches ``status``.
+    """
+
+    __tablename__ = "talk_tracks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    objection_type: Mapped[str] = mapped_column(String(32), index=True)
+    moves: Mapped[list] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="proposed", index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # found by the latest mining run
+    stats: Mapped[dict | None] = mapped_column(JSON)
+    wording: Mapped[list | None] = mapped_column(JSON)  # semantic clusters of how reps phrased it
+    exemplars: Mapped[list | None] = mapped_column(JSON)
+    script: Mapped[str | None] = mapped_column(Text)  # a coach's edited wording
+    review_note: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    first_mined_at: Mapped[datetime] = mapped_column(DateTime)
+    mined_at: Mapped[datetime] = mapped_column(DateTime)
+
+    reviews: Mapped[list[TalkTrackReview]] = relationship(
+        back_populates="track", cascade="all, delete-orphan", order_by="TalkTrackReview.at"
+    )
+
+
+class TalkTrackReview(Base):
+    """The audit trail of a talk track: every review action, who, when, and what changed."""
+
+    __tablename__ = "talk_track_reviews"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("talk_tracks.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    actor: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    changes: Mapped[dict | None] = mapped_column(JSON)
+
+    track: Mapped[TalkTrack] = relationship(back_populates="reviews")
+
+
+class MiningRun(Base):
+    """One ``talktrack mine``: its parameters and what it found."""
+
+    __tablename__ = "mining_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    params: Mapped[dict | None] = mapped_column(JSON)
+    summary: Mapped[dict | None] = mapped_column(JSON)
 
 
 class EvidenceDocument(Base):
