@@ -78,9 +78,12 @@ class SentenceTransformerEmbedder:
             import torch
 
             device = "cuda" if torch.cuda.is_available() else "cpu"
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # "Loading weights" bars on every load
         self._model = SentenceTransformer(str(path), device=device, local_files_only=True)
         self.name = f"st:{path.name if model != ENGLISH_BUNDLED else ENGLISH_BUNDLED}"
-        self.dim = int(self._model.get_sentence_embedding_dimension())
+        self.dim = int(self._model.get_embedding_dimension())
         self.batch_size = batch_size
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
