@@ -1,0 +1,1 @@
+"""Evaluations of the semantic layer against a generated world's truth."""
