@@ -1,0 +1,108 @@
+"""Entry points: check one document, one deal, or every deal of the catalog.
+
+    >>> verdict = verify_evidence(catalog, settings, workspace, "DEAL-00042", text)   # doctest: +SKIP
+    >>> verdict.verdict, round(verdict.score, 2), [r.code for r in verdict.reasons]  # doctest: +SKIP
+    ('fabricated', 0.05, ['unsupported_facts', 'near_copy', 'no_call_nearby'])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import select
+
+from talktrack.core.catalog.schema import Deal
+from talktrack.models.embedding import EmbedderSet
+from talktrack.pipelines.semantic.evidence.records import DealEvidenceReport, EvidenceError, EvidenceVerdict
+from talktrack.pipelines.semantic.evidence.sources import EvidenceRow, load_evidence_rows
+from talktrack.pipelines.semantic.evidence.store import EvidenceIndex
+from talktrack.pipelines.semantic.evidence.verify import EvidenceVerifier, Subject
+
+Progress = Callable[[str, int, int], None]
+
+
+def open_verifier(catalog, settings, workspace, progress: Progress | None = None) -> EvidenceVerifier:
+    """A verifier over the catalog's evidence, its FAISS index brought up to date first.
+
+    ``settings``: the full :class:`~talktrack.core.config.Settings` (embedder + ``semantic.evidence``).
+    Keep it for many checks; it loads each customer's facts once.
+    """
+    rows = load_evidence_rows(catalog)
+    embedders = EmbedderSet.from_settings(settings.models.embedder, cache_dir=workspace.models_dir)
+    index = EvidenceIndex(workspace.index_dir / "evidence", embedders)
+    index.sync(rows, progress=progress)
+    return EvidenceVerifier(catalog, settings.semantic.evidence, index, rows)
+
+
+def verify_evidence(catalog, settings, workspace, deal_id: str, text: str, *, exclude_evidence_id: str | None = None,
+                    submitted_at: datetime | None = None, kind: str | None = None,
+                    verifier: EvidenceVerifier | None = None) -> EvidenceVerdict:
+    """Score one document as evidence for ``deal_id``: authentic, suspicious or fabricated, with reasons.
+
+    ``exclude_evidence_id``: the document's own id when it is already in the catalog (so it is not
+    its own near-copy); ``submitted_at``/``kind``: enable the timing check for notes.
+    """
+    verifier = verifier or open_verifier(catalog, settings, workspace)
+    subject = verifier.subject(deal_id, text, kind=kind, evidence_id=exclude_evidence_id, submitted_at=submitted_at)
+    return verifier.check(subject)
+
+
+def verify_deal(catalog, settings, workspace, deal_id: str, *,
+                verifier: EvidenceVerifier | None = None) -> DealEvidenceReport:
+    """Check every evidence document of a deal and decide whether it fakes progress."""
+    verifier = verifier or open_verifier(catalog, settings, workspace)
+    claimed = _claimed_levels(catalog, [deal_id])
+    if deal_id not in claimed:
+        raise EvidenceError(f"deal {deal_id!r} is not in the catalog")
+    rows = [row for row in verifier.rows.values() if row.deal_id == deal_id]
+    items = [_check_row(verifier, row) for row in rows]
+    return deal_report(deal_id, claimed[deal_id], items, settings)
+
+
+def verify_all(catalog, settings, workspace, progress: Progress | None = None) -> list[DealEvidenceReport]:
+    """Every deal with evidence, checked in one pass (each document embedded once, vectors from the index)."""
+    verifier = open_verifier(catalog, settings, workspace, progress=progress)
+    if progress:
+        progress("load calls", 0, 1)
+    verifier.load_all_facts()
+    if progress:
+        progress("load calls", 1, 1)
+    by_deal: dict[str, list[EvidenceRow]] = {}
+    for row in verifier.rows.values():
+        if row.text.strip():
+            by_deal.setdefault(row.deal_id, []).append(row)
+    claimed = _claimed_levels(catalog, list(by_deal))
+    reports = []
+    for done, (deal_id, rows) in enumerate(sorted(by_deal.items()), start=1):
+        reports.append(deal_report(deal_id, claimed.get(deal_id), [_check_row(verifier, r) for r in rows], settings))
+        if progress and (done % 50 == 0 or done == len(by_deal)):
+            progress("verify deals", done, len(by_deal))
+    return reports
+
+
+def _check_row(verifier: EvidenceVerifier, row: EvidenceRow) -> EvidenceVerdict:
+    subject = Subject(row.deal_id, row.customer_pk, row.customer_name, row.text, row.kind, row.evidence_id,
+                      row.submitted_at)
+    return verifier.check(subject, verifier.index.vector_of(row.evidence_id))
+
+
+def deal_report(deal_id: str, claimed: str | None, items: list[EvidenceVerdict], settings) -> DealEvidenceReport:
+    """Fake progress: any fabricated item, or at least ``deal_min_suspicious`` suspicious ones."""
+    options = settings.semantic.evidence
+    levels = settings.progress_level_keys
+    level_of = {kind: level.key for level in settings.progress_levels for kind in level.evidence}
+    backed = [level_of[i.kind] for i in items if i.verdict == "authentic" and i.kind in level_of]
+    fabricated = [i for i in items if i.verdict == "fabricated"]
+    suspicious = [i for i in items if i.verdict == "suspicious"]
+    reasons = [f"{i.evidence_id or 'document'} ({i.kind}) {i.verdict}: score {i.score:.2f}"
+               for i in fabricated + suspicious]
+    fake = bool(fabricated) or len(suspicious) >= options.deal_min_suspicious
+    best = max(backed, key=levels.index) if backed else None
+    return DealEvidenceReport(deal_id, claimed, best, fake, items, reasons)
+
+
+def _claimed_levels(catalog, deal_ids: list[str]) -> dict[str, str | None]:
+    with catalog.session() as session:
+        rows = session.execute(select(Deal.external_id, Deal.progress_level).where(Deal.external_id.in_(deal_ids)))
+        return {deal: level for deal, level in rows}
