@@ -48,6 +48,7 @@ def write_transcript(session: Session, call: Call, transcript: Transcript, *, st
         call.duration_s = call.duration_s or transcript.duration_s
     call.status = status
     call.error = None
+    call.moments_model = None  # new utterances: their moments must be detected again
     call.updated_at = utcnow()
 
 
