@@ -11,7 +11,8 @@ from rich.table import Table
 
 from talktrack.cli.context import AppContext
 
-eval_app = typer.Typer(help="Measure quality against references (DER, WER/CER).", no_args_is_help=True)
+eval_app = typer.Typer(help="Measure quality against references and generated truth (DER, WER/CER, semantic layer).",
+                       no_args_is_help=True)
 
 
 def _emit(app: AppContext, report: dict, out: Path | None, as_json: bool) -> None:
@@ -93,3 +94,58 @@ def eval_asr(
             )
         app.console.print(table)
     _emit(app, report, out, as_json)
+
+
+@eval_app.command("semantic")
+def eval_semantic(
+    ctx: typer.Context,
+    world: Annotated[Path, typer.Option("--world", help="A generated world (talktrack world generate).")],
+    train_world: Annotated[Path | None, typer.Option(
+        "--train-world", help="World whose labels train the moment detector (default: a new one, seed + 1000).")] = None,
+    workdir: Annotated[Path | None, typer.Option(
+        "--workdir", help="Where the fresh workspace goes (default: <workspace>/eval/semantic-<world name>).")] = None,
+    max_calls_moments: Annotated[int, typer.Option(help="Calls sampled to grade moments.")] = 1500,
+    max_calls_sop: Annotated[int, typer.Option(help="Calls sampled to grade key questions.")] = 1000,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON report here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """The semantic layer on a fresh workspace from WORLD, graded by its truth: moments, search recall,
+    mined tracks, key questions, evidence; with the issue's targets checked."""
+    import shutil
+
+    from talktrack.cli.progress import progress_hook
+    from talktrack.evaluation.semantic.run import evaluate_semantic
+
+    app: AppContext = ctx.obj
+    if not (world / "truth.json").is_file():
+        typer.echo(f"error: {world}: not a generated world (no truth.json)", err=True)
+        raise typer.Exit(2)
+    workdir = workdir or app.workspace.root / "eval" / f"semantic-{world.resolve().name}"
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    console = app.console if not as_json else _stderr_console()
+    with progress_hook(console) as hook:
+        report = evaluate_semantic(world, app.settings, workdir, train_world=train_world,
+                                   max_calls_moments=max_calls_moments, max_calls_sop=max_calls_sop,
+                                   progress=hook, say=lambda message: console.print(f"[bold]{message}"))
+    if not as_json:
+        _print_targets(app, report["targets"])
+    _emit(app, report, out, as_json)
+
+
+def _print_targets(app: AppContext, targets: dict) -> None:
+    table = Table(title="Semantic layer against the world's truth")
+    for column in ("figure", "value", "target", "met"):
+        table.add_column(column)
+    for name, target in targets.items():
+        if isinstance(target, dict):
+            value = target["value"]
+            table.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value), target["target"],
+                          "[green]yes[/]" if target["met"] else "[red]no[/]")
+    app.console.print(table)
+
+
+def _stderr_console():
+    from rich.console import Console
+
+    return Console(stderr=True)

@@ -110,16 +110,28 @@ class TypeAnalysis:
     threshold_z: float = 0.0
 
 
-def analyse_type(objection_type: str, deals: list[DealRecord], top_sellers: set[str],
-                 options: MiningOptions) -> TypeAnalysis:
-    """Candidates, univariate adjusted stats and the selected tracks for one objection type."""
+def _type_rows(objection_type: str, deals: list[DealRecord], options: MiningOptions):
     rows = [d for d in deals if d.closed and any(e.objection_type == objection_type for e in d.episodes)]
     answers = [[e.moves for e in d.episodes if e.objection_type == objection_type] for d in rows]
-    analysis = TypeAnalysis(objection_type, len(rows), sum(len(a) for a in answers))
-    if not rows:
-        return analysis
     used = [deal_patterns(a, options.max_pattern_length) for a in answers]
-    patterns = candidate_patterns(used, options.min_support_deals)
+    return rows, answers, used, candidate_patterns(used, options.min_support_deals)
+
+
+def count_candidates(objection_type: str, deals: list[DealRecord], options: MiningOptions) -> int:
+    """How many patterns of this type will be tested (for the run-wide multiple-testing correction)."""
+    return len(_type_rows(objection_type, deals, options)[3])
+
+
+def analyse_type(objection_type: str, deals: list[DealRecord], top_sellers: set[str],
+                 options: MiningOptions, family_size: int | None = None) -> TypeAnalysis:
+    """Candidates, univariate adjusted stats and the selected tracks for one objection type.
+
+    ``family_size``: the number of patterns tested in the whole run (all types); the
+    significance threshold is Bonferroni-corrected for it, so the chance of reporting any
+    track with no effect stays below 1 - confidence for the run, not per type.
+    """
+    rows, answers, used, patterns = _type_rows(objection_type, deals, options)
+    analysis = TypeAnalysis(objection_type, len(rows), sum(len(a) for a in answers))
     if not patterns:
         return analysis
     matrix = np.array([[p in u for p in patterns] for u in used], dtype=float)  # shape: (deals, patterns)
@@ -129,7 +141,7 @@ def analyse_type(objection_type: str, deals: list[DealRecord], top_sellers: set[
     top_won = np.array([d.status == "won" and d.rep_id in top_sellers for d in rows])
     all_answers = [moves for deal_answers in answers for moves in deal_answers]
     episodes_using = [sum(1 for moves in all_answers if is_subsequence(p, moves)) for p in patterns]
-    analysis.threshold_z = bonferroni_z(options.confidence, len(patterns))
+    analysis.threshold_z = bonferroni_z(options.confidence, max(family_size or 0, len(patterns)))
     analysis.candidates = [
         _stats(objection_type, p, j, matrix, won, groups, covariates, top_won, episodes_using[j], options)
         for j, p in enumerate(patterns)
