@@ -1,0 +1,270 @@
+"""Benchmark of the utterance index: embedding throughput, and build time, single-query latency
+and recall@10 of HNSW (and IVF-PQ) at 100k and 1M vectors made from real embeddings.
+
+**Vectors.** Embedding a million utterances on a laptop CPU takes hours, so the distinct
+English *sentences* of a generated world are embedded once (MiniLM, cached by text hash),
+and each synthetic utterance vector is the normalised sum of the real embeddings of 1-3
+sentences drawn from that pool, as a multi-sentence utterance would be. Queries are real
+utterances held out of the pool (their sentences' owners never feed it), embedded whole.
+
+**Figures.** For each size: HNSW build time (M, efConstruction from settings) and, for each
+efSearch of a sweep, recall@10 vs exact search (tie-aware, see
+:mod:`talktrack.evaluation.semantic.retrieval`) and single-query p50/p99 latency through
+:meth:`VectorIndex.search`; the smallest efSearch reaching the recall target is reported as
+``chosen``. The same for IVF-PQ over an nprobe sweep, an exact (flat) latency baseline, and,
+at the first size, filtered search (the allowed share vs recall and latency).
+
+Example::
+
+    run_index_bench(Path("bench/results/index.json"), sizes=(100_000,), world_dir=Path("/tmp/world"))
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from talktrack.core.config import IndexSettings, Settings, load_settings
+from talktrack.evaluation.semantic.retrieval import build_index, exact_top_k, tie_aware_recall
+from talktrack.models.embedding import EmbedderSet
+from talktrack.models.vector_index import VectorIndex
+
+Progress = Callable[[str, int, int], None]
+RECALL_TARGET = 0.95
+P50_TARGET_MS = 5.0
+EF_SWEEP = (16, 24, 32, 48, 64, 96, 128, 192, 256)
+NPROBE_SWEEP = (8, 16, 32, 64, 128)
+FILTER_SHARES = (0.5, 0.2, 0.05, 0.01)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def run_index_bench(out_path: Path, sizes: tuple[int, ...] = (100_000, 1_000_000), *, world_dir: Path | None = None,
+                    settings: Settings | None = None, cache_dir: Path | None = None, n_queries: int = 1000,
+                    throughput_texts: int = 3000, ivfpq: bool = True, threads: int = 1, seed: int = 0,
+                    progress: Progress | None = None) -> dict:
+    """Run the benchmark and write its JSON to ``out_path``; returns the same dict.
+
+    ``world_dir``: a generated world (None: generate a 9000-call one under ``cache_dir``).
+    ``threads``: FAISS OpenMP threads (1 on a shared machine: spinning threads of an
+    oversubscribed CPU cost more than they give).
+    """
+    settings = settings or load_settings(environ={})
+    cache_dir = Path(cache_dir or Path.home() / ".cache" / "talktrack" / "bench-index")
+    world_dir = world_dir or _generated_world(cache_dir / "world", seed)
+    texts = english_utterances(world_dir)
+    embedders = EmbedderSet.from_settings(settings.models.embedder, cache_dir=cache_dir / "embeddings")
+    result = {"benchmark": "index", "machine": _machine(threads), "world": str(world_dir),
+              "throughput": embedding_throughput(embedders, world_dir, throughput_texts, seed)}
+    faiss.omp_set_num_threads(threads)  # after the embedders ran: torch may share the OpenMP runtime
+    pool, queries, source = sentence_pool_and_queries(embedders, texts, n_queries, seed, progress)
+    result["vector_source"] = source
+    vectors = composed_vectors(pool, max(sizes), seed)
+    result["sizes"] = {}
+    for size in sorted(sizes):
+        base = vectors[:size]
+        result["sizes"][str(size)] = size_figures(base, queries, settings.semantic.index, ivfpq=ivfpq,
+                                                  filtered=size == min(sizes), seed=seed)
+        _write(out_path, result)
+    return result
+
+
+def english_utterances(world_dir: Path) -> list[str]:
+    """Distinct English utterance texts of a generated world's transcripts, in file order."""
+    texts: dict[str, None] = {}
+    for path in sorted((world_dir / "transcripts").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for utterance in data["utterances"]:
+            if (utterance.get("language") or data.get("language")) == "en":
+                texts.setdefault(utterance["text"].strip(), None)
+    if not texts:
+        raise ValueError(f"{world_dir}: no English utterances in transcripts/*.json")
+    return list(texts)
+
+
+def sentence_pool_and_queries(embedders: EmbedderSet, texts: list[str], n_queries: int, seed: int,
+                              progress: Progress | None) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Real embeddings: the sentence pool (from utterances not held out) and the held-out queries."""
+    rng = np.random.default_rng(seed)
+    multi = [t for t in texts if len(split_sentences(t)) > 1]
+    held = set(rng.choice(len(multi), size=min(n_queries, len(multi) // 5), replace=False).tolist())
+    query_texts = [multi[i] for i in sorted(held)]
+    held_texts = set(query_texts)
+    sentences = list(dict.fromkeys(s for t in texts if t not in held_texts for s in split_sentences(t)))
+    english = embedders.space("english")
+    pool = _encode(english, sentences, "embed sentences", progress)
+    queries = _encode(english, query_texts, "embed queries", progress)
+    source = {"kind": "composed real embeddings", "model": english.name, "dim": english.dim,
+              "sentences": len(sentences), "from_utterances": len(texts) - len(query_texts),
+              "composition": "each vector = normalised sum of the embeddings of 1-3 sentences drawn uniformly",
+              "queries": f"{len(query_texts)} held-out multi-sentence utterances, embedded whole (not in the index)"}
+    return pool, queries, source
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def composed_vectors(pool: np.ndarray, n: int, seed: int, chunk: int = 100_000) -> np.ndarray:
+    """``n`` unit vectors, each the normalised sum of 1-3 random rows of ``pool``; shape (n, dim)."""
+    rng = np.random.default_rng(seed + 1)
+    out = np.empty((n, pool.shape[1]), dtype=np.float32)
+    for begin in range(0, n, chunk):
+        m = min(chunk, n - begin)
+        counts = rng.integers(1, 4, size=m)
+        picks = rng.integers(0, len(pool), size=(m, 3))
+        total = pool[picks[:, 0]].copy()
+        for j in (1, 2):
+            use = counts > j
+            total[use] += pool[picks[use, j]]
+        out[begin : begin + m] = total / np.linalg.norm(total, axis=1, keepdims=True)
+    return out
+
+
+def size_figures(base: np.ndarray, queries: np.ndarray, settings: IndexSettings, *, ivfpq: bool, filtered: bool,
+                 seed: int) -> dict:
+    """Everything measured at one size (see the module docstring)."""
+    truth_ids, truth_scores = exact_top_k(base, queries, 10)
+    figures = {"vectors": len(base), "queries": len(queries), "exact": _exact_latency(base, queries)}
+    hnsw, build_s = build_index(base, settings.model_copy(update={"kind": "hnsw"}))
+    params = hnsw.params  # before the sweep changes efSearch
+    sweep = [_measure(hnsw, base, queries, truth_scores, hnsw_ef_search=ef) | {"efSearch": ef} for ef in EF_SWEEP]
+    figures["hnsw"] = {"build_s": round(build_s, 1), "params": params, "sweep": sweep,
+                       "chosen": _chosen(sweep), "memory_mb": round(_hnsw_bytes(hnsw) / 2**20)}
+    if filtered:
+        figures["hnsw_filtered"] = _filtered(hnsw, base, queries[:200], settings, seed)
+    del hnsw
+    if ivfpq:
+        index, build_s = build_index(base, settings.model_copy(update={"kind": "ivfpq"}))
+        params = index.params
+        sweep = [_measure(index, base, queries, truth_scores, ivf_nprobe=p) | {"nprobe": p} for p in NPROBE_SWEEP]
+        figures["ivfpq"] = {"build_s": round(build_s, 1), "params": params, "sweep": sweep,
+                            "chosen": _chosen(sweep)}
+    return figures
+
+
+def _measure(index: VectorIndex, base: np.ndarray, queries: np.ndarray, truth_scores: np.ndarray, **params) -> dict:
+    index.settings = index.settings.model_copy(update=params)
+    found, latencies = _single_queries(index, queries)
+    return {"recall_at_10": round(tie_aware_recall(base, queries, found, truth_scores), 4), **_percentiles(latencies)}
+
+
+def _single_queries(index: VectorIndex, queries: np.ndarray, allowed=None) -> tuple[np.ndarray, list[float]]:
+    found = np.empty((len(queries), 10), dtype=np.int64)
+    latencies = []
+    for i, query in enumerate(queries):
+        started = time.perf_counter()
+        _, ids = index.search(query[None, :], 10, allowed_ids=allowed)
+        latencies.append((time.perf_counter() - started) * 1000)
+        found[i] = ids[0]
+    return found, latencies
+
+
+def _percentiles(latencies: list[float]) -> dict:
+    return {"p50_ms": round(float(np.percentile(latencies, 50)), 3), "p99_ms": round(float(np.percentile(latencies, 99)), 3)}
+
+
+def _chosen(sweep: list[dict]) -> dict | None:
+    """The cheapest setting that reaches the recall target, with the verdict on both targets."""
+    good = [row for row in sweep if row["recall_at_10"] >= RECALL_TARGET]
+    if not good:
+        return None
+    best = min(good, key=lambda row: row["p50_ms"])
+    return best | {"meets_target": best["p50_ms"] <= P50_TARGET_MS,
+                   "target": f"p50 <= {P50_TARGET_MS} ms at recall@10 >= {RECALL_TARGET}"}
+
+
+def _exact_latency(base: np.ndarray, queries: np.ndarray, n: int = 50) -> dict:
+    index = faiss.IndexFlatIP(base.shape[1])
+    index.add(base)
+    latencies = []
+    for query in queries[:n]:
+        started = time.perf_counter()
+        index.search(query[None, :], 10)
+        latencies.append((time.perf_counter() - started) * 1000)
+    return _percentiles(latencies) | {"queries_timed": n}
+
+
+def _filtered(index: VectorIndex, base: np.ndarray, queries: np.ndarray, settings: IndexSettings, seed: int) -> list[dict]:
+    """Filtered search through VectorIndex (selector or exact fallback) vs exact over the allowed rows."""
+    index.settings = settings
+    rows = []
+    rng = np.random.default_rng(seed + 2)
+    for share in FILTER_SHARES:
+        allowed = np.sort(rng.choice(len(base), size=max(10, int(share * len(base))), replace=False))
+        _, truth_scores = exact_top_k(base[allowed], queries, 10)
+        found, latencies = _single_queries(index, queries, allowed)
+        path = "exact over allowed" if index.filter_searches_exactly(len(allowed)) else "hnsw + selector"
+        rows.append({"allowed_share": share, "allowed": len(allowed), "path": path,
+                     "recall_at_10": round(tie_aware_recall(base, queries, found, truth_scores), 4),
+                     **_percentiles(latencies)})
+    return rows
+
+
+def embedding_throughput(embedders: EmbedderSet, world_dir: Path, n: int, seed: int) -> dict:
+    """Sentences per second of each backend on ``n`` distinct generated utterances (no cache)."""
+    figures = {}
+    for space, language in (("english", "en"), ("multilingual", "zh")):
+        texts = _utterances_in(world_dir, language)[:n]
+        embedder = embedders.space(space).inner  # the raw model: the cache would measure SQLite
+        embedder.encode(texts[:32])  # warm-up (lazy initialisation)
+        started = time.perf_counter()
+        embedder.encode(texts)
+        seconds = time.perf_counter() - started
+        figures[space] = {"model": embedder.name, "language": language, "texts": len(texts),
+                          "sentences_per_s": round(len(texts) / seconds, 1), "seconds": round(seconds, 2)}
+    return figures
+
+
+def _utterances_in(world_dir: Path, language: str) -> list[str]:
+    texts: dict[str, None] = {}
+    for path in sorted((world_dir / "transcripts").glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        for utterance in data["utterances"]:
+            if (utterance.get("language") or data.get("language")) == language:
+                texts.setdefault(utterance["text"], None)
+    return list(texts)
+
+
+def _encode(embedder, texts: list[str], step: str, progress: Progress | None, batch: int = 1024) -> np.ndarray:
+    out = np.empty((len(texts), embedder.dim), dtype=np.float32)
+    for begin in range(0, len(texts), batch):
+        out[begin : begin + batch] = embedder.encode(texts[begin : begin + batch])
+        if progress:
+            progress(step, min(begin + batch, len(texts)), len(texts))
+    return out
+
+
+def _hnsw_bytes(index: VectorIndex) -> int:
+    n, m = len(index), index.settings.hnsw_m
+    return n * index.dim * 4 + n * m * 2 * 4 + n * 8  # vectors + level-0 links + ids (upper levels ~1/M more)
+
+
+def _generated_world(folder: Path, seed: int) -> Path:
+    from talktrack.evaluation.world import WorldSpec, generate_world
+
+    if not (folder / "transcripts").is_dir():
+        generate_world(WorldSpec(seed=seed + 11, reps=40, customers=1200, deals=3000, calls=9000, audio=0), folder)
+    return folder
+
+
+def _machine(threads: int) -> dict:
+    return {"cpus": os.cpu_count(), "faiss_threads": threads, "faiss": faiss.__version__,
+            "platform": platform.platform(), "python": platform.python_version(),
+            "load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
+
+
+def _write(out_path: Path, result: dict) -> None:
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    record = result | {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    tmp = out_path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(out_path)

@@ -1,0 +1,349 @@
+"""The utterance index: every catalog utterance searchable by meaning, with metadata filters.
+
+One :class:`~talktrack.models.vector_index.VectorIndex` per embedding space
+(:meth:`EmbedderSet.space_for`: English utterances in MiniLM, Chinese and mixed ones in the
+multilingual USE), keyed by ``Utterance.id`` and kept under ``workspace.index_dir / "utterances"``:
+
+    utterances/build.json                 what the last build did (spaces, counts, embedders)
+    utterances/<space>.faiss (+ .json)    the FAISS index and its sidecar
+    utterances/<space>.manifest.npz       indexed ids and a fingerprint of each one's text
+
+**Incremental builds.** A build compares the catalog's (id, text fingerprint) pairs with the
+manifest: ids that are gone or whose text changed are removed from the index, and only
+utterances not yet indexed are embedded and added. The fingerprint matters because a
+re-transcribed call replaces its utterances, and SQLite may hand the new rows the ids of the
+deleted ones. A space whose embedder changed is rebuilt from scratch.
+
+**What is indexed.** Utterances with fewer than ``min_text_units`` content units (Latin
+words or numbers plus CJK characters; default 2) are skipped: "Mm.", "Right.", "嗯" match
+almost any query and help none.
+
+**Filters** (role, rep, team, outcome, stage, dates, language) resolve to an allowed id set with
+one SQL query over utterances → calls → deals/reps/teams, which FAISS applies as an
+``IDSelector`` (see :class:`VectorIndex` for how a filter still yields ``k`` hits).
+
+Example::
+
+    report = build_utterance_index(catalog, settings, workspace, progress=hook)
+    hits = UtteranceIndex(catalog, settings, workspace).search("too expensive for us", k=5, role="customer")
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, time as dtime
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from talktrack.core.catalog import Catalog
+from talktrack.core.catalog.schema import Call, Deal, Rep, Team, Utterance
+from talktrack.core.config import Settings
+from talktrack.core.workspace import Workspace
+from talktrack.models.embedding import EmbedderSet, detect_language
+from talktrack.models.vector_index import VectorIndex, VectorIndexError
+
+Progress = Callable[[str, int, int], None]
+SPACES = ("english", "multilingual")
+EMBED_BATCH = 512                      # texts per embedding call (one progress step each)
+OUTCOMES = ("won", "lost", "open")
+ROLES = ("rep", "customer", "unknown")
+_UNITS = re.compile(r"[A-Za-z0-9]+|[\u3400-\u9fff\uf900-\ufaff]")
+
+
+class IndexNotBuiltError(VectorIndexError):
+    """No utterance index in this workspace yet (run ``talktrack index build``)."""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    utterance_id: int
+    seq: int                       # the utterance's place in its call
+    call_id: str
+    deal_id: str | None
+    rep_id: str | None
+    start_s: float
+    end_s: float
+    speaker: str
+    role: str
+    text: str
+    language: str
+    similarity: float
+    outcome: str | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class SpaceReport:
+    space: str
+    embedder: str
+    kind: str
+    vectors: int
+    embedded: int = 0              # texts sent to the embedder in this build
+    added: int = 0
+    removed: int = 0
+    rebuilt: bool = False
+    seconds: float = 0.0
+
+
+@dataclass
+class IndexBuildReport:
+    utterances: int                # in the catalog
+    skipped_short: int             # below min_text_units
+    spaces: dict[str, SpaceReport] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"utterances": self.utterances, "skipped_short": self.skipped_short,
+                "seconds": round(self.seconds, 2),
+                "spaces": {name: asdict(report) for name, report in self.spaces.items()}}
+
+
+def content_units(text: str) -> int:
+    """Latin words/numbers plus CJK characters: the measure of whether a text says anything."""
+    return len(_UNITS.findall(text))
+
+
+def text_fingerprint(text: str) -> int:
+    """A signed 64-bit hash of the text: tells a changed utterance under a reused id."""
+    return int.from_bytes(hashlib.sha1(text.encode("utf-8")).digest()[:8], "little", signed=True)
+
+
+def build_utterance_index(catalog: Catalog, settings: Settings, workspace: Workspace,
+                          progress: Progress | None = None, rebuild: bool = False,
+                          embedders: EmbedderSet | None = None) -> IndexBuildReport:
+    """Bring the workspace's utterance index up to date with the catalog (see the module docstring)."""
+    index = UtteranceIndex(catalog, settings, workspace, embedders=embedders)
+    return index.build(progress=progress, rebuild=rebuild)
+
+
+class UtteranceIndex:
+    """Build and search the utterance index of one workspace. The constructor does no I/O."""
+
+    def __init__(self, catalog: Catalog, settings: Settings, workspace: Workspace,
+                 embedders: EmbedderSet | None = None) -> None:
+        self.catalog = catalog
+        self.settings = settings
+        self.workspace = workspace
+        self.embedders = embedders or EmbedderSet.from_settings(settings.models.embedder,
+                                                                cache_dir=workspace.models_dir)
+        self._spaces: dict[str, VectorIndex] = {}
+
+    @property
+    def folder(self) -> Path:
+        return self.workspace.index_dir / "utterances"
+
+    # ------------------------------------------------------------------ build
+    def build(self, progress: Progress | None = None, rebuild: bool = False) -> IndexBuildReport:
+        """Embed and add what is new, drop what is gone or changed, save each changed space."""
+        started = time.perf_counter()
+        rows, skipped, total = self._catalog_rows()
+        report = IndexBuildReport(utterances=total, skipped_short=skipped)
+        for space in SPACES:
+            wanted = rows.get(space, {})
+            if wanted or self._index_path(space).exists():
+                report.spaces[space] = self._build_space(space, wanted, progress, rebuild)
+        report.seconds = time.perf_counter() - started
+        self._write_build_record(report)
+        return report
+
+    def _catalog_rows(self) -> tuple[dict[str, dict[int, tuple[str, int]]], int, int]:
+        """``{space: {utterance id: (text, fingerprint)}}`` of indexable utterances, skipped count, total."""
+        minimum = self.settings.semantic.index.min_text_units
+        rows: dict[str, dict[int, tuple[str, int]]] = {}
+        skipped = total = 0
+        with self.catalog.session() as session:
+            for uid, text, language in session.execute(select(Utterance.id, Utterance.text, Utterance.language)):
+                total += 1
+                text = (text or "").strip()
+                if content_units(text) < minimum:
+                    skipped += 1
+                    continue
+                space = self.embedders.space_for(language or detect_language(text))
+                rows.setdefault(space, {})[uid] = (text, text_fingerprint(text))
+        return rows, skipped, total
+
+    def _build_space(self, space: str, wanted: dict[int, tuple[str, int]], progress: Progress | None,
+                     rebuild: bool) -> SpaceReport:
+        started = time.perf_counter()
+        embedder = self.embedders.space(space)
+        index, manifest, fresh = self._open_for_build(space, embedder, rebuild)
+        stale = [uid for uid, fp in manifest.items() if wanted.get(uid, (None, None))[1] != fp]
+        removed = index.remove(np.asarray(stale, dtype=np.int64)) if stale else 0
+        for uid in stale:
+            del manifest[uid]
+        new = sorted(uid for uid in wanted if uid not in manifest)
+        self._embed_and_add(space, index, [(uid, wanted[uid][0]) for uid in new], progress)
+        manifest.update({uid: wanted[uid][1] for uid in new})
+        if new or stale or fresh:
+            self._save_space(space, index, manifest)
+        self._spaces[space] = index
+        return SpaceReport(space=space, embedder=embedder.name, kind=index.kind, vectors=len(index),
+                           embedded=len(new), added=len(new), removed=removed, rebuilt=fresh,
+                           seconds=round(time.perf_counter() - started, 2))
+
+    def _open_for_build(self, space: str, embedder, rebuild: bool) -> tuple[VectorIndex, dict[int, int], bool]:
+        """The saved index and manifest of ``space``, or a new empty pair (rebuild, none yet, model changed)."""
+        if not rebuild and self._index_path(space).exists():
+            index, manifest = self._load_space(space)
+            if index.embedder == embedder.name and index.dim == embedder.dim:
+                return index, manifest, False
+        return VectorIndex(embedder.dim, self.settings.semantic.index, embedder=embedder.name), {}, True
+
+    def _embed_and_add(self, space: str, index: VectorIndex, items: list[tuple[int, str]],
+                       progress: Progress | None) -> None:
+        embedder = self.embedders.space(space)
+        step = f"embed {space}"
+        if progress:
+            progress(step, 0, len(items))
+        for begin in range(0, len(items), EMBED_BATCH):
+            chunk = items[begin : begin + EMBED_BATCH]
+            vectors = embedder.encode([text for _, text in chunk])  # shape: (len(chunk), dim)
+            index.add(np.array([uid for uid, _ in chunk], dtype=np.int64), vectors)
+            if progress:
+                progress(step, begin + len(chunk), len(items))
+
+    # ------------------------------------------------------------------ files
+    def _index_path(self, space: str) -> Path:
+        return self.folder / f"{space}.faiss"
+
+    def _manifest_path(self, space: str) -> Path:
+        return self.folder / f"{space}.manifest.npz"
+
+    def _save_space(self, space: str, index: VectorIndex, manifest: dict[int, int]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        ids = np.fromiter(manifest.keys(), dtype=np.int64, count=len(manifest))
+        fingerprints = np.fromiter(manifest.values(), dtype=np.int64, count=len(manifest))
+        index.save(self._index_path(space))
+        tmp = self._manifest_path(space).with_suffix(".tmp.npz")
+        np.savez(tmp, ids=ids, fingerprints=fingerprints)
+        tmp.replace(self._manifest_path(space))
+
+    def _load_space(self, space: str) -> tuple[VectorIndex, dict[int, int]]:
+        path = self._index_path(space)
+        index = VectorIndex.load(path, settings=self.settings.semantic.index)
+        try:
+            with np.load(self._manifest_path(space)) as data:
+                manifest = dict(zip(data["ids"].tolist(), data["fingerprints"].tolist(), strict=True))
+        except (OSError, KeyError, ValueError) as exc:
+            raise VectorIndexError(f"{self._manifest_path(space)}: missing or corrupt manifest ({exc}); "
+                                   "run `talktrack index build --rebuild`") from None
+        if len(manifest) != len(index):
+            raise VectorIndexError(f"{path}: holds {len(index)} vectors but its manifest lists {len(manifest)}; "
+                                   "run `talktrack index build --rebuild`")
+        return index, manifest
+
+    def _write_build_record(self, report: IndexBuildReport) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        record = report.to_dict() | {"built_at": datetime.now().isoformat(timespec="seconds")}
+        tmp = self.folder / ".build.json.tmp"
+        tmp.write_text(json.dumps(record, indent=2), encoding="utf-8")
+        tmp.replace(self.folder / "build.json")
+
+    def space_index(self, space: str) -> VectorIndex | None:
+        """The saved index of ``space`` (None: the catalog had no utterance in that space).
+
+        Raises :class:`IndexNotBuiltError` when no build ever ran in this workspace.
+        """
+        if space not in self._spaces:
+            if not (self.folder / "build.json").is_file():
+                raise IndexNotBuiltError(f"no utterance index in {self.workspace.root}: "
+                                         "run `talktrack index build` first")
+            if not self._index_path(space).exists():
+                return None
+            self._spaces[space] = self._load_space(space)[0]
+        return self._spaces[space]
+
+    # ----------------------------------------------------------------- search
+    def search(self, text: str, k: int = 10, *, role: str | None = None, rep: str | None = None,
+               team: str | None = None, outcome: str | None = None, stage: str | None = None,
+               date_from: date | None = None, date_to: date | None = None,
+               language: str | None = None) -> list[SearchHit]:
+        """The ``k`` utterances closest in meaning to ``text`` that pass every given filter.
+
+        ``rep``/``team``: external ids; ``outcome``: won/lost/open (the deal's status);
+        ``stage``: the call's stage key; dates bound the call's start (inclusive);
+        ``language``: the utterance language (en, zh, mixed), and the query is embedded in
+        that language's space (otherwise in the space of the query's detected language).
+        """
+        if not text or not text.strip():
+            raise ValueError("search text is empty")
+        _check_choice("role", role, ROLES)
+        _check_choice("outcome", outcome, OUTCOMES)
+        space = self.embedders.space_for(language or detect_language(text))
+        index = self.space_index(space)
+        if index is None:
+            return []
+        query = self.embedders.space(space).encode([text.strip()])
+        filters = dict(role=role, rep=rep, team=team, outcome=outcome, stage=stage, date_from=date_from,
+                       date_to=date_to, language=language)
+        allowed = self.allowed_ids(**filters) if any(v is not None for v in filters.values()) else None
+        scores, ids = index.search(query, k, allowed_ids=allowed)
+        found = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        return self._hits(found)
+
+    def allowed_ids(self, *, role=None, rep=None, team=None, outcome=None, stage=None, date_from=None, date_to=None,
+                    language=None) -> np.ndarray:
+        """Ids of the utterances that pass the filters: one SQL query (utterances → calls → deals/reps/teams)."""
+        query = select(Utterance.id).join(Call, Utterance.call_id == Call.id)
+        if outcome is not None:
+            query = query.join(Deal, Call.deal_id == Deal.id).where(Deal.status == outcome)
+        if rep is not None or team is not None:
+            call_rep = aliased(Rep)
+            query = query.join(call_rep, Call.rep_id == call_rep.id)
+            if rep is not None:
+                query = query.where(call_rep.external_id == rep)
+            if team is not None:
+                query = query.join(Team, call_rep.team_id == Team.id).where(Team.external_id == team)
+        query = _where_call(query, role=role, stage=stage, date_from=date_from, date_to=date_to, language=language)
+        with self.catalog.session() as session:
+            return np.fromiter(session.scalars(query), dtype=np.int64)
+
+    def _hits(self, found: list[tuple[int, float]]) -> list[SearchHit]:
+        if not found:
+            return []
+        call_rep = aliased(Rep)
+        query = (select(Utterance, Call.external_id, Deal.external_id, call_rep.external_id, Deal.status)
+                 .join(Call, Utterance.call_id == Call.id)
+                 .outerjoin(Deal, Call.deal_id == Deal.id)
+                 .outerjoin(call_rep, Call.rep_id == call_rep.id)
+                 .where(Utterance.id.in_([uid for uid, _ in found])))
+        with self.catalog.session() as session:
+            rows = {u.id: (u, call, deal, rep, status) for u, call, deal, rep, status in session.execute(query)}
+        hits = []
+        for uid, score in found:
+            if uid not in rows:  # deleted from the catalog since the last build
+                continue
+            u, call, deal, rep, status = rows[uid]
+            hits.append(SearchHit(utterance_id=uid, seq=u.seq, call_id=call, deal_id=deal, rep_id=rep,
+                                  start_s=u.start_s, end_s=u.end_s, speaker=u.speaker_label, role=u.role,
+                                  text=u.text, language=u.language, similarity=round(score, 4), outcome=status))
+        return hits
+
+
+def _where_call(query, *, role, stage, date_from, date_to, language):
+    if role is not None:
+        query = query.where(Utterance.role == role)
+    if language is not None:
+        query = query.where(Utterance.language == language)
+    if stage is not None:
+        query = query.where(Call.stage == stage)
+    if date_from is not None:
+        query = query.where(Call.started_at >= datetime.combine(date_from, dtime.min))
+    if date_to is not None:
+        query = query.where(Call.started_at <= datetime.combine(date_to, dtime.max))
+    return query
+
+
+def _check_choice(name: str, value: str | None, accepted: tuple[str, ...]) -> None:
+    if value is not None and value not in accepted:
+        raise ValueError(f"{name} {value!r} is not one of: {', '.join(accepted)}")
