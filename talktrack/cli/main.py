@@ -20,11 +20,13 @@ from talktrack.cli.progress import print_workspace_summary, progress_hook
 from talktrack.cli.bench import bench_app
 from talktrack.cli.evaluate import eval_app
 from talktrack.cli.speech import ingest_command, transcribe_command, voiceprint_app
+from talktrack.cli import capability as capability_cli
 from talktrack.cli import evidence as evidence_cli
 from talktrack.cli import index as index_cli
 from talktrack.cli import mining as mining_cli
 from talktrack.cli import moments as moments_cli
 from talktrack.cli import sop as sop_cli
+from talktrack.cli import training as training_cli
 from talktrack.core.config import ConfigError, load_settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -48,7 +50,7 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
-for _commands in (index_cli, moments_cli, mining_cli, sop_cli, evidence_cli):
+for _commands in (index_cli, moments_cli, mining_cli, sop_cli, evidence_cli, training_cli, capability_cli):
     _commands.register(app)
 
 

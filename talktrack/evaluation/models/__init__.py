@@ -1,0 +1,2 @@
+"""Evaluations of the trained models (capability radar, customer scorer) against a generated
+world's hidden truth."""

@@ -1,0 +1,101 @@
+"""How close the customer/deal scorer comes to the world's true outcome model.
+
+A fresh workspace is built from the world (import), the scorer is trained as
+``talktrack train customer`` does (time split, holdout = the last ``holdout_months`` of closes),
+and its holdout probabilities are compared with the truth's ``p_win`` of the same deals:
+
+- ``auc`` vs ``bayes_auc`` (the AUC of the true probabilities on the same outcomes) and their gap
+  (target ≤ 0.03);
+- ``brier`` and ``ece`` on the outcomes (target ECE ≤ 0.03), with ``bayes_brier``/``bayes_ece``:
+  what the true probabilities themselves score on this holdout — the sampling-noise floor;
+- ``ece_vs_truth`` (binned |mean predicted − mean true probability|) and ``mae_vs_truth``,
+  calibration measured against the true probabilities instead of noisy outcomes.
+
+``moments="oracle"`` writes the truth's objection/move moments first (an upper bound for
+development: what conversation features add when moment detection is perfect); ``"none"``
+trains on CRM, stage history, surveys and utterance timing only.
+
+Example::
+
+    evaluate_customer_scorer("/tmp/tt/world_dev", settings, "/tmp/cs_eval")["auc_gap"]
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from talktrack.core.catalog import open_catalog
+from talktrack.core.workspace import Workspace
+from talktrack.pipelines.crm_import import import_directory
+from talktrack.training.customer import expected_calibration_error, holdout_metrics, train_customer
+
+MOMENT_SOURCES = ("none", "oracle")
+TARGETS = {"auc_gap_max": 0.03, "ece_max": 0.03}
+
+
+def evaluate_customer_scorer(world_dir: Path | str, settings, workdir: Path | str, *, moments: str = "none",
+                             register: bool = True) -> dict:
+    """Import ``world_dir`` into ``workdir/ws``, train, and grade against truth (JSON-ready dict)."""
+    if moments not in MOMENT_SOURCES:
+        raise ValueError(f"moments={moments!r}: choose one of {MOMENT_SOURCES}")
+    world_dir = Path(world_dir)
+    truth_path = world_dir / "truth.json"
+    if not truth_path.is_file():
+        raise FileNotFoundError(f"world {world_dir}: no truth.json (generate it with `talktrack world generate`)")
+    truth = json.loads(truth_path.read_text(encoding="utf-8"))
+    settings, workspace, catalog = _fresh_workspace(world_dir, settings, Path(workdir) / "ws")
+    if moments == "oracle":
+        from talktrack.evaluation.semantic.oracle import write_truth_moments
+
+        write_truth_moments(world_dir, catalog, truth)
+    started = time.perf_counter()
+    result = train_customer(catalog, settings, workspace, register=register)
+    seconds = time.perf_counter() - started
+    graded = grade(result.holdout_p, result.table.meta.loc[result.holdout_p.index, "label"].to_numpy(), truth)
+    return {
+        "world": str(world_dir), "seed": truth.get("seed"), "moments": moments,
+        "train_deals": int(result.split.train.sum()), "holdout_deals": int(result.split.holdout.sum()),
+        "holdout_cutoff": f"{result.split.cutoff:%Y-%m-%d}", "estimator": result.estimator.estimator,
+        "features_available": result.table.available, "train_seconds": round(seconds, 2),
+        **graded,
+        "targets": TARGETS,
+        "meets_targets": bool(graded["auc_gap"] <= TARGETS["auc_gap_max"] and graded["ece"] <= TARGETS["ece_max"]),
+        "registered": None if result.promotion is None else result.promotion.to_dict(),
+    }
+
+
+def grade(holdout_p, y: np.ndarray, truth: dict) -> dict:
+    """The scorer's holdout probabilities against the outcomes and the true ``p_win``."""
+    p = holdout_p.to_numpy(float)
+    p_true = np.array([truth["deals"][deal]["p_win"] for deal in holdout_p.index], dtype=float)
+    ours, bayes = holdout_metrics(y, p), holdout_metrics(y, p_true)
+    return {
+        "auc": round(ours["holdout_auc"], 4), "bayes_auc": round(bayes["holdout_auc"], 4),
+        "auc_gap": round(bayes["holdout_auc"] - ours["holdout_auc"], 4),
+        "brier": round(ours["holdout_brier"], 4), "bayes_brier": round(bayes["holdout_brier"], 4),
+        "ece": round(ours["holdout_ece"], 4), "bayes_ece": round(bayes["holdout_ece"], 4),
+        "ece_vs_truth": round(_ece_vs_truth(p, p_true), 4),
+        "mae_vs_truth": round(float(np.mean(np.abs(p - p_true))), 4),
+        "log_loss": round(ours["holdout_log_loss"], 4),
+        "holdout_win_rate": round(float(np.mean(y)), 4), "mean_p": round(float(p.mean()), 4),
+        "mean_true_p": round(float(p_true.mean()), 4),
+    }
+
+
+def _ece_vs_truth(p: np.ndarray, p_true: np.ndarray, bins: int = 10) -> float:
+    """ECE with the true probabilities in place of outcomes (free of outcome noise)."""
+    return expected_calibration_error(p_true, p, bins)
+
+
+def _fresh_workspace(world_dir: Path, settings, root: Path):
+    if root.exists() and any(root.iterdir()):
+        raise FileExistsError(f"workspace {root}: exists and is not empty; evaluation needs a fresh one")
+    workspace = Workspace.at(root).ensure()
+    settings = settings.model_copy(update={"workspace": workspace.root})
+    catalog = open_catalog(workspace.catalog_url)
+    import_directory(catalog, settings, world_dir)
+    return settings, workspace, catalog

@@ -1,0 +1,268 @@
+"""Train, measure and register the customer/deal scorer (``talktrack train customer``).
+
+Step by step (:func:`train_customer`):
+
+1. features of every deal as of its cut-off (:mod:`talktrack.models.features.deal`);
+2. split by time: deals closed in the last ``settings.training.holdout_months`` months are the
+   holdout, deals closed before that cut-off the training set (open deals are neither);
+3. choose the estimator family by log-loss on the latest 20 % of the training closes (again by
+   time), or run a Ray Tune search of ``--tune N`` trials on that same split;
+4. fit the winner on the whole training set; measure AUC, Brier, ECE and log-loss on the holdout;
+5. log everything to MLflow and register it; it becomes champion only past the promotion gate.
+
+Example::
+
+    result = train_customer(catalog, settings, workspace)
+    result.promotion.promoted, result.metrics["holdout_auc"]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+from talktrack.core.catalog import Catalog
+from talktrack.core.config import Settings
+from talktrack.core.workspace import Workspace
+from talktrack.models.customer_scorer import CustomerScorer
+from talktrack.models.features.deal import CapabilityProvider, DealTable, build_deal_table, stage_info
+from talktrack.training import registry
+from talktrack.training.registry import PromotionResult
+
+MODEL_NAME = "talktrack-customer-scorer"
+EXPERIMENT = "customer-scorer"
+HOLDOUT_METRIC = "holdout_auc"
+VALIDATION_SHARE = 0.2   # latest share of training closes used to choose/tune the estimator
+
+Hook = Callable[[str, int, int], None]
+
+
+class TrainingDataError(ValueError):
+    """The catalog does not hold enough closed deals to train and measure a scorer."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """Boolean masks over the deal table's rows, and the time that separates them."""
+
+    train: np.ndarray
+    holdout: np.ndarray
+    cutoff: pd.Timestamp
+
+
+@dataclass
+class CustomerTrainResult:
+    """What one training run produced: the registry decision, metrics, and holdout scores."""
+
+    promotion: PromotionResult | None
+    metrics: dict[str, float]
+    params: dict
+    estimator: CustomerScorer
+    table: DealTable
+    split: Split
+    holdout_p: pd.Series
+    seconds: float
+    trials: list[dict] = field(default_factory=list)
+
+    def summary(self) -> dict:
+        return {"metrics": self.metrics, "params": self.params, "seconds": round(self.seconds, 2),
+                "promotion": None if self.promotion is None else self.promotion.to_dict(),
+                "trials": len(self.trials)}
+
+
+def time_split(meta: pd.DataFrame, holdout_months: int) -> Split:
+    """Closed deals before ``last close − holdout_months`` train; the rest of the closed ones are held out."""
+    closed = meta["label"].notna().to_numpy()
+    if not closed.any():
+        raise TrainingDataError("no closed (won/lost) deals in the catalog: nothing to learn from")
+    closes = pd.to_datetime(meta["closed_at"])
+    cutoff = closes[closed].max() - pd.DateOffset(months=holdout_months)
+    train = closed & (closes < cutoff).to_numpy()
+    return Split(train=train, holdout=closed & ~train, cutoff=cutoff)
+
+
+def data_fingerprint(features: pd.DataFrame, labels: pd.Series) -> str:
+    """sha256 over the training rows (index, every feature, the label): same data, same hash."""
+    frame = features.assign(__label=labels)
+    hashes = pd.util.hash_pandas_object(frame, index=True).to_numpy()
+    digest = hashlib.sha256(hashes.tobytes())
+    digest.update(",".join(frame.columns).encode())
+    return digest.hexdigest()
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """Σ_bins (share of rows) · |mean outcome − mean probability|, equal-width bins on [0, 1]."""
+    y, p = np.asarray(y, float), np.asarray(p, float)
+    which = np.minimum((p * bins).astype(int), bins - 1)
+    total = 0.0
+    for index in np.unique(which):
+        chosen = which == index
+        total += chosen.mean() * abs(y[chosen].mean() - p[chosen].mean())
+    return float(total)
+
+
+def holdout_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    y = np.asarray(y, int)
+    return {
+        "holdout_auc": float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else float("nan"),
+        "holdout_brier": float(brier_score_loss(y, p)),
+        "holdout_ece": expected_calibration_error(y, p),
+        "holdout_log_loss": float(log_loss(y, np.clip(p, 1e-6, 1 - 1e-6), labels=[0, 1])),
+        "holdout_win_rate": float(y.mean()),
+        "holdout_mean_p": float(np.mean(p)),
+    }
+
+
+def scorer_for(settings: Settings, family: str, **overrides) -> CustomerScorer:
+    """A scorer of ``family`` with the configured parameters (``overrides`` from tuning win)."""
+    cfg = settings.training.customer
+    params = dict(estimator=family, C=cfg.regularization_c, learning_rate=cfg.learning_rate, max_iter=cfg.max_iter,
+                  max_depth=cfg.max_depth, min_samples_leaf=cfg.min_samples_leaf,
+                  calibration=settings.training.calibration, cv=cfg.calibration_folds,
+                  random_state=settings.training.random_state)
+    return CustomerScorer(**(params | overrides))
+
+
+def scorer_for_params(params: dict) -> CustomerScorer:
+    """A scorer from a full parameter dict (a tuning trial's)."""
+    return CustomerScorer(**params)
+
+
+def validation_split(meta: pd.DataFrame, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Within the training rows: the earliest 80 % of closes fit, the latest 20 % validate."""
+    closes = pd.to_datetime(meta["closed_at"]).to_numpy()
+    order = np.flatnonzero(train)[np.argsort(closes[train], kind="stable")]
+    cut = int(round(len(order) * (1 - VALIDATION_SHARE)))
+    fit, validate = np.zeros(len(meta), bool), np.zeros(len(meta), bool)
+    fit[order[:cut]], validate[order[cut:]] = True, True
+    return fit, validate
+
+
+def validation_loss(scorer: CustomerScorer, X: np.ndarray, y: np.ndarray, fit: np.ndarray,
+                    validate: np.ndarray) -> float:
+    p = scorer.fit(X[fit], y[fit]).predict_proba(X[validate])[:, 1]
+    return float(log_loss(y[validate], np.clip(p, 1e-6, 1 - 1e-6), labels=[0, 1]))
+
+
+def choose_family(settings: Settings, X: np.ndarray, y: np.ndarray, fit: np.ndarray,
+                  validate: np.ndarray) -> tuple[str, dict[str, float]]:
+    """The configured family with the lowest validation log-loss, and every family's loss."""
+    losses = {family: validation_loss(scorer_for(settings, family), X, y, fit, validate)
+              for family in settings.training.customer.estimators}
+    return min(losses, key=losses.get), losses
+
+
+def prepare(catalog: Catalog, settings: Settings, *, as_of: datetime | None = None,
+            capability: CapabilityProvider | None = None) -> tuple[DealTable, Split]:
+    """The deal table and its time split; refuses a catalog too small to train on."""
+    table = build_deal_table(catalog, settings, as_of=as_of, capability=capability)
+    split = time_split(table.meta, settings.training.holdout_months)
+    need = settings.training.customer.min_train_deals
+    labels = table.meta["label"].to_numpy()
+    if split.train.sum() < need or len(np.unique(labels[split.train])) < 2:
+        raise TrainingDataError(f"{int(split.train.sum())} closed deals before the holdout cut-off "
+                                f"{split.cutoff:%Y-%m-%d} (need {need}, both won and lost)")
+    if split.holdout.sum() == 0 or len(np.unique(labels[split.holdout])) < 2:
+        raise TrainingDataError(f"the holdout (deals closed after {split.cutoff:%Y-%m-%d}) needs won and lost "
+                                f"deals; it has {int(split.holdout.sum())}")
+    return table, split
+
+
+def train_customer(catalog: Catalog, settings: Settings, workspace: Workspace, *, tune_trials: int = 0,
+                   as_of: datetime | None = None, capability: CapabilityProvider | None = None,
+                   register: bool = True, hook: Hook | None = None) -> CustomerTrainResult:
+    """Build features, split by time, choose/tune, fit, measure on the holdout, log and register."""
+    hook = hook or (lambda step, done, total: None)
+    started = time.perf_counter()
+    hook("features", 0, 1)
+    table, split = prepare(catalog, settings, as_of=as_of, capability=capability)
+    hook("features", 1, 1)
+    X, y = table.features.to_numpy(float), table.meta["label"].to_numpy()
+    fit, validate = validation_split(table.meta, split.train)
+    import mlflow
+
+    registry.open_tracking(settings, workspace)
+    parent = (mlflow.start_run(experiment_id=registry.ensure_experiment(settings, workspace, EXPERIMENT),
+                               run_name=f"customer-tune-{tune_trials}") if tune_trials and register else None)
+    try:
+        family, overrides, selection, trials = _choose(settings, X, y, fit, validate, tune_trials, hook)
+        hook("fit", 0, 1)
+        scorer = scorer_for(settings, family, **overrides).fit(X[split.train], y[split.train])
+        hook("fit", 1, 1)
+        holdout_p = scorer.predict_proba(X[split.holdout])[:, 1]
+        metrics = holdout_metrics(y[split.holdout], holdout_p)
+        params = _params(settings, table, split, scorer, selection, tune_trials)
+        promotion = None
+        if register:
+            hook("register", 0, 1)
+            metrics["train_seconds"] = time.perf_counter() - started
+            promotion = _register(settings, workspace, table, split, scorer, params, metrics)
+            hook("register", 1, 1)
+    finally:
+        if parent is not None:
+            mlflow.end_run()
+    return CustomerTrainResult(promotion, metrics, params, scorer, table, split,
+                               pd.Series(holdout_p, index=table.meta.index[split.holdout]),
+                               time.perf_counter() - started, trials)
+
+
+def _choose(settings, X, y, fit, validate, tune_trials, hook):
+    """(family, parameter overrides, selection record, tuning trials)."""
+    if not tune_trials:
+        hook("choose", 0, 1)
+        family, losses = choose_family(settings, X, y, fit, validate)
+        hook("choose", 1, 1)
+        return family, {}, {f"validation_log_loss__{name}": loss for name, loss in losses.items()}, []
+    from talktrack.training.tuning import log_trials, tune_customer
+
+    trials = tune_customer(settings, X, y, fit, validate, tune_trials, hook=hook)
+    log_trials(trials)
+    best = min(trials, key=lambda trial: trial["validation_log_loss"])
+    overrides = {key: value for key, value in best["config"].items() if key != "estimator"}
+    return best["config"]["estimator"], overrides, {"tuned_best_log_loss": best["validation_log_loss"]}, trials
+
+
+def _params(settings, table, split, scorer, selection, tune_trials) -> dict:
+    used = list(table.features.columns[np.flatnonzero(scorer.usable_)])
+    return {
+        "model": scorer.get_params(),
+        "split": {"holdout_months": settings.training.holdout_months, "cutoff": f"{split.cutoff:%Y-%m-%d}",
+                  "train_deals": int(split.train.sum()), "holdout_deals": int(split.holdout.sum())},
+        "features": {"count": len(used), "available": table.available,
+                     "unused_all_missing": sorted(set(table.features.columns) - set(used))},
+        "selection": selection | {"tune_trials": tune_trials},
+    }
+
+
+def _register(settings, workspace, table, split, scorer, params, metrics) -> PromotionResult:
+    from talktrack.training.customer_pyfunc import CustomerScorerModel, save_estimator
+    from talktrack.training.plots import customer_plots
+
+    names = list(table.features.columns)
+    y = table.meta["label"].to_numpy()
+    with tempfile.TemporaryDirectory(prefix="tt-customer-") as tmp:
+        folder = Path(tmp)
+        config = {"features": names, "tiers": settings.customer_tiers.model_dump(),
+                  "stages": stage_info(settings), "top_reasons": settings.training.customer.top_reasons}
+        (folder / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
+        artifacts = {"estimator": str(save_estimator(scorer, folder / "estimator.skops")),
+                     "config": str(folder / "config.json")}
+        holdout = table.features[split.holdout]
+        plots = customer_plots(scorer, holdout, y[split.holdout], folder)
+        return registry.register_candidate(
+            settings, workspace, model_name=MODEL_NAME, experiment=EXPERIMENT, python_model=CustomerScorerModel(),
+            artifacts=artifacts, input_example=holdout.head(5).fillna(0.0), params=params, metrics=metrics,
+            holdout_metric=HOLDOUT_METRIC, higher_is_better=True,
+            data_fingerprint=data_fingerprint(table.features[split.train], table.meta["label"][split.train]),
+            plots=plots, tags={"talktrack.estimator": scorer.estimator},
+        )
