@@ -131,9 +131,47 @@ def bench_batch_command(
         raise typer.Exit(1)
 
 
+@bench_app.command("index")
+def bench_index_command(
+    ctx: typer.Context, out: Out = DEFAULT_OUT,
+    sizes: Annotated[str, typer.Option(help="Index sizes, comma separated.")] = "100000,1000000",
+    world: Annotated[Path | None, typer.Option(help="A generated world for the sentence pool (default: a new one).")] = None,
+) -> None:
+    """Embedding throughput per backend; HNSW/IVF-PQ build time, p50/p99 latency and recall@10 vs exact."""
+    from talktrack.cli.progress import progress_hook
+    from talktrack.evaluation.bench_index import run_index_bench
+
+    app: AppContext = ctx.obj
+    wanted = tuple(int(size) for size in sizes.split(","))
+    with progress_hook(app.console) as hook:
+        figures = run_index_bench(out / "index.json", wanted, world_dir=world, settings=app.settings,
+                                  cache_dir=app.workspace.root / "bench-cache" / "index", progress=hook)
+    app.console.print({size: {"hnsw": f["hnsw"]["chosen"], "exact_p50_ms": f["exact"]["p50_ms"]}
+                       for size, f in figures["sizes"].items()})
+    app.console.print(f"[green]index[/]: wrote {out / 'index.json'}")
+
+
+@bench_app.command("mining")
+def bench_mining_command(
+    ctx: typer.Context, out: Out = DEFAULT_OUT,
+    calls: Annotated[int, typer.Option(help="Calls in the generated world.")] = 10_000,
+) -> None:
+    """Moment detection and talk-track mining on a generated world of N calls (target: 10k calls < 5 min)."""
+    from talktrack.cli.progress import progress_hook
+    from talktrack.evaluation.bench_mining import run_mining_bench
+
+    app: AppContext = ctx.obj
+    with tempfile.TemporaryDirectory(prefix="talktrack-mining-") as workdir, progress_hook(app.console) as hook:
+        figures = run_mining_bench(Path(workdir), app.settings, calls=calls, progress=hook)
+    app.console.print(figures["timings_s"])
+    _write(app, out, "mining", figures)
+
+
 @bench_app.command("all")
 def bench_all(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT) -> None:
     """Every benchmark above, one after the other."""
     for command in (bench_asr, bench_diarization, bench_speech):
         command(ctx, data=data, out=out)
     bench_batch_command(ctx, data=data, out=out)
+    bench_mining_command(ctx, out=out)
+    bench_index_command(ctx, out=out)

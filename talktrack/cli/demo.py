@@ -17,6 +17,11 @@ from talktrack.cli.context import AppContext
 from talktrack.cli.progress import print_workspace_summary, progress_hook
 
 
+LABELS_SEED_OFFSET = 1000
+SOP_SAMPLE_CALLS = 200
+LABELS_WORLD = {"reps": 12, "customers": 120, "deals": 300, "calls": 900, "audio": 0}
+
+
 @dataclass
 class DemoRun:
     app: AppContext
@@ -77,6 +82,89 @@ def ingest_audio_step(run: DemoRun) -> str:
     )
 
 
+def train_moments_step(run: DemoRun) -> str:
+    """Teach the moment detector from labels generated in another world (a different seed):
+    the demo's own calls stay unseen, as a customer's would be."""
+    from talktrack.evaluation.world import WorldSpec, generate_world
+    from talktrack.evaluation.world.labels import export_labels
+    from talktrack.pipelines.semantic.moments import train_detector
+
+    labels_world = run.app.workspace.worlds_dir / f"labels-seed{run.seed + LABELS_SEED_OFFSET}"
+    labels_file = labels_world / "labels.jsonl"
+    if not labels_file.is_file():
+        generate_world(WorldSpec(seed=run.seed + LABELS_SEED_OFFSET, **LABELS_WORLD), labels_world)
+        export_labels(labels_world, labels_file)
+    detector = train_detector(run.app.catalog, run.app.settings, run.app.workspace, labels_file=labels_file)
+    examples = sum(detector.n_examples_.values())
+    return f"trained on {examples} labelled sentences (taxonomy + the seed-{run.seed + LABELS_SEED_OFFSET} world)"
+
+
+def detect_moments_step(run: DemoRun) -> str:
+    from talktrack.pipelines.semantic.moments import detect_calls
+
+    with progress_hook(run.app.console) as hook:
+        summary = detect_calls(run.app.catalog, run.app.settings, run.app.workspace, progress=hook)
+    return f"{summary.calls_detected} calls labelled ({summary.moments} moments), model {summary.model}"
+
+
+def index_step(run: DemoRun) -> str:
+    from talktrack.pipelines.semantic.index import build_utterance_index
+
+    with progress_hook(run.app.console) as hook:
+        report = build_utterance_index(run.app.catalog, run.app.settings, run.app.workspace, progress=hook)
+    data = report.to_dict()
+    spaces = ", ".join(f"{name}: {space['vectors']} vectors ({space['kind']})" for name, space in data["spaces"].items())
+    added = sum(space["added"] for space in data["spaces"].values())
+    return f"{added} utterances added; {spaces}"
+
+
+def mine_step(run: DemoRun) -> str:
+    from talktrack.cli.mining import print_mining_report
+    from talktrack.pipelines.mining import mine_talk_tracks
+
+    report = mine_talk_tracks(run.app.catalog, run.app.settings, run.app.workspace)
+    print_mining_report(run.app.console, report)
+    tracks = [t["key"] for block in report["objection_types"] for t in block["tracks"]]
+    return f"{len(tracks)} talk tracks from {report['episodes']} objection episodes: {', '.join(tracks) or 'none'}"
+
+
+def sop_step(run: DemoRun) -> str:
+    from talktrack.pipelines.semantic.sop import check_calls
+
+    with progress_hook(run.app.console) as hook:
+        results = check_calls(run.app.catalog, run.app.settings, run.app.workspace,
+                              call_ids=_latest_calls(run.app.catalog, SOP_SAMPLE_CALLS), progress=hook)
+    if not results:
+        return "no calls to check"
+    compliance = sum(r.compliance for r in results) / len(results)
+    missing: dict[str, int] = {}
+    for result in results:
+        for question in result.missing_key_questions:
+            missing[question] = missing.get(question, 0) + 1
+    worst = ", ".join(f"{q} ({n})" for q, n in sorted(missing.items(), key=lambda item: -item[1])[:3])
+    return f"the latest {len(results)} calls checked, mean SOP compliance {compliance:.0%}; most often missed: {worst or 'none'}"
+
+
+def _latest_calls(catalog, count: int) -> list[str]:
+    from sqlalchemy import select
+
+    from talktrack.core.catalog.schema import Call
+
+    with catalog.session() as session:
+        return list(session.scalars(select(Call.external_id).order_by(Call.started_at.desc()).limit(count)))
+
+
+def evidence_step(run: DemoRun) -> str:
+    from talktrack.pipelines.semantic.evidence import verify_all
+
+    with progress_hook(run.app.console) as hook:
+        reports = verify_all(run.app.catalog, run.app.settings, run.app.workspace, progress=hook)
+    flagged = [r for r in reports if r.fake_progress]
+    for report in flagged[:3]:
+        run.app.console.print(f"[yellow]fake progress?[/] {report.deal_id}: {report.reasons[0] if report.reasons else ''}")
+    return f"{len(reports)} deals with evidence verified; {len(flagged)} flagged for fake progress"
+
+
 def report_step(run: DemoRun) -> str:
     from talktrack.core.catalog.summary import summarize
 
@@ -90,6 +178,12 @@ STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
     ("generate world", generate_world_step),
     ("import", import_step),
     ("ingest audio", ingest_audio_step),
+    ("train moments", train_moments_step),
+    ("detect moments", detect_moments_step),
+    ("index", index_step),
+    ("mine talk tracks", mine_step),
+    ("SOP and key questions", sop_step),
+    ("evidence", evidence_step),
     ("report", report_step),
 ]
 

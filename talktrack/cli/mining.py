@@ -68,6 +68,8 @@ def print_mining_report(console: Console, report: dict, *, exemplars: bool = Tru
         if not block["tracks"]:
             table.add_row(block["objection_type"], "(no answer stands out)", str(block["deals"]), "", "", "")
     console.print(table)
+    if not any(block["tracks"] for block in report["objection_types"]):
+        _print_leads(console, report)
     for block in report["objection_types"]:
         for track in block["tracks"]:
             console.print(f"[bold]{block['objection_type']}[/]: {track['description']}")
@@ -78,6 +80,17 @@ def print_mining_report(console: Console, report: dict, *, exemplars: bool = Tru
     if stored:
         console.print(f"stored: {stored['new']} new, {stored['refreshed']} refreshed (reviews kept), "
                       f"{stored['deactivated']} no longer found")
+
+
+def _print_leads(console: Console, report: dict) -> None:
+    """With too few deals for significance, show the strongest candidates, clearly marked as such."""
+    leads = sorted(((c, block["threshold_z"]) for block in report["objection_types"] for c in block["candidates"]
+                    if c["z"] > 0), key=lambda item: -item[0]["z"])[:3]
+    if leads:
+        console.print("No answer is significant with this many deals; the strongest leads so far (not tracks):")
+    for lead, threshold in leads:
+        console.print(f"   {lead['key']}: {lead['support_deals']} deals, win rate {lead['win_rate_used']:.0%} vs "
+                      f"{lead['win_rate_other']:.0%}, z {lead['z']:.1f} (a track needs {threshold:.1f})")
 
 
 @tracks_app.command("list")
