@@ -165,6 +165,59 @@ def evidence_step(run: DemoRun) -> str:
     return f"{len(reports)} deals with evidence verified; {len(flagged)} flagged for fake progress"
 
 
+def train_customer_step(run: DemoRun) -> str:
+    """Train the deal scorer, log it to MLflow and let the champion gate decide."""
+    from talktrack.training.customer import train_customer
+
+    result = train_customer(run.app.catalog, run.app.settings, run.app.workspace)
+    metrics, promotion = result.metrics, result.promotion
+    decision = f"v{promotion.version} {'champion' if promotion.promoted else 'not promoted'}" if promotion else "not registered"
+    return f"holdout AUC {metrics['holdout_auc']:.3f}, ECE {metrics['holdout_ece']:.3f}; {decision}"
+
+
+def train_capability_step(run: DemoRun) -> str:
+    """Train the capability model, register it, and draw a team heatmap and one rep's radar."""
+    from talktrack.training.capability import example_plots, register_capability, train_capability
+
+    result = train_capability(run.app.catalog, run.app.settings, run.app.workspace)
+    plots = example_plots(result, result.model_dir / "plots")
+    promotion = register_capability(run.app.settings, run.app.workspace, result, plots)
+    pictures = _draw_team_pictures(run, result.estimates)
+    for picture in pictures:
+        run.app.console.print(f"picture: {picture}")
+    run.app.console.print(f"MLflow UI: mlflow ui --backend-store-uri {_tracking_uri(run)}  (then open http://127.0.0.1:5000)")
+    decision = f"v{promotion.version} {'champion' if promotion.promoted else 'not promoted'}"
+    return f"{len(result.estimates)} rep-month-dimension estimates; {decision}; {len(pictures)} pictures drawn"
+
+
+def _draw_team_pictures(run: DemoRun, estimates) -> list[str]:
+    from sqlalchemy import select
+
+    from talktrack.core.catalog.schema import Team
+    from talktrack.models.charts import heatmap_chart, radar_chart
+    from talktrack.pipelines.coaching import rep_radar, team_heatmap
+
+    folder = run.app.workspace.root / "pictures"
+    folder.mkdir(parents=True, exist_ok=True)
+    with run.app.catalog.session() as session:
+        team = session.scalars(select(Team.external_id).order_by(Team.external_id)).first()
+    view = team_heatmap(run.app.catalog, run.app.settings, estimates, team)
+    heatmap = folder / f"heatmap-{team}.png"
+    heatmap_chart(view.gaps, view.reps, view.dimensions, heatmap, flags=view.flags, title=f"{team} {view.month}")
+    rep = view.reps[0]
+    radar = rep_radar(run.app.catalog, run.app.settings, estimates, rep)
+    radar_path = folder / f"radar-{rep}.png"
+    radar_chart({r["dimension"]: r["estimate"] for r in radar["dimensions"]}, radar_path,
+                reference={r["dimension"]: r["team_mean"] for r in radar["dimensions"]}, title=f"{rep} {radar['month']}")
+    return [str(heatmap), str(radar_path)]
+
+
+def _tracking_uri(run: DemoRun) -> str:
+    from talktrack.training.registry import tracking_uri
+
+    return tracking_uri(run.app.settings, run.app.workspace)
+
+
 def report_step(run: DemoRun) -> str:
     from talktrack.core.catalog.summary import summarize
 
@@ -184,6 +237,8 @@ STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
     ("mine talk tracks", mine_step),
     ("SOP and key questions", sop_step),
     ("evidence", evidence_step),
+    ("train deal scorer", train_customer_step),
+    ("train capability", train_capability_step),
     ("report", report_step),
 ]
 

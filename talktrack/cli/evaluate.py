@@ -149,3 +149,42 @@ def _stderr_console():
     from rich.console import Console
 
     return Console(stderr=True)
+
+
+@eval_app.command("models")
+def eval_models(
+    ctx: typer.Context,
+    world: Annotated[Path, typer.Option("--world", help="A generated world (talktrack world generate).")],
+    workdir: Annotated[Path | None, typer.Option(
+        "--workdir", help="Where the fresh workspaces go (default: <workspace>/eval/models-<world name>).")] = None,
+    moments: Annotated[str, typer.Option(
+        help="Moments for the capability features: detector (trained on another seed) | oracle | none.")] = "detector",
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON report here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """Train the deal scorer and the capability model on fresh workspaces from WORLD and grade them
+    by its truth: AUC vs the Bayes-optimal AUC, Brier, ECE; Spearman with the hidden skill levels."""
+    import shutil
+
+    from talktrack.evaluation.models.capability import evaluate_capability
+    from talktrack.evaluation.models.customer import evaluate_customer_scorer
+
+    app: AppContext = ctx.obj
+    if not (world / "truth.json").is_file():
+        typer.echo(f"error: {world}: not a generated world (no truth.json)", err=True)
+        raise typer.Exit(2)
+    workdir = workdir or app.workspace.root / "eval" / f"models-{world.resolve().name}"
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    console = app.console if not as_json else _stderr_console()
+    console.print("[bold]customer scorer ...")
+    customer = evaluate_customer_scorer(world, app.settings, workdir / "customer")
+    console.print("[bold]capability model ...")
+    capability = evaluate_capability(world, app.settings, workdir / "capability", moments=moments)
+    report = {"customer_scorer": customer, "capability": capability}
+    if not as_json:
+        app.console.print({k: customer[k] for k in ("auc", "bayes_auc", "auc_gap", "brier", "ece") if k in customer})
+        app.console.print({"spearman_mean": {name: capability[name]["mean"] for name in
+                                             ("blended", "surveys_only", "surveys_raw", "model_only")},
+                           "features_gain_mean": capability["features_gain_mean"]})
+    _emit(app, report, out, as_json)
