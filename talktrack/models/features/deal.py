@@ -257,24 +257,25 @@ def _worst_stall(row: Mapping[str, float], stages: Mapping[str, tuple[str, float
 
 def top_reasons(names: list[str], values: np.ndarray, contributions: np.ndarray, k: int,
                 stages: Mapping[str, tuple[str, float]]) -> list[dict]:
-    """The ``k`` features that moved one deal's score most (by |log-odds contribution|), in words.
+    """The ``k`` reasons that moved one deal's score most (by |log-odds contribution|), in words.
 
-    Unknown values and the industries the customer is not in are left out: "industry is not
-    retail" explains nothing to a manager.
+    Features that read the same in words (a stage's days and the stall flag naming that
+    stage) are one reason with their effects added: a manager should not see "stalled 16
+    days in lead" twice with opposite signs. Unknown values and the industries the customer
+    is not in are left out: "industry is not retail" explains nothing to a manager.
     """
-    order = np.argsort(-np.abs(contributions))
     row = dict(zip(names, (float(v) for v in values), strict=True))
-    reasons = []
-    for index in order:
-        name, value, effect = names[index], float(values[index]), float(contributions[index])
+    merged: dict[str, dict] = {}
+    for name, value, effect in zip(names, (float(v) for v in values), (float(c) for c in contributions), strict=True):
         if math.isnan(value) or abs(effect) < 1e-9 or (name.startswith("industry__") and value < 0.5):
             continue
-        reasons.append({"feature": name, "effect": round(effect, 4),
-                        "direction": "raises" if effect > 0 else "lowers",
-                        "text": reason_text(name, value, stages, row)})
-        if len(reasons) == k:
-            break
-    return reasons
+        text = reason_text(name, value, stages, row)
+        entry = merged.setdefault(text, {"feature": name, "effect": 0.0, "text": text})
+        entry["effect"] += effect
+    ranked = sorted(merged.values(), key=lambda r: -abs(r["effect"]))
+    return [{"feature": r["feature"], "effect": round(r["effect"], 4),
+             "direction": "raises" if r["effect"] > 0 else "lowers", "text": r["text"]}
+            for r in ranked if abs(r["effect"]) >= 1e-9][:k]
 
 
 _LABELS = {"rep_capability": "rep's survey capability", "calls": "calls so far"}
