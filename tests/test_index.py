@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections import Counter
+
 import numpy as np
 import pytest
 from sqlalchemy import select
@@ -23,7 +25,7 @@ from talktrack.core.config import IndexSettings
 from talktrack.core.records import Transcript
 from talktrack.core.workspace import Workspace
 from talktrack.evaluation.semantic.retrieval import evaluate_search_recall
-from talktrack.models.embedding import EmbedderSet
+from talktrack.models.embedding import EmbedderSet, detect_language
 from talktrack.models.vector_index import VectorIndex, VectorIndexError
 from talktrack.pipelines.semantic.index import (
     IndexNotBuiltError,
@@ -42,7 +44,8 @@ UNSEEN_WORDS = ("afford", "blows", "frankly", "wallet")
 UNSEEN_CHARS = ("烧", "掏")
 # Measured: 38 of 40 top-10 customer hits are true price objections (0.95) on the seed-5 world.
 PRICE_PRECISION_MIN = 0.8
-# Measured: HNSW (M 32, efSearch 96) recall@10 = 1.0 vs exact on ~5.4k English vectors.
+# Measured: HNSW (M 32, efSearch 96) recall@10 = 1.0 vs exact on the 2,151 distinct English texts (5,596
+# utterances); with one vector per utterance a 9000-call world fell to 0.83, one per text gives 0.9997.
 HNSW_RECALL_MIN = 0.97
 
 
@@ -125,22 +128,33 @@ def test_filters_keep_only_matching_utterances(built):
 
 def test_filtered_search_is_exact_over_the_allowed_ids(built):
     index, _, _, _ = built
-    english = index.space_index("english")
-    allowed = index.allowed_ids(role="customer", outcome="lost", language="en")
+    english, groups = index.space_index("english"), index.text_groups("english")
+    filters = dict(role="customer", outcome="lost", language="en")
+    allowed = index.allowed_ids(**filters)
+    allowed_groups = groups.groups_of(allowed)
     query = index.embedders.space("english").encode(["the price is too high for us"])
     ids, vectors = english.vectors()
-    keep = np.isin(ids, allowed)
-    scores, found = english.search(query, 10, allowed_ids=allowed)
-    assert np.isin(found[0], allowed).all()
+    keep = np.isin(ids, allowed_groups)
+    scores, found = english.search(query, 10, allowed_ids=allowed_groups)
+    assert np.isin(found[0], allowed_groups).all()
     best = np.sort(vectors[keep] @ query[0])[::-1][:10]
-    np.testing.assert_allclose(scores[0], best, atol=1e-5)  # ids may differ among tied repeated phrases
+    np.testing.assert_allclose(scores[0], best, atol=1e-5)
+    # expanded to utterances: the exact top 10 over every allowed utterance, its group's score each
+    score_of = dict(zip(ids.tolist(), (vectors @ query[0]).tolist(), strict=True))
+    allowed_set = set(allowed.tolist())
+    exact = sorted((score_of[group] for uid, (_, group) in groups.members.items() if uid in allowed_set),
+                   reverse=True)[:10]
+    hits = index.search("the price is too high for us", k=10, **filters)
+    assert set(h.utterance_id for h in hits) <= set(allowed.tolist()) and len({h.utterance_id for h in hits}) == 10
+    np.testing.assert_allclose([h.similarity for h in hits], exact, atol=1e-4)
 
 
 def test_incremental_build_embeds_only_new_utterances(fresh_semantic_workspace, embedders):
     settings, workspace, catalog = fresh_semantic_workspace
     first = build_utterance_index(catalog, settings, workspace, embedders=embedders)
     indexable = _indexable_ids(catalog)
-    assert sum(s.embedded for s in first.spaces.values()) == len(indexable)
+    assert sum(s.embedded for s in first.spaces.values()) == len(_distinct_texts(catalog, embedders))
+    assert sum(s.utterances for s in first.spaces.values()) == len(indexable)
     again = build_utterance_index(catalog, settings, workspace, embedders=embedders)
     assert all(s.embedded == s.added == s.removed == 0 and not s.rebuilt for s in again.spaces.values())
     assert {n: s.vectors for n, s in again.spaces.items()} == {n: s.vectors for n, s in first.spaces.items()}
@@ -151,10 +165,119 @@ def test_incremental_build_embeds_only_new_utterances(fresh_semantic_workspace, 
     assert sum(s.embedded for s in third.spaces.values()) == len(new_texts)
     assert sum(s.removed for s in third.spaces.values()) == len(gone_ids & indexable)
     index = UtteranceIndex(catalog, settings, workspace, embedders=embedders)
-    stored = set(index.space_index("english").ids()) | set(index.space_index("multilingual").ids())
+    stored = set(index.text_groups("english").utterance_ids()) | set(index.text_groups("multilingual").utterance_ids())
     assert stored == now
     hit = index.search(new_texts[0], k=1)[0]
     assert hit.text == new_texts[0] and hit.similarity > 0.99
+
+
+def _distinct_texts(catalog, embedders, minimum: int = 2) -> set[tuple[str, str]]:
+    """(space, text) of every indexable utterance: one vector each."""
+    with catalog.session() as session:
+        rows = session.execute(select(Utterance.text, Utterance.language)).all()
+    return {(embedders.space_for(language or detect_language(text)), text.strip())
+            for text, language in rows if content_units(text) >= minimum}
+
+
+def _english_copies(catalog, minimum: int) -> dict[str, list[int]]:
+    """English texts said at least ``minimum`` times, word for word: text -> sorted utterance ids.
+
+    Texts with a case variant elsewhere are left out: MiniLM is uncased, so their vectors would tie.
+    """
+    with catalog.session() as session:
+        rows = session.execute(select(Utterance.id, Utterance.text).where(Utterance.language == "en")
+                               .order_by(Utterance.id)).all()
+    by_text: dict[str, list[int]] = {}
+    for uid, text in rows:
+        if content_units(text) >= 2:
+            by_text.setdefault(text.strip(), []).append(uid)
+    lowered = Counter(text.lower() for text in by_text)
+    return {text: ids for text, ids in by_text.items() if len(ids) >= minimum and lowered[text.lower()] == 1}
+
+
+def test_duplicate_texts_share_one_vector(built, embedders):
+    index, report, catalog, _ = built
+    distinct = _distinct_texts(catalog, embedders)
+    for space in ("english", "multilingual"):
+        texts = sum(1 for name, _ in distinct if name == space)
+        assert len(index.space_index(space)) == report.spaces[space].groups == report.spaces[space].vectors == texts
+        assert len(index.text_groups(space)) == texts
+    utterances = sum(s.utterances for s in report.spaces.values())
+    assert utterances == len(_indexable_ids(catalog)) > 2 * len(distinct)  # the world repeats itself a lot
+
+
+def test_search_returns_k_copies_of_one_text(built):
+    index, _, catalog, _ = built
+    text, ids = max(_english_copies(catalog, 12).items(), key=lambda item: len(item[1]))
+    hits = index.search(text, k=10)
+    assert [h.utterance_id for h in hits] == ids[:10]  # ties in utterance id order
+    assert all(h.text.strip() == text and h.similarity > 0.99 for h in hits)
+    more = index.search(text, k=len(ids) + 5)
+    assert [h.utterance_id for h in more[: len(ids)]] == ids and len(more) == len(ids) + 5
+    assert all(h.text.strip() != text for h in more[len(ids):])
+    assert all(more[i].similarity >= more[i + 1].similarity for i in range(len(more) - 1))
+
+
+def test_filter_on_a_duplicated_text_returns_only_allowed_copies(built):
+    index, _, catalog, _ = built
+    with catalog.session() as session:
+        rep_of = dict(session.execute(select(Utterance.id, Rep.external_id).join(Call, Utterance.call_id == Call.id)
+                                      .join(Rep, Call.rep_id == Rep.id)).all())
+    text, ids = max(_english_copies(catalog, 12).items(), key=lambda item: len({rep_of.get(u) for u in item[1]}))
+    reps = Counter(rep_of.get(u) for u in ids)
+    del reps[None]
+    rep = max(reps, key=lambda r: (reps[r] < len(ids), reps[r]))  # the rep with most, but not all, copies
+    expected = [u for u in ids if rep_of[u] == rep]
+    assert 0 < len(expected) < len(ids)
+    hits = index.search(text, k=len(expected), rep=rep)
+    assert [h.utterance_id for h in hits] == expected and all(h.rep_id == rep for h in hits)
+    wider = index.search(text, k=len(expected) + 3, rep=rep)
+    assert [h.utterance_id for h in wider[: len(expected)]] == expected
+    assert all(h.rep_id == rep and h.text.strip() != text for h in wider[len(expected):])
+
+
+def test_removing_copies_keeps_the_others_and_a_new_copy_embeds_nothing(fresh_semantic_workspace, embedders):
+    settings, workspace, catalog = fresh_semantic_workspace
+    first = build_utterance_index(catalog, settings, workspace, embedders=embedders)
+    copies = _english_copies(catalog, 4)
+    (text, ids), (other, other_ids) = sorted(copies.items(), key=lambda item: len(item[1]))[:2]
+    vectors = first.spaces["english"].vectors
+
+    _delete_utterances(catalog, ids[:1])
+    second = build_utterance_index(catalog, settings, workspace, embedders=embedders).spaces["english"]
+    assert (second.embedded, second.added, second.removed, second.vectors) == (0, 0, 1, vectors)
+    index = UtteranceIndex(catalog, settings, workspace, embedders=embedders)
+    assert [h.utterance_id for h in index.search(text, k=len(ids) - 1)] == ids[1:]
+
+    _delete_utterances(catalog, ids[1:])  # the last copies go: so does the text's vector
+    third = build_utterance_index(catalog, settings, workspace, embedders=embedders).spaces["english"]
+    assert (third.embedded, third.removed, third.vectors) == (0, len(ids) - 1, vectors - 1)
+    index = UtteranceIndex(catalog, settings, workspace, embedders=embedders)
+    assert all(h.text.strip() != text for h in index.search(text, k=10))
+
+    added = _add_utterance(catalog, other)  # a new copy of a text already indexed joins its group
+    fourth = build_utterance_index(catalog, settings, workspace, embedders=embedders).spaces["english"]
+    assert (fourth.embedded, fourth.added, fourth.removed, fourth.vectors) == (0, 1, 0, vectors - 1)
+    index = UtteranceIndex(catalog, settings, workspace, embedders=embedders)
+    assert [h.utterance_id for h in index.search(other, k=len(other_ids) + 1)] == sorted(other_ids + [added])
+
+
+def _delete_utterances(catalog, ids: list[int]) -> None:
+    with catalog.session() as session:
+        for uid in ids:
+            session.delete(session.get(Utterance, uid))
+
+
+def _add_utterance(catalog, text: str) -> int:
+    """Append ``text`` to the first English call as a new utterance; its id."""
+    with catalog.session() as session:
+        call = session.scalars(select(Call).where(Call.language == "en").order_by(Call.id).limit(1)).one()
+        last = max(call.utterances, key=lambda u: u.seq)
+        utterance = Utterance(call_id=call.id, seq=last.seq + 1, speaker_label=last.speaker_label, role=last.role,
+                              start_s=last.end_s + 1.0, end_s=last.end_s + 3.0, text=text, language="en")
+        session.add(utterance)
+        session.flush()
+        return utterance.id
 
 
 def _retranscribe_one_call_and_delete_another(catalog) -> tuple[set[int], list[str]]:
@@ -230,6 +353,14 @@ def test_corrupt_or_missing_index_gives_clear_errors(fresh_semantic_workspace, e
     with pytest.raises(IndexNotBuiltError, match="talktrack index build"):
         UtteranceIndex(catalog, settings, workspace, embedders=embedders).search("budget", k=3)
     shutil.copytree(built[3].index_dir, workspace.index_dir, dirs_exist_ok=True)
+    manifest = workspace.index_dir / "utterances" / "multilingual.manifest.npz"
+    with np.load(manifest) as data:
+        ids, fingerprints = data["ids"], data["fingerprints"]
+    np.savez(manifest, ids=ids, fingerprints=fingerprints)  # the older one-vector-per-utterance format
+    with pytest.raises(VectorIndexError, match="older version"):
+        UtteranceIndex(catalog, settings, workspace, embedders=embedders).search("我们下周再约个时间吧", k=3)
+    again = build_utterance_index(catalog, settings, workspace, embedders=embedders).spaces
+    assert again["multilingual"].rebuilt and not again["english"].rebuilt and again["english"].added == 0
     path = workspace.index_dir / "utterances" / "english.faiss"
     size = path.stat().st_size
     path.write_bytes(b"\x00not a faiss index" * (size // 18) + b"\x00" * (size % 18))

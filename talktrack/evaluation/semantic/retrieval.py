@@ -33,7 +33,8 @@ def evaluate_search_recall(source: UtteranceIndex | np.ndarray, queries: np.ndar
     """Recall@k of each approximate kind vs exact search, as a JSON-ready dict.
 
     ``source``: a built :class:`UtteranceIndex` (each embedding space is measured on the
-    vectors it stores) or a matrix of unit vectors (shape: (n, dim)). ``queries``: query
+    vectors it stores: one per distinct text, so word-for-word copies do not pile up as
+    duplicates in the graph) or a matrix of unit vectors (shape: (n, dim)). ``queries``: query
     vectors (shape: (q, dim)); None holds out ``n_queries`` rows of the base.
     ``settings``: the index parameters (None: the index's own, or the defaults).
     """
