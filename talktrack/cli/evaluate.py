@@ -111,18 +111,11 @@ def eval_semantic(
 ) -> None:
     """The semantic layer on a fresh workspace from WORLD, graded by its truth: moments, search recall,
     mined tracks, key questions, evidence; with the issue's targets checked."""
-    import shutil
-
     from talktrack.cli.progress import progress_hook
     from talktrack.evaluation.semantic.run import evaluate_semantic
 
     app: AppContext = ctx.obj
-    if not (world / "truth.json").is_file():
-        typer.echo(f"error: {world}: not a generated world (no truth.json)", err=True)
-        raise typer.Exit(2)
-    workdir = workdir or app.workspace.root / "eval" / f"semantic-{world.resolve().name}"
-    if workdir.exists():
-        shutil.rmtree(workdir)
+    workdir = _fresh_workdir(app, world, workdir, "semantic")
     console = app.console if not as_json else _stderr_console()
     with progress_hook(console) as hook:
         report = evaluate_semantic(world, app.settings, workdir, train_world=train_world,
@@ -131,6 +124,19 @@ def eval_semantic(
     if not as_json:
         _print_targets(app, report["targets"])
     _emit(app, report, out, as_json)
+
+
+def _fresh_workdir(app: AppContext, world: Path, workdir: Path | None, kind: str) -> Path:
+    """The evaluation's own folder, emptied; refuses a folder that is not a generated world."""
+    import shutil
+
+    if not (world / "truth.json").is_file():
+        typer.echo(f"error: {world}: not a generated world (no truth.json)", err=True)
+        raise typer.Exit(2)
+    workdir = workdir or app.workspace.root / "eval" / f"{kind}-{world.resolve().name}"
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    return workdir
 
 
 def _print_targets(app: AppContext, targets: dict) -> None:
@@ -164,18 +170,11 @@ def eval_models(
 ) -> None:
     """Train the deal scorer and the capability model on fresh workspaces from WORLD and grade them
     by its truth: AUC vs the Bayes-optimal AUC, Brier, ECE; Spearman with the hidden skill levels."""
-    import shutil
-
     from talktrack.evaluation.models.capability import evaluate_capability
     from talktrack.evaluation.models.customer import evaluate_customer_scorer
 
     app: AppContext = ctx.obj
-    if not (world / "truth.json").is_file():
-        typer.echo(f"error: {world}: not a generated world (no truth.json)", err=True)
-        raise typer.Exit(2)
-    workdir = workdir or app.workspace.root / "eval" / f"models-{world.resolve().name}"
-    if workdir.exists():
-        shutil.rmtree(workdir)
+    workdir = _fresh_workdir(app, world, workdir, "models")
     console = app.console if not as_json else _stderr_console()
     console.print("[bold]customer scorer ...")
     customer = evaluate_customer_scorer(world, app.settings, workdir / "customer")
