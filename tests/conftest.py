@@ -99,7 +99,6 @@ def fresh_semantic_workspace(tmp_path, semantic_workspace):
     """A private copy of ``semantic_workspace`` a test may change."""
     import shutil
 
-
     _, workspace, _ = semantic_workspace
     root = tmp_path / "ws"
     shutil.copytree(workspace.root, root)
