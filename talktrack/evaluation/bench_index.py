@@ -40,7 +40,7 @@ from talktrack.models.vector_index import VectorIndex
 Progress = Callable[[str, int, int], None]
 RECALL_TARGET = 0.95
 P50_TARGET_MS = 5.0
-EF_SWEEP = (16, 24, 32, 48, 64, 96, 128, 192, 256)
+EF_SWEEP = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536)
 NPROBE_SWEEP = (8, 16, 32, 64, 128)
 FILTER_SHARES = (0.5, 0.2, 0.05, 0.01)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
