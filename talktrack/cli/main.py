@@ -25,6 +25,7 @@ from talktrack.cli import evidence as evidence_cli
 from talktrack.cli import index as index_cli
 from talktrack.cli import mining as mining_cli
 from talktrack.cli import moments as moments_cli
+from talktrack.cli import serving as serving_cli
 from talktrack.cli import sop as sop_cli
 from talktrack.cli import training as training_cli
 from talktrack.core.config import ConfigError, load_settings
@@ -50,7 +51,8 @@ app.add_typer(config_app, name="config")
 app.add_typer(db_app, name="db")
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
-for _commands in (index_cli, moments_cli, mining_cli, sop_cli, evidence_cli, training_cli, capability_cli):
+for _commands in (index_cli, moments_cli, mining_cli, sop_cli, evidence_cli, training_cli, capability_cli,
+                  serving_cli):
     _commands.register(app)
 
 

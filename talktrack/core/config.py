@@ -179,7 +179,7 @@ class IndexSettings(_Strict):
     exact_max_vectors: int = Field(50_000, ge=0)
     hnsw_m: int = Field(32, ge=4, le=128)
     hnsw_ef_construction: int = Field(80, ge=8)
-    hnsw_ef_search: int = Field(96, ge=8)
+    hnsw_ef_search: int = Field(768, ge=8)
     ivf_nlist: int | None = Field(None, ge=1)      # null: about 4 * sqrt(n)
     ivf_nprobe: int = Field(16, ge=1)
     pq_m: int = Field(32, ge=1)
@@ -387,6 +387,18 @@ class DemoSettings(_Strict):
     audio: int = Field(2, ge=0)
 
 
+class ServingSettings(_Strict):
+    """``talktrack serve``: where it listens, how many worker processes, upload and batch limits."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    workers: int = Field(1, ge=1)
+    max_upload_mb: float = Field(200, gt=0)
+    max_batch_rows: int = Field(10000, ge=1)
+    # Browser origins allowed by CORS; none by default (the CRM calls server to server).
+    cors_origins: list[str] = []
+
+
 class Settings(_Strict):
     """Every setting of the platform; build it with :func:`load_settings`."""
 
@@ -411,6 +423,7 @@ class Settings(_Strict):
     moves: list[Named] = Field(min_length=1)
     customer_tiers: CustomerTiers = CustomerTiers()
     demo: DemoSettings = DemoSettings()
+    serving: ServingSettings = ServingSettings()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -335,3 +335,23 @@ class ImportRun(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     summary: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ApiKey(Base):
+    """An API key of the service: only its hash is stored; the prefix finds it and names it in lists.
+
+    ``rep_external_id``/``team_external_id`` scope what a rep or manager key may read.
+    """
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_prefix: Mapped[str] = mapped_column(String(16), index=True)
+    key_hash: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    rep_external_id: Mapped[str | None] = mapped_column(String(64))
+    team_external_id: Mapped[str | None] = mapped_column(String(64))
+    name: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -1,0 +1,74 @@
+"""Who may call what: ``Authorization: Bearer KEY`` → a :class:`Caller`, checked against a route's roles.
+
+Usage in a route::
+
+    @router.get("/v1/tracks")
+    def tracks(caller: Allowed("coach", "admin")): ...
+
+Scoping: :func:`rep_scope` and :func:`team_scope` turn what a caller asked for into what they
+may see (a rep: only their own rep id; a manager: only their team).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from talktrack.serving.errors import ApiError
+from talktrack.serving.keys import ROLES, Caller, authenticate
+
+_bearer = HTTPBearer(auto_error=False, description="An API key from `talktrack keys create`.")
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def current_caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller:
+    """The caller of a valid, unrevoked key; 401 otherwise."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise ApiError(401, "missing API key: send `Authorization: Bearer KEY`", headers=_CHALLENGE)
+    caller = authenticate(request.app.state.service.catalog, credentials.credentials)
+    if caller is None:
+        raise ApiError(401, "invalid or revoked API key", headers=_CHALLENGE)
+    request.state.caller = caller
+    return caller
+
+
+def require(*roles: str) -> Callable[..., Caller]:
+    """A dependency that returns the caller when its role is one of ``roles`` (403 otherwise)."""
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown or not roles:
+        raise ValueError(f"require(): unknown roles {unknown}; expected some of {', '.join(ROLES)}")
+
+    def dependency(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        if caller.role not in roles:
+            raise ApiError(403, f"role {caller.role!r} may not use this route (allowed: {', '.join(roles)})")
+        return caller
+
+    return dependency
+
+
+def Allowed(*roles: str) -> Any:
+    """``caller: Allowed("coach", "admin")``: the caller, when their role is one of ``roles``."""
+    return Annotated[Caller, Depends(require(*roles))]
+
+
+def rep_scope(caller: Caller, requested: str | None) -> str | None:
+    """The rep filter to apply: a rep key is pinned to its own rep (403 when asking for another)."""
+    if caller.role != "rep":
+        return requested
+    if requested is not None and requested != caller.rep:
+        raise ApiError(403, f"a rep key sees only its own rep ({caller.rep}), not {requested!r}")
+    return caller.rep
+
+
+def team_scope(caller: Caller, requested: str | None) -> str | None:
+    """The team filter to apply: a manager key is pinned to its own team (403 when asking for another)."""
+    if caller.role != "manager":
+        return requested
+    if requested is not None and requested != caller.team:
+        raise ApiError(403, f"a manager key sees only its own team ({caller.team}), not {requested!r}")
+    return caller.team

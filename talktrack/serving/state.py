@@ -1,0 +1,73 @@
+"""What the routes share: settings, workspace, catalog, metrics and the lazily loaded models.
+
+Nothing here touches disk when constructed; the catalog is opened by the app's lifespan and
+models load on their first use, so the service starts on an empty workspace.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from talktrack.core.catalog import Catalog
+from talktrack.core.config import Settings
+from talktrack.core.workspace import Workspace
+from talktrack.serving.champion import ChampionCache
+from talktrack.serving.metrics import HttpMetrics
+
+CUSTOMER_SCORER = "talktrack-customer-scorer"  # talktrack.training.customer.MODEL_NAME
+CAPABILITY_MODEL = "talktrack-capability"  # talktrack.training.capability.MODEL_NAME
+
+
+@dataclass
+class Service:
+    settings: Settings
+    workspace: Workspace
+    metrics: HttpMetrics = field(default_factory=HttpMetrics)
+    catalog: Catalog | None = None
+
+    champions: dict[str, ChampionCache] = field(default_factory=dict)
+
+    def champion(self, model_name: str) -> ChampionCache:
+        """The (cached) champion tracker of a registered model."""
+        if model_name not in self.champions:
+            self.champions[model_name] = ChampionCache(self.settings, self.workspace, model_name)
+        return self.champions[model_name]
+
+    @cached_property
+    def utterances(self) -> IndexHolder:
+        return IndexHolder(self)
+
+
+class IndexHolder:
+    """The utterance index, reopened when ``talktrack index build`` writes a new build record.
+
+    The embedders are kept across reopenings (loading them is the slow part).
+    """
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self._index = None
+        self._stamp: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def build_record(self):
+        return self.service.workspace.index_dir / "utterances" / "build.json"
+
+    def is_built(self) -> bool:
+        return self.build_record.is_file()
+
+    def get(self):
+        """The current ``UtteranceIndex`` (its search raises ``IndexNotBuiltError`` when none is built)."""
+        from talktrack.pipelines.semantic.index import UtteranceIndex
+
+        stamp = self.build_record.stat().st_mtime if self.is_built() else None
+        with self._lock:
+            if self._index is None or stamp != self._stamp:
+                s = self.service
+                embedders = self._index.embedders if self._index is not None else None
+                self._index = UtteranceIndex(s.catalog, s.settings, s.workspace, embedders=embedders)
+                self._stamp = stamp
+            return self._index
