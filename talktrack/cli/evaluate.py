@@ -164,7 +164,7 @@ def eval_models(
     workdir: Annotated[Path | None, typer.Option(
         "--workdir", help="Where the fresh workspaces go (default: <workspace>/eval/models-<world name>).")] = None,
     moments: Annotated[str, typer.Option(
-        help="Moments for the capability features: detector (trained on another seed) | oracle | none.")] = "detector",
+        help="Moments for both models: detector (trained on another seed) | oracle | none.")] = "detector",
     out: Annotated[Path | None, typer.Option("--out", help="Write the JSON report here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
 ) -> None:
@@ -177,7 +177,7 @@ def eval_models(
     workdir = _fresh_workdir(app, world, workdir, "models")
     console = app.console if not as_json else _stderr_console()
     console.print("[bold]customer scorer ...")
-    customer = evaluate_customer_scorer(world, app.settings, workdir / "customer")
+    customer = evaluate_customer_scorer(world, app.settings, workdir / "customer", moments=moments)
     console.print("[bold]capability model ...")
     capability = evaluate_capability(world, app.settings, workdir / "capability", moments=moments)
     report = {"customer_scorer": customer, "capability": capability}

@@ -23,10 +23,10 @@ from scipy.stats import spearmanr
 
 from talktrack.core.catalog import open_catalog
 from talktrack.core.workspace import Workspace
-from talktrack.evaluation.world.labels import export_labels, load_truth
+from talktrack.evaluation.models.moments import MOMENT_SOURCES, fill_moments
+from talktrack.evaluation.world.labels import load_truth
 from talktrack.training.capability import train_capability
 
-MOMENT_SOURCES = ("detector", "oracle", "none")
 
 
 def evaluate_capability(world_dir: Path | str, settings, workdir: Path | str, *, moments: str = "detector",
@@ -37,7 +37,7 @@ def evaluate_capability(world_dir: Path | str, settings, workdir: Path | str, *,
     world_dir, workdir = Path(world_dir), Path(workdir)
     truth = load_truth(world_dir)
     settings, workspace, catalog = _fresh_workspace(world_dir, settings, workdir / "ws")
-    moment_info = _fill_moments(moments, world_dir, truth, catalog, settings, workspace, workdir, label_world, progress)
+    moment_info = fill_moments(moments, world_dir, truth, catalog, settings, workspace, workdir, label_world, progress)
     result = train_capability(catalog, settings, workspace, progress=progress)
     graded = grade_estimates(result, truth)
     return {"world": str(world_dir), "seed": truth["seed"], "moments": moment_info,
@@ -83,35 +83,6 @@ def _fresh_workspace(world_dir: Path, settings, root: Path):
     catalog = open_catalog(workspace.catalog_url)
     import_directory(catalog, settings, world_dir)
     return settings, workspace, catalog
-
-
-def _fill_moments(moments: str, world_dir: Path, truth: dict, catalog, settings, workspace: Workspace,
-                  workdir: Path, label_world: Path | str | None, progress) -> dict:
-    if moments == "none":
-        return {"source": "none"}
-    if moments == "oracle":
-        from talktrack.evaluation.semantic.oracle import write_truth_moments
-
-        return {"source": "oracle", "rows": write_truth_moments(world_dir, catalog, truth)}
-    from talktrack.pipelines.semantic.moments import detect_calls, train_detector
-
-    labels_world = Path(label_world) if label_world else _label_world(truth["seed"], workdir)
-    labels = workdir / "moment-labels.jsonl"
-    export_labels(labels_world, labels)
-    train_detector(catalog, settings, workspace, labels_file=labels)
-    summary = detect_calls(catalog, settings, workspace, progress=progress)
-    return {"source": "detector", "label_world": str(labels_world),
-            "summary": summary.to_dict() if hasattr(summary, "to_dict") else str(summary)}
-
-
-def _label_world(seed: int, workdir: Path) -> Path:
-    """A small world of another seed whose truth labels train the moment detector."""
-    from talktrack.evaluation.world import WorldSpec, generate_world
-
-    out = workdir / "label-world"
-    if not (out / "truth.json").is_file():
-        generate_world(WorldSpec(seed=seed + 1000, reps=8, customers=40, deals=80, calls=200, audio=0), out)
-    return out
 
 
 def main_json(result: dict) -> str:

@@ -31,9 +31,9 @@ import numpy as np
 from talktrack.core.catalog import open_catalog
 from talktrack.core.workspace import Workspace
 from talktrack.pipelines.crm_import import import_directory
+from talktrack.evaluation.models.moments import MOMENT_SOURCES, fill_moments
 from talktrack.training.customer import expected_calibration_error, holdout_metrics, train_customer
 
-MOMENT_SOURCES = ("none", "oracle")
 TARGETS = {"auc_gap_max": 0.03, "ece_max": 0.03}
 
 
@@ -48,16 +48,13 @@ def evaluate_customer_scorer(world_dir: Path | str, settings, workdir: Path | st
         raise FileNotFoundError(f"world {world_dir}: no truth.json (generate it with `talktrack world generate`)")
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
     settings, workspace, catalog = _fresh_workspace(world_dir, settings, Path(workdir) / "ws")
-    if moments == "oracle":
-        from talktrack.evaluation.semantic.oracle import write_truth_moments
-
-        write_truth_moments(world_dir, catalog, truth)
+    moment_info = fill_moments(moments, world_dir, truth, catalog, settings, workspace, Path(workdir))
     started = time.perf_counter()
     result = train_customer(catalog, settings, workspace, register=register)
     seconds = time.perf_counter() - started
     graded = grade(result.holdout_p, result.table.meta.loc[result.holdout_p.index, "label"].to_numpy(), truth)
     return {
-        "world": str(world_dir), "seed": truth.get("seed"), "moments": moments,
+        "world": str(world_dir), "seed": truth.get("seed"), "moments": moment_info,
         "train_deals": int(result.split.train.sum()), "holdout_deals": int(result.split.holdout.sum()),
         "holdout_cutoff": f"{result.split.cutoff:%Y-%m-%d}", "estimator": result.estimator.estimator,
         "features_available": result.table.available, "train_seconds": round(seconds, 2),
