@@ -165,3 +165,23 @@ def test_cli_mine_json_and_review(mined_workspace):
     assert result.exit_code == 0 and "approved" in result.stdout
     result = runner.invoke(app, base + ["tracks", "review", "no:such", "approve"])
     assert result.exit_code == 2 and "not found" in result.stderr
+
+
+def test_mining_as_of_a_cut_off_ignores_outcomes_that_came_later(mined_workspace):
+    from datetime import datetime
+
+    from sqlalchemy import func, select
+
+    from talktrack.core.catalog.schema import Deal
+    from talktrack.pipelines.mining import MiningOptions, mine_talk_tracks
+
+    settings, workspace, catalog = mined_workspace
+    cutoff = datetime(2025, 8, 1)
+    with catalog.session() as session:
+        closed_before = session.scalar(select(func.count()).select_from(Deal).where(
+            Deal.status.in_(("won", "lost")), Deal.closed_at < cutoff))
+    options = MiningOptions(min_support_deals=8, confidence=0.8)
+    report = mine_talk_tracks(catalog, settings, workspace, options=options, closed_before=cutoff, save=False)
+    assert 0 < report["closed_deals"] == closed_before
+    everything = mine_talk_tracks(catalog, settings, workspace, options=options, save=False)
+    assert everything["closed_deals"] > report["closed_deals"]

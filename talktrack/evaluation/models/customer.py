@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from talktrack.core.catalog import open_catalog
 from talktrack.core.workspace import Workspace
@@ -49,6 +50,8 @@ def evaluate_customer_scorer(world_dir: Path | str, settings, workdir: Path | st
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
     settings, workspace, catalog = _fresh_workspace(world_dir, settings, Path(workdir) / "ws")
     moment_info = fill_moments(moments, world_dir, truth, catalog, settings, workspace, Path(workdir))
+    if moments != "none":
+        moment_info["tracks"] = mine_before_holdout(catalog, settings, workspace)
     started = time.perf_counter()
     result = train_customer(catalog, settings, workspace, register=register)
     seconds = time.perf_counter() - started
@@ -63,6 +66,23 @@ def evaluate_customer_scorer(world_dir: Path | str, settings, workdir: Path | st
         "meets_targets": bool(graded["auc_gap"] <= TARGETS["auc_gap_max"] and graded["ece"] <= TARGETS["ece_max"]),
         "registered": None if result.promotion is None else result.promotion.to_dict(),
     }
+
+
+def mine_before_holdout(catalog, settings, workspace) -> list[str]:
+    """Talk tracks mined from the deals closed before the holdout's cut-off only (the scorer's
+    track features then carry no holdout outcome); the cut-off is the training split's."""
+    from sqlalchemy import func, select
+
+    from talktrack.core.catalog.schema import Deal
+    from talktrack.pipelines.mining import mine_talk_tracks
+
+    with catalog.session() as session:
+        last_close = session.scalar(select(func.max(Deal.closed_at)))
+    if last_close is None:
+        return []
+    cutoff = (pd.Timestamp(last_close) - pd.DateOffset(months=settings.training.holdout_months)).to_pydatetime()
+    report = mine_talk_tracks(catalog, settings, workspace, closed_before=cutoff)
+    return [track["key"] for block in report["objection_types"] for track in block["tracks"]]
 
 
 def grade(holdout_p, y: np.ndarray, truth: dict) -> dict:

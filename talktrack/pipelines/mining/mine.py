@@ -46,13 +46,22 @@ def options_from_settings(settings: Settings, **overrides) -> MiningOptions:
 
 def mine_talk_tracks(catalog: Catalog, settings: Settings, workspace: Workspace, *,
                      options: MiningOptions | None = None, since: datetime | None = None,
-                     embedders: EmbedderSet | None = None, progress: Progress | None = None,
-                     save: bool = True) -> dict:
-    """Mine, store (keeping reviews) and return the report as JSON-ready data."""
+                     closed_before: datetime | None = None, embedders: EmbedderSet | None = None,
+                     progress: Progress | None = None, save: bool = True) -> dict:
+    """Mine, store (keeping reviews) and return the report as JSON-ready data.
+
+    ``closed_before``: mine as of that moment: a deal closed later counts as still open, so
+    its outcome shapes nothing (how a model trained up to a cut-off gets tracks that carry
+    no holdout outcome).
+    """
     started, clock = utcnow(), time.perf_counter()
     options = options or options_from_settings(settings)
     _require_moments(catalog)
     deals = load_deals(catalog, since=since, thresholds_days={s.key: s.threshold_days for s in settings.stages})
+    if closed_before is not None:
+        for deal in deals.values():
+            if deal.closed and (deal.closed_at is None or deal.closed_at >= closed_before):
+                deal.status = "open"
     top = top_sellers(deals.values(), options.top_sellers)
     embedders = embedders or EmbedderSet.from_settings(settings.models.embedder, cache_dir=workspace.models_dir)
     names = {m.key: m for m in settings.moves}
@@ -73,7 +82,8 @@ def mine_talk_tracks(catalog: Catalog, settings: Settings, workspace: Workspace,
         if progress:
             progress("mine", index + 1, len(settings.objection_types))
     report = {
-        "params": asdict(options) | {"since": since.isoformat() if since else None, "patterns_tested": family},
+        "params": asdict(options) | {"since": since.isoformat() if since else None, "patterns_tested": family,
+                                     "closed_before": closed_before.isoformat() if closed_before else None},
         "deals": len(deals), "closed_deals": sum(d.closed for d in deals.values()),
         "episodes": sum(len(d.episodes) for d in deals.values()), "top_sellers": sorted(top),
         "objection_types": types,
