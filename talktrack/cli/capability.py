@@ -44,8 +44,7 @@ def radar_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """A rep's 12 dimensions in a month (estimate ± sd on the survey scale) against the team mean."""
-    from talktrack.models.charts import radar_chart
-    from talktrack.pipelines.coaching import CoachingError, rep_radar
+    from talktrack.pipelines.coaching import CoachingError, draw_radar, rep_radar
 
     app: AppContext = ctx.obj
     try:
@@ -53,10 +52,7 @@ def radar_command(
     except CoachingError as exc:
         _fail(str(exc))
     if image is not None:
-        rows = radar["dimensions"]
-        radar_chart({r["dimension"]: r["estimate"] for r in rows}, image,
-                    reference={r["dimension"]: r["team_mean"] for r in rows}, title=f"{rep} {radar['month']}")
-        radar["image"] = str(image)
+        radar["image"] = str(draw_radar(radar, image))
     if as_json:
         typer.echo(json.dumps(radar, indent=2, ensure_ascii=False))
         return
@@ -77,8 +73,7 @@ def heatmap_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON only.")] = False,
 ) -> None:
     """Reps x dimensions of a team: gap to the team mean; shortfalls flagged by the coaching rule."""
-    from talktrack.models.charts import heatmap_chart
-    from talktrack.pipelines.coaching import CoachingError, team_heatmap
+    from talktrack.pipelines.coaching import CoachingError, draw_heatmap, team_heatmap
 
     app: AppContext = ctx.obj
     try:
@@ -87,8 +82,7 @@ def heatmap_command(
         _fail(str(exc))
     data = view.to_dict()
     if image is not None:
-        heatmap_chart(view.gaps, view.reps, view.dimensions, image, flags=view.flags, title=f"{team} {view.month}")
-        data["image"] = str(image)
+        data["image"] = str(draw_heatmap(view, image))
     if as_json:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return

@@ -85,15 +85,11 @@ def ingest_audio_step(run: DemoRun) -> str:
 def train_moments_step(run: DemoRun) -> str:
     """Teach the moment detector from labels generated in another world (a different seed):
     the demo's own calls stay unseen, as a customer's would be."""
-    from talktrack.evaluation.world import WorldSpec, generate_world
-    from talktrack.evaluation.world.labels import export_labels
+    from talktrack.evaluation.world.labels import labels_from_new_world
     from talktrack.pipelines.semantic.moments import train_detector
 
-    labels_world = run.app.workspace.worlds_dir / f"labels-seed{run.seed + LABELS_SEED_OFFSET}"
-    labels_file = labels_world / "labels.jsonl"
-    if not labels_file.is_file():
-        generate_world(WorldSpec(seed=run.seed + LABELS_SEED_OFFSET, **LABELS_WORLD), labels_world)
-        export_labels(labels_world, labels_file)
+    labels_file = labels_from_new_world(run.app.workspace.worlds_dir / f"labels-seed{run.seed + LABELS_SEED_OFFSET}",
+                                        run.seed + LABELS_SEED_OFFSET, LABELS_WORLD)
     detector = train_detector(run.app.catalog, run.app.settings, run.app.workspace, labels_file=labels_file)
     examples = sum(detector.n_examples_.values())
     return f"trained on {examples} labelled sentences (taxonomy + the seed-{run.seed + LABELS_SEED_OFFSET} world)"
@@ -194,22 +190,16 @@ def _draw_team_pictures(run: DemoRun, estimates) -> list[str]:
     from sqlalchemy import select
 
     from talktrack.core.catalog.schema import Team
-    from talktrack.models.charts import heatmap_chart, radar_chart
-    from talktrack.pipelines.coaching import rep_radar, team_heatmap
+    from talktrack.pipelines.coaching import draw_heatmap, draw_radar, rep_radar, team_heatmap
 
     folder = run.app.workspace.root / "pictures"
     folder.mkdir(parents=True, exist_ok=True)
     with run.app.catalog.session() as session:
         team = session.scalars(select(Team.external_id).order_by(Team.external_id)).first()
     view = team_heatmap(run.app.catalog, run.app.settings, estimates, team)
-    heatmap = folder / f"heatmap-{team}.png"
-    heatmap_chart(view.gaps, view.reps, view.dimensions, heatmap, flags=view.flags, title=f"{team} {view.month}")
-    rep = view.reps[0]
-    radar = rep_radar(run.app.catalog, run.app.settings, estimates, rep)
-    radar_path = folder / f"radar-{rep}.png"
-    radar_chart({r["dimension"]: r["estimate"] for r in radar["dimensions"]}, radar_path,
-                reference={r["dimension"]: r["team_mean"] for r in radar["dimensions"]}, title=f"{rep} {radar['month']}")
-    return [str(heatmap), str(radar_path)]
+    radar = rep_radar(run.app.catalog, run.app.settings, estimates, view.reps[0])
+    return [str(draw_heatmap(view, folder / f"heatmap-{team}.png")),
+            str(draw_radar(radar, folder / f"radar-{view.reps[0]}.png"))]
 
 
 def _tracking_uri(run: DemoRun) -> str:

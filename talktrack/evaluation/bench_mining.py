@@ -18,12 +18,13 @@ from talktrack.core.catalog.schema import Utterance
 from talktrack.core.config import Settings
 from talktrack.core.workspace import Workspace
 from talktrack.evaluation.world import WorldSpec, generate_world
-from talktrack.evaluation.world.labels import export_labels
+from talktrack.evaluation.world.labels import labels_from_new_world
 from talktrack.pipelines.crm_import import import_directory
 from talktrack.pipelines.mining import mine_talk_tracks
 from talktrack.pipelines.semantic.moments import detect_calls, train_detector
 
 LABELS_SEED_OFFSET = 1000
+LABELS_WORLD = {"reps": 12, "customers": 120, "deals": 300, "calls": 900, "audio": 0}
 
 
 def run_mining_bench(workdir: Path, settings: Settings, *, calls: int = 10_000, seed: int = 3,
@@ -47,12 +48,8 @@ def run_mining_bench(workdir: Path, settings: Settings, *, calls: int = 10_000, 
     settings = settings.model_copy(update={"workspace": workspace.root})
     catalog = open_catalog(workspace.catalog_url)
     timed("import", lambda: import_directory(catalog, settings, world, progress=progress))
-    labels_world = workdir / "labels-world"
-    generate_world(WorldSpec(seed=seed + LABELS_SEED_OFFSET, reps=12, customers=120, deals=300, calls=900, audio=0),
-                   labels_world)
-    export_labels(labels_world, workdir / "labels.jsonl")
-    detector = timed("train_detector", lambda: train_detector(catalog, settings, workspace,
-                                                              labels_file=workdir / "labels.jsonl"))
+    labels = labels_from_new_world(workdir / "labels-world", seed + LABELS_SEED_OFFSET, LABELS_WORLD)
+    detector = timed("train_detector", lambda: train_detector(catalog, settings, workspace, labels_file=labels))
     timed("read_utterances_baseline", lambda: _read_all_utterances(catalog))
     detected = timed("detect_moments", lambda: detect_calls(catalog, settings, workspace, progress=progress,
                                                             detector=detector))

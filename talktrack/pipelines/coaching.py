@@ -152,6 +152,22 @@ def team_heatmap(catalog: Catalog, settings, estimates: pd.DataFrame, team: str,
                              share=options.shortfall_share, months_running=options.shortfall_months, team=team)
 
 
+def draw_radar(radar: dict, path: Path) -> Path:
+    """A :func:`rep_radar` drawn as PNG/SVG (by suffix), the team mean as the reference line."""
+    from talktrack.models.charts import radar_chart
+
+    rows = radar["dimensions"]
+    return radar_chart({r["dimension"]: r["estimate"] for r in rows}, path,
+                       reference={r["dimension"]: r["team_mean"] for r in rows}, title=f"{radar['rep']} {radar['month']}")
+
+
+def draw_heatmap(view: Heatmap, path: Path) -> Path:
+    """A :func:`team_heatmap` drawn as PNG/SVG (by suffix), shortfalls marked."""
+    from talktrack.models.charts import heatmap_chart
+
+    return heatmap_chart(view.gaps, view.reps, view.dimensions, path, flags=view.flags, title=f"{view.team} {view.month}")
+
+
 # -- recommendations ------------------------------------------------------------------------------------
 def recommendations(catalog: Catalog, settings, estimates: pd.DataFrame, flagged: list[dict]) -> list[dict]:
     """For each flagged (rep, dimension): a course, a coach session and top-seller examples."""

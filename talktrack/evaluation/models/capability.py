@@ -21,9 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from talktrack.core.catalog import open_catalog
-from talktrack.core.workspace import Workspace
-from talktrack.evaluation.models.moments import MOMENT_SOURCES, fill_moments
+from talktrack.evaluation.models.moments import MOMENT_SOURCES, fill_moments, fresh_workspace
 from talktrack.evaluation.world.labels import load_truth
 from talktrack.training.capability import train_capability
 
@@ -36,7 +34,7 @@ def evaluate_capability(world_dir: Path | str, settings, workdir: Path | str, *,
         raise ValueError(f"moments={moments!r}: choose one of {MOMENT_SOURCES}")
     world_dir, workdir = Path(world_dir), Path(workdir)
     truth = load_truth(world_dir)
-    settings, workspace, catalog = _fresh_workspace(world_dir, settings, workdir / "ws")
+    settings, workspace, catalog = fresh_workspace(world_dir, settings, workdir / "ws")
     moment_info = fill_moments(moments, world_dir, truth, catalog, settings, workspace, workdir, label_world, progress)
     result = train_capability(catalog, settings, workspace, progress=progress)
     graded = grade_estimates(result, truth)
@@ -71,18 +69,6 @@ def _spearman(table: pd.DataFrame, truth: dict, column: str) -> dict:
            if len(g) > 2}
     return {"per_dimension": per, "mean": round(float(np.mean(list(per.values()))), 4) if per else None,
             "rows": int(len(known))}
-
-
-def _fresh_workspace(world_dir: Path, settings, root: Path):
-    from talktrack.pipelines.crm_import import import_directory
-
-    if root.exists() and any(root.iterdir()):
-        raise ValueError(f"evaluation workspace {root} is not empty; give a fresh directory")
-    settings = settings.model_copy(update={"workspace": root})
-    workspace = Workspace.at(root).ensure()
-    catalog = open_catalog(workspace.catalog_url)
-    import_directory(catalog, settings, world_dir)
-    return settings, workspace, catalog
 
 
 def main_json(result: dict) -> str:

@@ -29,10 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from talktrack.core.catalog import open_catalog
-from talktrack.core.workspace import Workspace
-from talktrack.pipelines.crm_import import import_directory
-from talktrack.evaluation.models.moments import MOMENT_SOURCES, fill_moments
+from talktrack.evaluation.models.moments import MOMENT_SOURCES, fill_moments, fresh_workspace
 from talktrack.training.customer import expected_calibration_error, holdout_metrics, train_customer
 
 TARGETS = {"auc_gap_max": 0.03, "ece_max": 0.03}
@@ -48,7 +45,7 @@ def evaluate_customer_scorer(world_dir: Path | str, settings, workdir: Path | st
     if not truth_path.is_file():
         raise FileNotFoundError(f"world {world_dir}: no truth.json (generate it with `talktrack world generate`)")
     truth = json.loads(truth_path.read_text(encoding="utf-8"))
-    settings, workspace, catalog = _fresh_workspace(world_dir, settings, Path(workdir) / "ws")
+    settings, workspace, catalog = fresh_workspace(world_dir, settings, Path(workdir) / "ws")
     moment_info = fill_moments(moments, world_dir, truth, catalog, settings, workspace, Path(workdir))
     if moments != "none":
         moment_info["tracks"] = mine_before_holdout(catalog, settings, workspace)
@@ -106,13 +103,3 @@ def grade(holdout_p, y: np.ndarray, truth: dict) -> dict:
 def _ece_vs_truth(p: np.ndarray, p_true: np.ndarray, bins: int = 10) -> float:
     """ECE with the true probabilities in place of outcomes (free of outcome noise)."""
     return expected_calibration_error(p_true, p, bins)
-
-
-def _fresh_workspace(world_dir: Path, settings, root: Path):
-    if root.exists() and any(root.iterdir()):
-        raise FileExistsError(f"workspace {root}: exists and is not empty; evaluation needs a fresh one")
-    workspace = Workspace.at(root).ensure()
-    settings = settings.model_copy(update={"workspace": workspace.root})
-    catalog = open_catalog(workspace.catalog_url)
-    import_directory(catalog, settings, world_dir)
-    return settings, workspace, catalog

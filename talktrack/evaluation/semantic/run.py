@@ -74,12 +74,10 @@ def _import(catalog, settings, world_dir: Path, progress) -> dict:
 
 def _training_labels(world_dir: Path, seed: int, workdir: Path, train_world: Path | None) -> Path:
     """Labels exported from ``train_world``, or from a fresh world of seed + 1000."""
-    from talktrack.evaluation.world import WorldSpec, generate_world
-    from talktrack.evaluation.world.labels import export_labels
+    from talktrack.evaluation.world.labels import export_labels, labels_from_new_world
 
     if train_world is None:
-        train_world = workdir / "training-world"
-        generate_world(WorldSpec(seed=seed + TRAINING_SEED_OFFSET, **TRAINING_WORLD), train_world)
+        return labels_from_new_world(workdir / "training-world", seed + TRAINING_SEED_OFFSET, TRAINING_WORLD)
     train_seed = json.loads((Path(train_world) / "truth.json").read_text(encoding="utf-8"))["seed"]
     if train_seed == seed:
         raise ValueError(f"training world {train_world} has the graded world's seed {seed}: use another seed")

@@ -113,3 +113,18 @@ def export_labels(world_dir: Path | str, out_path: Path | str, max_per_label: in
                                       "source": "generated"}, ensure_ascii=False) + "\n")
                 count += 1
     return count
+
+
+def labels_from_new_world(folder: Path | str, seed: int, sizes: dict) -> Path:
+    """``folder/labels.jsonl``: the generated labels of a world of ``seed`` written into ``folder``
+    (both made once and reused). Training a detector on another seed's world than the one it is
+    graded on or used for keeps the graded calls unseen."""
+    from talktrack.evaluation.world.generate import generate_world
+    from talktrack.evaluation.world.spec import WorldSpec
+
+    folder = Path(folder)
+    labels = folder / "labels.jsonl"
+    if not labels.is_file():
+        generate_world(WorldSpec(seed=seed, **sizes), folder)
+        export_labels(folder, labels)
+    return labels

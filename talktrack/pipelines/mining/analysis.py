@@ -110,27 +110,34 @@ class TypeAnalysis:
     threshold_z: float = 0.0
 
 
-def _type_rows(objection_type: str, deals: list[DealRecord], options: MiningOptions):
+@dataclass(frozen=True)
+class TypeData:
+    """One objection type's closed deals, their answers, the patterns each used, and the candidates."""
+
+    objection_type: str
+    rows: list[DealRecord]
+    answers: list[list[tuple[str, ...]]]
+    used: list[set[Pattern]]
+    patterns: list[Pattern]
+
+
+def type_data(objection_type: str, deals: list[DealRecord], options: MiningOptions) -> TypeData:
     rows = [d for d in deals if d.closed and any(e.objection_type == objection_type for e in d.episodes)]
     answers = [[e.moves for e in d.episodes if e.objection_type == objection_type] for d in rows]
     used = [deal_patterns(a, options.max_pattern_length) for a in answers]
-    return rows, answers, used, candidate_patterns(used, options.min_support_deals)
+    return TypeData(objection_type, rows, answers, used, candidate_patterns(used, options.min_support_deals))
 
 
-def count_candidates(objection_type: str, deals: list[DealRecord], options: MiningOptions) -> int:
-    """How many patterns of this type will be tested (for the run-wide multiple-testing correction)."""
-    return len(_type_rows(objection_type, deals, options)[3])
-
-
-def analyse_type(objection_type: str, deals: list[DealRecord], top_sellers: set[str],
-                 options: MiningOptions, family_size: int | None = None) -> TypeAnalysis:
+def analyse_type(data: TypeData, top_sellers: set[str], options: MiningOptions,
+                 family_size: int | None = None) -> TypeAnalysis:
     """Candidates, univariate adjusted stats and the selected tracks for one objection type.
 
     ``family_size``: the number of patterns tested in the whole run (all types); the
     significance threshold is Bonferroni-corrected for it, so the chance of reporting any
     track with no effect stays below 1 - confidence for the run, not per type.
     """
-    rows, answers, used, patterns = _type_rows(objection_type, deals, options)
+    objection_type, rows, answers, used, patterns = (data.objection_type, data.rows, data.answers, data.used,
+                                                     data.patterns)
     analysis = TypeAnalysis(objection_type, len(rows), sum(len(a) for a in answers))
     if not patterns:
         return analysis

@@ -21,7 +21,7 @@ from talktrack.core.catalog.schema import Call, MiningRun
 from talktrack.core.config import Settings
 from talktrack.core.workspace import Workspace
 from talktrack.models.embedding import EmbedderSet
-from talktrack.pipelines.mining.analysis import MiningOptions, PatternStats, analyse_type, count_candidates
+from talktrack.pipelines.mining.analysis import MiningOptions, PatternStats, analyse_type, type_data
 from talktrack.pipelines.mining.episodes import DealRecord, load_deals
 from talktrack.pipelines.mining.patterns import is_subsequence
 from talktrack.pipelines.mining.store import save_tracks, utcnow
@@ -66,10 +66,11 @@ def mine_talk_tracks(catalog: Catalog, settings: Settings, workspace: Workspace,
     embedders = embedders or EmbedderSet.from_settings(settings.models.embedder, cache_dir=workspace.models_dir)
     names = {m.key: m for m in settings.moves}
     types, found = [], []
-    family = sum(count_candidates(o.key, list(deals.values()), options) for o in settings.objection_types)
-    for index, objection in enumerate(settings.objection_types):
+    per_type = [type_data(o.key, list(deals.values()), options) for o in settings.objection_types]
+    family = sum(len(data.patterns) for data in per_type)  # every pattern tested in this run
+    for index, (objection, data) in enumerate(zip(settings.objection_types, per_type, strict=True)):
         with threadpool_limits(1):  # thousands of small fits: threads cost more than they give (20x here)
-            analysis = analyse_type(objection.key, list(deals.values()), top, options, family_size=family)
+            analysis = analyse_type(data, top, options, family_size=family)
         tracks = [_track_entry(s, deals, top, options, embedders, names, workspace) for s in analysis.tracks]
         found += tracks
         types.append({
