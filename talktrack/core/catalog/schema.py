@@ -355,3 +355,73 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+JOB_STATUSES = ("queued", "running", "done", "failed")
+
+
+class Job(Base):
+    """Background work the service accepted (202): an uploaded call to transcribe, a voice note.
+
+    Jobs live in the catalog, so a restarted service picks up what was queued or running.
+    """
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(32), unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id", ondelete="SET NULL"), index=True)
+    payload: Mapped[dict | None] = mapped_column(JSON)
+    result: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Drill(Base):
+    """A virtual-customer practice session of one rep; ``external_id`` is unguessable."""
+
+    __tablename__ = "drills"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(32), unique=True)
+    rep_external_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    team_external_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    objection_type: Mapped[str] = mapped_column(String(32))
+    persona: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    opening: Mapped[dict | None] = mapped_column(JSON)
+    state: Mapped[dict | None] = mapped_column(JSON)
+    summary: Mapped[dict | None] = mapped_column(JSON)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    turns: Mapped[list[DrillTurn]] = relationship(
+        back_populates="drill", cascade="all, delete-orphan", order_by="DrillTurn.seq"
+    )
+
+
+class DrillTurn(Base):
+    """One rep answer in a drill, its score and breakdown, and the customer's reply."""
+
+    __tablename__ = "drill_turns"
+    __table_args__ = (UniqueConstraint("drill_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    drill_id: Mapped[int] = mapped_column(ForeignKey("drills.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    rep_text: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float)
+    breakdown: Mapped[dict | None] = mapped_column(JSON)
+    answers: Mapped[list | None] = mapped_column(JSON)
+    reaction: Mapped[str | None] = mapped_column(String(16))
+    customer_line: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    drill: Mapped[Drill] = relationship(back_populates="turns")
