@@ -119,3 +119,70 @@ def _open_workspace(root: Path, settings):
     settings = settings.model_copy(update={"workspace": root})
     workspace = Workspace.at(root).ensure()
     return settings, workspace, open_catalog(workspace.catalog_url)
+
+
+# -- the served world: one workspace and one live server shared by the service tests ----------------
+@pytest.fixture(scope="session")
+def world_workspace(tmp_path_factory, semantic_workspace, semantic_world):
+    """A private copy of the semantic workspace made ready to serve: moments written from truth,
+    talk tracks mined, the utterance index built, a customer scorer and the capability model
+    trained and registered. Service tests share it; a test that changes data makes its own rows."""
+    import shutil
+
+    from talktrack.evaluation.semantic.oracle import write_truth_moments
+    from talktrack.pipelines.mining import MiningOptions, mine_talk_tracks
+    from talktrack.pipelines.semantic.index import build_utterance_index
+    from talktrack.training.capability import register_capability, train_capability
+    from talktrack.training.customer import train_customer
+
+    settings, source, _ = semantic_workspace
+    root = tmp_path_factory.mktemp("serving") / "ws"
+    shutil.copytree(source.root, root)
+    settings, workspace, catalog = _open_workspace(root, settings)
+    write_truth_moments(semantic_world, catalog)
+    mine_talk_tracks(catalog, settings, workspace, options=MiningOptions(min_support_deals=8, confidence=0.8))
+    build_utterance_index(catalog, settings, workspace)
+    train_customer(catalog, settings, workspace)
+    register_capability(settings, workspace, train_capability(catalog, settings, workspace))
+    yield settings, workspace, catalog
+    catalog.dispose()
+
+
+@pytest.fixture(scope="session")
+def server(world_workspace):
+    """A real uvicorn server on localhost over ``world_workspace``."""
+    from talktrack.serving.app import create_app
+    from tests.serving_support import LiveServer
+
+    settings, _, _ = world_workspace
+    with LiveServer(create_app(settings)) as live:
+        yield live
+
+
+@pytest.fixture(scope="session")
+def keys(world_workspace):
+    """One key per role; the rep and manager keys are scoped to a rep with calls and their team;
+    ``other_rep`` is a rep of another team (for scoping checks)."""
+    from sqlalchemy import select
+
+    from talktrack.core.catalog.schema import Call, Rep, Team
+    from talktrack.serving.keys import create_key
+
+    _, _, catalog = world_workspace
+    with catalog.session() as session:
+        rep, team = session.execute(
+            select(Rep.external_id, Team.external_id)
+            .join(Team, Rep.team_id == Team.id)
+            .join(Call, Call.rep_id == Rep.id)
+            .limit(1)
+        ).first()
+        other_rep = session.scalar(
+            select(Rep.external_id).join(Team, Rep.team_id == Team.id).where(Team.external_id != team).limit(1)
+        )
+    made = {
+        role: create_key(catalog, role, name=f"{role}-tester")[0] for role in ("admin", "coach", "ml", "crm")
+    }
+    made["rep"] = create_key(catalog, "rep", rep=rep, name="rep-tester")[0]
+    made["other_rep"] = create_key(catalog, "rep", rep=other_rep, name="other-rep-tester")[0]
+    made["manager"] = create_key(catalog, "manager", team=team, name="manager-tester")[0]
+    return made | {"rep_id": rep, "team_id": team, "other_rep_id": other_rep}

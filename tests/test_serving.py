@@ -1,16 +1,11 @@
 """The HTTP service against a real uvicorn server on localhost, over a real workspace.
 
-One module-scoped workspace: the semantic test world with moments written from truth,
-talk tracks mined, the utterance index built and a customer scorer trained and registered.
+The served world (``world_workspace``, ``server``, ``keys`` in conftest): the semantic test world
+with moments written from truth, talk tracks mined, the utterance index built and both models
+trained and registered.
 """
 
 from __future__ import annotations
-
-import shutil
-import socket
-import threading
-import time
-from typing import Self
 
 import httpx
 import pytest
@@ -18,89 +13,12 @@ import typer
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from talktrack.core.catalog import open_catalog
-from talktrack.core.catalog.schema import Call, Deal, Rep, Team
-from talktrack.core.workspace import Workspace
+from talktrack.core.catalog.schema import Deal, Rep, Team
 from talktrack.serving.app import create_app
 from talktrack.serving.keys import create_key, revoke_key
+from tests.serving_support import LiveServer, assert_error, bearer
 
 pytestmark = pytest.mark.timeout(300)
-
-
-class LiveServer:
-    """uvicorn serving ``app`` in a thread on a socket bound here (so no port race)."""
-
-    def __init__(self, app) -> None:
-        import uvicorn
-
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> Self:
-        self.thread.start()
-        deadline = time.monotonic() + 60
-        while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=30)
-        self.sock.close()
-
-
-@pytest.fixture(scope="module")
-def world_workspace(tmp_path_factory, semantic_workspace, semantic_world):
-    """A private copy of the semantic workspace with moments, tracks, index and a champion scorer."""
-    from talktrack.evaluation.semantic.oracle import write_truth_moments
-    from talktrack.pipelines.mining import MiningOptions, mine_talk_tracks
-    from talktrack.pipelines.semantic.index import build_utterance_index
-    from talktrack.training.customer import train_customer
-
-    settings, source, _ = semantic_workspace
-    root = tmp_path_factory.mktemp("serving") / "ws"
-    shutil.copytree(source.root, root)
-    settings = settings.model_copy(update={"workspace": root})
-    workspace = Workspace.at(root).ensure()
-    catalog = open_catalog(workspace.catalog_url)
-    write_truth_moments(semantic_world, catalog)
-    mine_talk_tracks(catalog, settings, workspace, options=MiningOptions(min_support_deals=8, confidence=0.8))
-    build_utterance_index(catalog, settings, workspace)
-    train_customer(catalog, settings, workspace)
-    yield settings, workspace, catalog
-    catalog.dispose()
-
-
-@pytest.fixture(scope="module")
-def server(world_workspace):
-    settings, _, _ = world_workspace
-    with LiveServer(create_app(settings)) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
-def keys(world_workspace):
-    """One key per role; the rep and manager keys are scoped to a rep with calls and their team."""
-    _, _, catalog = world_workspace
-    with catalog.session() as session:
-        rep, team = session.execute(
-            select(Rep.external_id, Team.external_id)
-            .join(Team, Rep.team_id == Team.id)
-            .join(Call, Call.rep_id == Rep.id)
-            .limit(1)
-        ).one()
-    made = {
-        role: create_key(catalog, role, name=f"{role}-tester")[0] for role in ("admin", "coach", "ml", "crm")
-    }
-    made["rep"] = create_key(catalog, "rep", rep=rep, name="rep-tester")[0]
-    made["manager"] = create_key(catalog, "manager", team=team, name="manager-tester")[0]
-    return made | {"rep_id": rep, "team_id": team}
 
 
 @pytest.fixture
@@ -109,24 +27,13 @@ def client(server):
         yield http
 
 
-def bearer(key: str) -> dict:
-    return {"Authorization": f"Bearer {key}"}
-
-
-def assert_error(response: httpx.Response, status: int) -> dict:
-    assert response.status_code == status, response.text
-    body = response.json()["error"]
-    assert body["code"] and body["message"]
-    return body
-
-
 def test_health_and_docs_need_no_key_and_report_each_part(client):
     health = client.get("/health")
     assert health.status_code == 200
     parts = health.json()["parts"]
     assert parts["catalog"]["ready"] and parts["index"]["ready"]
     assert parts["champions"]["talktrack-customer-scorer"]["version"] is not None
-    assert parts["champions"]["talktrack-capability"] == {"ready": False, "version": None}
+    assert parts["champions"]["talktrack-capability"]["ready"]
     assert client.get("/docs").status_code == 200
     assert "/v1/score/batch" in client.get("/openapi.json").json()["paths"]
 

@@ -1,5 +1,27 @@
 """The service's routes, one module per area; :data:`ROUTERS` is what the app mounts."""
 
-from talktrack.serving.routes import health, scoring, search, tracks
+from talktrack.serving.routes import (
+    calls,
+    capability,
+    compliance,
+    crm,
+    drills,
+    health,
+    jobs,
+    scoring,
+    search,
+    tracks,
+)
 
-ROUTERS = (health.router, search.router, tracks.router, scoring.router)
+ROUTERS = (
+    health.router,
+    search.router,
+    tracks.router,
+    scoring.router,
+    calls.router,
+    jobs.router,
+    capability.router,
+    compliance.router,
+    crm.router,
+    drills.router,
+)

@@ -1,0 +1,7 @@
+"""Routes of jobs (being built)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/v1/jobs", tags=["jobs"])

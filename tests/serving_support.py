@@ -1,0 +1,51 @@
+"""What the service tests share: a real uvicorn server in a thread, bearer headers, error checks."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Self
+
+import httpx
+
+
+class LiveServer:
+    """uvicorn serving ``app`` in a thread on a socket bound here (so no port race)."""
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        self.app = app
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.sock.close()
+
+
+def bearer(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+def assert_error(response: httpx.Response, status: int) -> dict:
+    """The response is a JSON error of ``status`` with a code and a message; returns its body."""
+    assert response.status_code == status, response.text
+    body = response.json()["error"]
+    assert body["code"] and body["message"]
+    return body
