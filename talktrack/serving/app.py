@@ -25,7 +25,7 @@ from talktrack.core.config import Settings, load_settings
 from talktrack.core.workspace import Workspace
 from talktrack.serving.errors import install_error_handlers
 from talktrack.serving.logging import RequestContextMiddleware, configure_logging
-from talktrack.serving.routes import ROUTERS
+from talktrack.serving.routes import ROUTE_MODULES, ROUTERS
 from talktrack.serving.state import Service
 
 # Not TALKTRACK_*: that prefix is read as setting overrides by load_settings.
@@ -42,9 +42,15 @@ def create_app(settings: Settings) -> FastAPI:
         service.catalog = open_catalog(
             settings.catalog.url or service.workspace.catalog_url, echo=settings.catalog.echo_sql
         )
+        for module in ROUTE_MODULES:
+            if hasattr(module, "on_startup"):
+                module.on_startup(service)
         try:
             yield
         finally:
+            for module in reversed(ROUTE_MODULES):
+                if hasattr(module, "on_shutdown"):
+                    module.on_shutdown(service)
             service.catalog.dispose()
 
     app = FastAPI(

@@ -28,6 +28,21 @@ class Service:
     catalog: Catalog | None = None
 
     champions: dict[str, ChampionCache] = field(default_factory=dict)
+    _shared: dict[str, object] = field(default_factory=dict, repr=False)
+    _shared_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def shared(self, key: str, factory):
+        """A service-lifetime object (a loaded model, a worker, a cache), made once by ``factory()``.
+
+        Route modules keep what they load here instead of in globals, so two apps in one
+        process (tests) never share state. Keys are namespaced by their module, e.g.
+        ``"drills.engine"``.
+        """
+        if key not in self._shared:
+            with self._shared_lock:
+                if key not in self._shared:
+                    self._shared[key] = factory()
+        return self._shared[key]
 
     def champion(self, model_name: str) -> ChampionCache:
         """The (cached) champion tracker of a registered model."""

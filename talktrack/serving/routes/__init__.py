@@ -1,4 +1,8 @@
-"""The service's routes, one module per area; :data:`ROUTERS` is what the app mounts."""
+"""The service's routes, one module per area; :data:`ROUTERS` is what the app mounts.
+
+A route module may also define ``on_startup(service)`` and ``on_shutdown(service)``: the app
+calls them once the catalog is open and before it closes (e.g. to start a job worker).
+"""
 
 from talktrack.serving.routes import (
     calls,
@@ -8,20 +12,11 @@ from talktrack.serving.routes import (
     drills,
     health,
     jobs,
+    voice_notes,
     scoring,
     search,
     tracks,
 )
 
-ROUTERS = (
-    health.router,
-    search.router,
-    tracks.router,
-    scoring.router,
-    calls.router,
-    jobs.router,
-    capability.router,
-    compliance.router,
-    crm.router,
-    drills.router,
-)
+ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, voice_notes, drills)
+ROUTERS = tuple(module.router for module in ROUTE_MODULES)
