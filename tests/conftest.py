@@ -125,11 +125,14 @@ def _open_workspace(root: Path, settings):
 @pytest.fixture(scope="session")
 def world_workspace(tmp_path_factory, semantic_workspace, semantic_world):
     """A private copy of the semantic workspace made ready to serve: moments written from truth,
-    talk tracks mined, the utterance index built, a customer scorer and the capability model
-    trained and registered. Service tests share it; a test that changes data makes its own rows."""
+    talk tracks mined, the utterance index built, a moment detector trained on another seed's
+    labels (for new text: drills, voice notes, uploads), a customer scorer and the capability
+    model trained and registered. Service tests share it; a test that changes data makes its own rows."""
     import shutil
 
     from talktrack.evaluation.semantic.oracle import write_truth_moments
+    from talktrack.evaluation.world.labels import labels_from_new_world
+    from talktrack.pipelines.semantic.moments import train_detector
     from talktrack.pipelines.mining import MiningOptions, mine_talk_tracks
     from talktrack.pipelines.semantic.index import build_utterance_index
     from talktrack.training.capability import register_capability, train_capability
@@ -142,6 +145,10 @@ def world_workspace(tmp_path_factory, semantic_workspace, semantic_world):
     write_truth_moments(semantic_world, catalog)
     mine_talk_tracks(catalog, settings, workspace, options=MiningOptions(min_support_deals=8, confidence=0.8))
     build_utterance_index(catalog, settings, workspace)
+    labels = labels_from_new_world(
+        tmp_path_factory.mktemp("serving-labels"), 9, {"reps": 8, "customers": 40, "deals": 80, "calls": 160, "audio": 0}
+    )
+    train_detector(catalog, settings, workspace, labels_file=labels)
     train_customer(catalog, settings, workspace)
     register_capability(settings, workspace, train_capability(catalog, settings, workspace))
     yield settings, workspace, catalog
