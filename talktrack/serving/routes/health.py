@@ -16,6 +16,7 @@ from talktrack.training import registry
 
 router = APIRouter(tags=["service"])
 MetricsReader = Allowed("admin", "ml")
+AnyRole = Allowed("admin", "coach", "manager", "rep", "ml", "crm")
 
 
 @router.get("/health", summary="Which parts of the service are ready (no key needed)")
@@ -34,6 +35,11 @@ def health(svc: ServiceDep) -> JSONResponse:
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
 def metrics(svc: ServiceDep, _caller: MetricsReader) -> Response:
     return Response(svc.metrics.render(), media_type=svc.metrics.content_type)
+
+
+@router.get("/v1/me", summary="Who this key is: role, and the rep or team it is scoped to")
+def me(caller: AnyRole) -> dict:
+    return {"role": caller.role, "rep": caller.rep, "team": caller.team, "name": caller.name}
 
 
 def catalog_status(svc: Service) -> dict:
