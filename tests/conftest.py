@@ -121,6 +121,19 @@ def _open_workspace(root: Path, settings):
     return settings, workspace, open_catalog(workspace.catalog_url)
 
 
+@pytest.fixture(scope="session")
+def call_audio(tmp_path_factory):
+    """A generated two-speaker English call rendered with espeak-ng (about 60 s), and its words."""
+    from talktrack.evaluation.world import WorldSpec, generate_world
+
+    out = tmp_path_factory.mktemp("calls-world")
+    generate_world(WorldSpec(seed=3, reps=2, customers=4, deals=4, calls=4, audio=1, languages=("en",)), out)
+    wav = next((out / "audio").glob("*.wav"))
+    reference = wav.with_suffix(".txt").read_text(encoding="utf-8")
+    words = {w.strip(".,?!'").lower() for line in reference.splitlines() for w in line.split("\t")[1].split()}
+    return wav, words
+
+
 # -- the served world: one workspace and one live server shared by the service tests ----------------
 @pytest.fixture(scope="session")
 def world_workspace(tmp_path_factory, semantic_workspace, semantic_world):

@@ -49,3 +49,22 @@ def assert_error(response: httpx.Response, status: int) -> dict:
     body = response.json()["error"]
     assert body["code"] and body["message"]
     return body
+
+
+def wait_for_job(http: httpx.Client, job_id: str, key: str, timeout_s: float = 180) -> dict:
+    """Poll ``/v1/jobs/{job_id}`` until it is done or failed; the job's last answer."""
+    deadline = time.monotonic() + timeout_s
+    job: dict = {}
+    while time.monotonic() < deadline:
+        job = http.get(f"/v1/jobs/{job_id}", headers=bearer(key)).json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.3)
+    raise AssertionError(f"job {job_id} not finished after {timeout_s} s: {job}")
+
+
+def upload(http: httpx.Client, key: str, path, name: str | None = None, content_type: str = "audio/wav", **form):
+    """POST a recording to ``/v1/calls`` as multipart, with metadata fields."""
+    with open(path, "rb") as handle:
+        files = {"file": (name or path.name, handle, content_type)}
+        return http.post("/v1/calls", files=files, data={k: str(v) for k, v in form.items()}, headers=bearer(key))

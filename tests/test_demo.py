@@ -30,7 +30,7 @@ SMALL_DEMO = {"TALKTRACK_DEMO__REPS": "12", "TALKTRACK_DEMO__CUSTOMERS": "60", "
 
 def test_the_demo_runs_end_to_end_and_is_idempotent(tmp_path, no_ray_left):
     runner = CliRunner()
-    first = runner.invoke(app, ["--workspace", str(tmp_path), "demo"], env=SMALL_DEMO)
+    first = runner.invoke(app, ["--workspace", str(tmp_path), "demo", "--no-serve"], env=SMALL_DEMO)
     assert first.exit_code == 0, first.output
     assert "FAILED" not in first.output
     for step in ("train moments", "detect moments", "index", "mine talk tracks", "SOP and key questions", "evidence"):
@@ -51,8 +51,22 @@ def test_the_demo_runs_end_to_end_and_is_idempotent(tmp_path, no_ray_left):
             for call_id in rendered:
                 assert (tmp_path / "transcripts" / f"{call_id}.json").is_file()
 
-    second = runner.invoke(app, ["--workspace", str(tmp_path), "demo"], env=SMALL_DEMO)
+    second = runner.invoke(app, ["--workspace", str(tmp_path), "demo", "--no-serve"], env=SMALL_DEMO)
     assert second.exit_code == 0, second.output
     assert "0 inserted, 0 updated" in second.output
     assert "0 utterances added" in second.output  # the index is incremental
     assert "0 calls labelled" in second.output  # moments already detected with this model
+
+    # the demo ends with a key per role and curl examples that use them; a rerun revokes the old keys
+    from talktrack.serving.keys import authenticate
+
+    first_key, second_key = (demo_key(run.output, "crm") for run in (first, second))
+    assert f"Authorization: Bearer {second_key}" in second.output and "/v1/score" in second.output
+    assert authenticate(catalog, first_key) is None
+    assert authenticate(catalog, second_key).role == "crm"
+
+
+def demo_key(output: str, role: str) -> str:
+    """The key the demo printed for ``role`` (its line reads ``  crm      tt_...``)."""
+    line = next(line for line in output.splitlines() if line.strip().startswith(f"{role} ") and "tt_" in line)
+    return line.split()[-1]

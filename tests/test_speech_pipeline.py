@@ -18,7 +18,7 @@ import pytest
 import soundfile as sf
 
 from talktrack.core.records import Transcript, TranscriptUtterance
-from talktrack.models.audio import AudioError, decode_audio
+from talktrack.models.audio import AudioError
 from talktrack.models.transcription import TranscribedWord as W
 from talktrack.models.voiceprint import (
     VoiceprintError,

@@ -167,6 +167,27 @@ def bench_mining_command(
     _write(app, out, "mining", figures)
 
 
+@bench_app.command("serving")
+def bench_serving_command(
+    ctx: typer.Context, out: Out = DEFAULT_OUT,
+    rate: Annotated[float, typer.Option(help="Requests per second (open loop).", min=1)] = 200.0,
+    duration: Annotated[float, typer.Option(help="Seconds of scoring load.", min=1)] = 20.0,
+    deals: Annotated[int, typer.Option(help="Deals in the generated world.", min=10)] = 10_100,
+    pool: Annotated[int, typer.Option(help="Distinct deals the single-score load draws from.", min=1)] = 200,
+    workers: Annotated[int, typer.Option(help="Server worker processes.", min=1)] = 1,
+) -> None:
+    """Single-deal scoring p50/p99 at a fixed rate vs a trivial route of the same server; batch rows/s."""
+    from talktrack.evaluation.bench_serving import ServingBenchOptions, run_serving_bench
+
+    app: AppContext = ctx.obj
+    options = ServingBenchOptions(deals=deals, rate_per_s=rate, duration_s=duration, pool_deals=pool,
+                                  batch_rows=min(10_000, deals - 50), workers=workers)
+    with tempfile.TemporaryDirectory(prefix="talktrack-serving-") as workdir:
+        figures = run_serving_bench(Path(workdir), app.settings, options, progress=app.console.print)
+    app.console.print({name: figures[name] for name in ("score", "trivial", "ratio_score_to_trivial", "target")})
+    _write(app, out, "serving", figures)
+
+
 @bench_app.command("all")
 def bench_all(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT) -> None:
     """Every benchmark above, one after the other."""
@@ -175,3 +196,4 @@ def bench_all(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_
     bench_batch_command(ctx, data=data, out=out)
     bench_mining_command(ctx, out=out)
     bench_index_command(ctx, out=out)
+    bench_serving_command(ctx, out=out)

@@ -28,6 +28,8 @@ class DemoRun:
     seed: int
     world_dir: Path | None = None
     results: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str] = field(default_factory=dict)
+    ids: object | None = None  # demo_service.DemoIds, once the keys step ran
 
 
 def generate_world_step(run: DemoRun) -> str:
@@ -217,6 +219,15 @@ def report_step(run: DemoRun) -> str:
     return f"{entities['deals']} deals, {entities['calls']} calls, {entities['utterances']} utterances"
 
 
+def service_keys_step(run: DemoRun) -> str:
+    """A fresh API key per role for the service the demo ends with (old demo keys revoked)."""
+    from talktrack.cli.demo_service import demo_ids, demo_keys
+
+    run.ids = demo_ids(run.app, run.world_dir)
+    run.keys = demo_keys(run.app, run.ids)
+    return f"{len(run.keys)} keys ({', '.join(run.keys)}); examples below"
+
+
 STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
     ("generate world", generate_world_step),
     ("import", import_step),
@@ -229,12 +240,15 @@ STEPS: list[tuple[str, Callable[[DemoRun], str]]] = [
     ("evidence", evidence_step),
     ("train deal scorer", train_customer_step),
     ("train capability", train_capability_step),
+    ("service keys", service_keys_step),
     ("report", report_step),
 ]
 
 
-def run_demo(app: AppContext, seed: int | None = None) -> bool:
-    """Run every step in order; stop at the first failure and say which step failed and why."""
+def run_demo(app: AppContext, seed: int | None = None) -> DemoRun | None:
+    """Run every step in order; stop at the first failure and say which step failed and why.
+
+    Returns the finished run (its keys and ids feed the service examples), or None on a failure."""
     run = DemoRun(app, seed if seed is not None else app.settings.demo.seed)
     rows: list[tuple[str, str, str, float]] = []
     ok = True
@@ -249,7 +263,7 @@ def run_demo(app: AppContext, seed: int | None = None) -> bool:
         if not ok:
             break
     _print_summary(app, rows)
-    return ok
+    return run if ok else None
 
 
 def _print_summary(app: AppContext, rows: list[tuple[str, str, str, float]]) -> None:

@@ -135,14 +135,25 @@ def status_command(
 def demo_command(
     ctx: typer.Context,
     seed: Annotated[int | None, typer.Option(help="World seed (default: demo.seed).")] = None,
+    serve: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="End by starting the service (Ctrl-C stops it).")
+    ] = True,
 ) -> None:
-    """Run the main job end to end on the embedded defaults."""
+    """Run the main job end to end on the embedded defaults, then serve it with curl examples."""
     from talktrack.cli.demo import run_demo
+    from talktrack.cli.demo_service import print_service_intro
 
     app_ctx: AppContext = ctx.obj
-    ok = run_demo(app_ctx, seed=seed)
-    if not ok:
+    run = run_demo(app_ctx, seed=seed)
+    if run is None:
         raise typer.Exit(1)
+    serving = app_ctx.settings.serving
+    print_service_intro(app_ctx, f"http://{serving.host}:{serving.port}", run.keys, run.ids)
+    if serve:
+        from talktrack.cli.serving import serve_command
+
+        app_ctx.console.print("\nStarting the service; Ctrl-C stops it.")
+        serve_command(ctx, host=None, port=None, workers=None)
 
 
 @world_app.command("generate")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,22 +39,44 @@ def serve_command(
 
     app_ctx: AppContext = ctx.obj
     serving = app_ctx.settings.serving
+    workers = workers or serving.workers
     app_ctx.workspace  # noqa: B018 - creates the workspace folders before workers start
     with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="talktrack-serve-", delete=False) as handle:
         handle.write(settings_json(app_ctx.settings))
     os.environ[SETTINGS_ENV] = handle.name
+    metrics_dir = _metrics_dir(workers)
     try:
         uvicorn.run(
             "talktrack.serving.app:app_from_environment",
             factory=True,
             host=host or serving.host,
             port=port or serving.port,
-            workers=workers or serving.workers,
+            workers=workers,
             access_log=False,
             log_level="info",
         )
     finally:
         os.unlink(handle.name)
+        if metrics_dir is not None:
+            metrics_dir.cleanup()
+
+
+def _metrics_dir(workers: int) -> tempfile.TemporaryDirectory | None:
+    """With several workers, a fresh folder for Prometheus' multiprocess mode, so /metrics sums
+    every worker (the workers inherit the variable). A folder the caller set is used, emptied
+    of an earlier run's files; returns the temporary folder to remove afterwards, if one was made."""
+    from talktrack.serving.metrics import MULTIPROC_ENV
+
+    if workers <= 1:
+        return None
+    given = os.environ.get(MULTIPROC_ENV)
+    if given:
+        for stale in Path(given).glob("*.db"):
+            stale.unlink()
+        return None
+    made = tempfile.TemporaryDirectory(prefix="talktrack-metrics-")
+    os.environ[MULTIPROC_ENV] = made.name
+    return made
 
 
 @keys_app.command("create")

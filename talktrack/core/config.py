@@ -60,7 +60,7 @@ class ImportSettings(_Strict):
         try:
             codecs.lookup(value)
         except LookupError as exc:
-            raise ValueError(f"unknown text encoding; use e.g. utf-8, gb18030, latin-1") from exc
+            raise ValueError("unknown text encoding; use e.g. utf-8, gb18030, latin-1") from exc
         return value
 
 
@@ -395,8 +395,22 @@ class ServingSettings(_Strict):
     workers: int = Field(1, ge=1)
     max_upload_mb: float = Field(200, gt=0)
     max_batch_rows: int = Field(10000, ge=1)
+    # Scoring: a deal's features (and its answers per model version) are reused for this long;
+    # routes that change a deal drop its entry at once. 0 turns the cache off.
+    feature_cache_ttl_s: float = Field(30.0, ge=0)
+    feature_cache_max_deals: int = Field(200_000, ge=1)
+    # The champion alias is looked up at most this often, so a promotion shows within it.
+    champion_ttl_s: float = Field(1.0, ge=0)
     # Browser origins allowed by CORS; none by default (the CRM calls server to server).
     cors_origins: list[str] = []
+    # Uploads (POST /v1/calls, /v1/crm/voice-notes): content types accepted besides the audio
+    # suffixes of ingest (a type ending in "/" is a prefix); the background job worker.
+    upload_content_types: list[str] = ["audio/", "video/mp4", "video/webm", "application/ogg",
+                                       "application/octet-stream"]
+    max_voice_note_s: float = Field(600, gt=0)
+    max_clip_s: float = Field(600, gt=0)
+    max_job_attempts: int = Field(3, ge=1)
+    job_poll_s: float = Field(1.0, gt=0)
 
 
 class Settings(_Strict):

@@ -1,15 +1,19 @@
-"""The registry champion of a model, loaded once per version and re-resolved on every use.
+"""The registry champion of a model, loaded once per version and re-resolved on use.
 
-Resolving the ``champion`` alias is one small registry query; loading a pyfunc is not, so
-the loaded model is cached by version. When someone promotes or rolls back, the next request
-sees the new version and loads it: no restart needed.
+Resolving the ``champion`` alias is one small registry query (a few ms with the SQLite store);
+loading a pyfunc is not, so the loaded model is cached by version and the alias is re-read at
+most every ``serving.champion_ttl_s`` seconds (default 1 s). When someone promotes or rolls
+back, requests after that interval see the new version and load it: no restart needed.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
 
 from talktrack.core.config import Settings
 from talktrack.core.workspace import Workspace
@@ -22,6 +26,24 @@ class LoadedModel:
     version: str
     model: Any  # an mlflow.pyfunc.PyFuncModel
 
+    def predict(self, features: pd.DataFrame) -> pd.DataFrame:
+        """The pyfunc's predict, minus MLflow's per-call input-schema check when the model is one
+        of our ``PythonModel``s: that check (column types against the signature) took about a
+        third of a one-row predict, and callers pass the signature's columns as floats already
+        (see ``align_to_model`` in the scoring route)."""
+        python_model = self._python_model()
+        if python_model is None:
+            return self.model.predict(features)
+        return python_model.predict(None, features)
+
+    def _python_model(self):
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.model.unwrap_python_model()
+        except MlflowException:  # another flavour (e.g. a plain sklearn model): the pyfunc path
+            return None
+
 
 class ChampionCache:
     """``current()`` → the champion of ``model_name`` now; raises ``RegistryError`` when there is none."""
@@ -31,9 +53,19 @@ class ChampionCache:
         self._loaded: LoadedModel | None = None
         self._client = None
         self._lock = threading.Lock()
+        self._alias: tuple[float, str | None] | None = None  # (looked up at, version)
 
     def champion_version(self) -> str | None:
-        """The version the alias points at now (None: not registered or no champion)."""
+        """The version the alias points at (None: not registered or no champion), as read at most
+        ``serving.champion_ttl_s`` seconds ago."""
+        now, seen = time.monotonic(), self._alias
+        if seen is not None and now - seen[0] < self.settings.serving.champion_ttl_s:
+            return seen[1]
+        version = self._lookup_alias()
+        self._alias = (now, version)
+        return version
+
+    def _lookup_alias(self) -> str | None:
         from mlflow.exceptions import MlflowException
 
         if self._client is None:
@@ -53,4 +85,5 @@ class ChampionCache:
                 # raises RegistryError (-> 409) when the model or its champion is missing
                 model, found = registry.load_champion(self.settings, self.workspace, self.model_name)
                 self._loaded = LoadedModel(self.model_name, found, model)
+                self._alias = (time.monotonic(), found)  # what was loaded is the alias as of now
             return self._loaded

@@ -35,9 +35,9 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from talktrack.core.catalog import Catalog
-from talktrack.core.catalog.schema import Call, Customer, Deal, Rep, StageEvent, SurveyScore
+from talktrack.core.catalog.schema import Call, Customer, Deal, Moment, Rep, StageEvent, SurveyScore
 from talktrack.core.config import Settings
-from talktrack.models.features.conversation import CALL_FEATURES, call_features, load_calls
+from talktrack.models.features.conversation import CALL_FEATURES, CallFrames, call_features, load_calls
 
 PIPELINE = ("lead", "qualification", "needs_diagnosis", "solution_presentation", "negotiation")
 CUSTOMER_COLUMNS = ("log_employees", "purchase_frequency", "log1p_open_positions", "sentiment", "language_match")
@@ -64,23 +64,52 @@ class DealTable:
 def build_deal_table(catalog: Catalog, settings: Settings, *, as_of: datetime | None = None,
                      deal_ids: list[str] | None = None,
                      capability: CapabilityProvider | None = None) -> DealTable:
-    """Features of every deal (or ``deal_ids``) as of each deal's cut-off."""
+    """Features of every deal (or ``deal_ids``) as of each deal's cut-off.
+
+    With ``deal_ids``, only those deals' stage events, calls and reps' surveys are read, so one
+    deal costs a few small queries (the serving path) and its row has the same values as in the
+    table of every deal; only the ``industry__`` one-hot columns are limited to the industries
+    present among the deals asked for.
+    """
     meta = _deal_meta(catalog, deal_ids)
     as_of = as_of or latest_event(catalog)
     meta["cutoff"] = _cutoffs(meta, as_of)
-    frames = load_calls(catalog)
-    stage_questions = {stage.key: list(stage.key_questions) for stage in settings.stages}
-    calls = call_features(frames, stage_questions).join(frames.calls[["deal_id", "started_at"]], how="inner")
+    subset = None if deal_ids is None else meta
+    frames = load_calls(catalog, None if subset is None else _call_ids(catalog, subset["deal_pk"]))
+    has_moments = frames.has_moments or (subset is not None and _catalog_has_moments(catalog))
+    calls = _calls_with_features(frames, settings, has_moments)
     parts = [
         _customer_features(meta),
-        _stage_features(_stage_events(catalog), meta, settings),
-        _capability(meta, capability or SurveyCapability(_surveys(catalog))),
+        _stage_features(_stage_events(catalog, None if subset is None else subset["deal_pk"]), meta, settings),
+        _capability(meta, capability or SurveyCapability(_surveys(catalog, None if subset is None else subset["rep_id"]))),
         _conversation_features(calls, meta),
     ]
     features = pd.concat(parts, axis=1).loc[meta.index].astype(float)
-    available = {"moments": frames.has_moments, "talk_tracks": frames.has_tracks,
+    available = {"moments": has_moments, "talk_tracks": frames.has_tracks,
                  "surveys": bool(features["rep_capability"].notna().any()), "calls": not calls.empty}
     return DealTable(features, meta, available)
+
+
+def _calls_with_features(frames: CallFrames, settings: Settings, has_moments: bool) -> pd.DataFrame:
+    """Per-call features with each call's deal and start. ``has_moments`` is the catalog's answer:
+    when moments exist anywhere, a call without any had zero objections and discounts (as
+    :func:`call_features` decides over every call), also when the calls read here have none."""
+    stage_questions = {stage.key: list(stage.key_questions) for stage in settings.stages}
+    table = call_features(frames, stage_questions)
+    if has_moments:
+        counts = ["objections", "discount_offers"]
+        table[counts] = table[counts].fillna(0.0)
+    return table.join(frames.calls[["deal_id", "started_at"]], how="inner")
+
+
+def _call_ids(catalog: Catalog, deal_pks: pd.Series) -> list[int]:
+    with catalog.session() as session:
+        return list(session.scalars(select(Call.id).where(Call.deal_id.in_([int(pk) for pk in deal_pks]))))
+
+
+def _catalog_has_moments(catalog: Catalog) -> bool:
+    with catalog.session() as session:
+        return session.scalar(select(Moment.id).limit(1)) is not None
 
 
 def latest_event(catalog: Catalog) -> datetime:
@@ -128,10 +157,12 @@ def _customer_features(meta: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([out, industries.astype(float)], axis=1)
 
 
-def _stage_events(catalog: Catalog) -> pd.DataFrame:
+def _stage_events(catalog: Catalog, deal_pks: pd.Series | None = None) -> pd.DataFrame:
+    query = select(StageEvent.deal_id.label("deal_pk"), StageEvent.stage, StageEvent.entered_at)
+    if deal_pks is not None:
+        query = query.where(StageEvent.deal_id.in_([int(pk) for pk in deal_pks]))
     with catalog.engine.connect() as connection:
-        return pd.read_sql(select(StageEvent.deal_id.label("deal_pk"), StageEvent.stage, StageEvent.entered_at)
-                           .order_by(StageEvent.deal_id, StageEvent.entered_at), connection)
+        return pd.read_sql(query.order_by(StageEvent.deal_id, StageEvent.entered_at), connection)
 
 
 def _stage_features(events: pd.DataFrame, meta: pd.DataFrame, settings: Settings) -> pd.DataFrame:
@@ -164,10 +195,12 @@ def stage_history(events: pd.DataFrame | None, cutoff: datetime, thresholds: Map
     return row
 
 
-def _surveys(catalog: Catalog) -> pd.DataFrame:
+def _surveys(catalog: Catalog, rep_ids: pd.Series | None = None) -> pd.DataFrame:
+    query = select(SurveyScore.rep_id, SurveyScore.period, SurveyScore.source, SurveyScore.score)
+    if rep_ids is not None:
+        query = query.where(SurveyScore.rep_id.in_(sorted({int(rep) for rep in rep_ids})))
     with catalog.engine.connect() as connection:
-        return pd.read_sql(select(SurveyScore.rep_id, SurveyScore.period, SurveyScore.source, SurveyScore.score),
-                           connection)
+        return pd.read_sql(query, connection)
 
 
 class SurveyCapability:

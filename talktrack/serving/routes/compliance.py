@@ -1,7 +1,270 @@
-"""Routes of SOP, key questions and evidence (being built)."""
+"""SOP compliance of a call or a posted transcript, key-question coverage of a deal, and evidence checks.
+
+The SOP checker (step example vectors, embedders) and the evidence verifier (its FAISS index and
+the customers' facts) load on first use and stay for the service's lifetime (``svc.shared``), so
+only the first request pays for them. Scope: a rep sees only their own calls and deals, a manager
+their team's; the CRM may post evidence for verification.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import re
+import tempfile
+import threading
+from datetime import datetime
+from pathlib import Path as FilePath
+from pathlib import PurePath
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, File, Form, Path, UploadFile
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import select
+
+from talktrack.core.catalog.schema import Call, Rep, Team
+from talktrack.pipelines.semantic import sop
+from talktrack.pipelines.semantic.evidence import EvidenceError, open_verifier, verify_deal, verify_evidence
+from talktrack.serving.auth import Allowed
+from talktrack.serving.errors import ApiError
+from talktrack.serving.keys import Caller
+from talktrack.serving.routes.crm import check_deal_scope
+from talktrack.serving.routes.deps import ServiceDep
+from talktrack.serving.state import Service
 
 router = APIRouter(prefix="/v1", tags=["SOP, key questions and evidence"])
+Reader = Allowed("admin", "coach", "manager", "rep")
+EvidencePoster = Allowed("admin", "coach", "manager", "rep", "crm")
+DealId = Path(min_length=1, max_length=64, description="The deal's external (CRM) id.")
+MAX_TEXT_CHARS = 200_000
+# "Rep: ..." / "客户：..." at the start of a line names who speaks in a plain-text transcript.
+_SPEAKER = re.compile(r"^\s*(rep|sales|seller|agent|销售|customer|client|buyer|prospect|客户)\s*[:：]\s*", re.I)
+_REP_LABELS = {"rep", "sales", "seller", "agent", "销售"}
+
+
+class UtteranceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["rep", "customer", "unknown"]
+    text: str = Field(min_length=1, max_length=20_000)
+    start_s: float | None = Field(None, ge=0, le=86_400)
+    end_s: float | None = Field(None, ge=0, le=86_400)
+
+
+class SopCheckIn(BaseModel):
+    """What to check: a catalog call (``call_id``), or a transcript as ``text`` or ``utterances``.
+
+    ``text``: lines, each optionally starting with who speaks (``Rep:``, ``Customer:``, ``销售：``,
+    ``客户：``); an unlabelled line continues the previous speaker (the rep at the start).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    call_id: str | None = Field(None, min_length=1, max_length=64)
+    text: str | None = Field(None, min_length=1, max_length=MAX_TEXT_CHARS)
+    utterances: list[UtteranceIn] | None = Field(None, min_length=1, max_length=5000)
+    stage: str | None = Field(None, min_length=1, max_length=32, description="Stage key (needed for a transcript).")
+    language: str = Field("en", pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$|^mixed$", max_length=16)
+    channel: str | None = Field(None, min_length=1, max_length=16)
+    sop: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        [], max_length=10, description="Scenario SOPs to add, e.g. store_visit.")
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        given = [name for name in ("call_id", "text", "utterances") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of call_id, text, utterances (got {', '.join(given) or 'none'})")
+        if self.call_id is None and self.stage is None:
+            raise ValueError("a transcript needs its stage (e.g. qualification)")
+        return self
+
+
+class EvidenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    deal_id: str = Field(min_length=1, max_length=64)
+    text: str = Field(min_length=1, max_length=MAX_TEXT_CHARS, description="The document's text.")
+    kind: str = Field("meeting_notes", min_length=1, max_length=32, description="Evidence kind.")
+    submitted_at: datetime | None = Field(None, description="When it was submitted; enables the timing check.")
+    evidence_id: str | None = Field(None, min_length=1, max_length=64,
+                                    description="Its id when it is already in the catalog (not its own copy).")
+
+
+# -- SOP ------------------------------------------------------------------------------------------
+@router.post("/sop/check", summary="Which SOP steps a call or transcript covered; suggestions for the missing")
+def sop_check(body: SopCheckIn, caller: Reader, svc: ServiceDep) -> dict:
+    if body.stage is not None:
+        _known_stage(svc, body.stage)
+    checker = sop_checker(svc)
+    try:
+        if body.call_id is not None:
+            _check_call_scope(svc, caller, body.call_id)
+            result = sop.check_call(svc.catalog, svc.settings, svc.workspace, body.call_id, stage=body.stage,
+                                    sop=tuple(body.sop))
+        else:
+            result = checker.check([_transcript_input(body)], tuple(body.sop))[0]
+    except sop.SopNotFoundError as exc:
+        raise ApiError(404, str(exc), code="call_not_found") from None
+    except KeyError as exc:  # an unknown scenario SOP name
+        raise ApiError(422, f"body.sop: {exc.args[0]}") from None
+    except ValueError as exc:  # a call without a stage
+        raise ApiError(422, str(exc)) from None
+    return result.to_dict()
+
+
+@router.get("/deals/{deal_id}/key-questions", summary="Per stage of a deal: key questions covered and never covered")
+def key_questions(caller: Reader, svc: ServiceDep, deal_id: str = DealId) -> dict:
+    check_deal_scope(svc, caller, deal_id)
+    sop_checker(svc)
+    try:
+        return sop.deal_key_questions(svc.catalog, svc.settings, svc.workspace, deal_id)
+    except sop.SopNotFoundError as exc:
+        raise ApiError(404, str(exc), code="deal_not_found") from None
+
+
+def sop_checker(svc: Service) -> sop.SopChecker:
+    """The service's SOP checker (the same one :mod:`sop`'s functions use for this catalog)."""
+    return svc.shared("compliance.sop_checker", lambda: sop.checker(svc.catalog, svc.settings, svc.workspace))
+
+
+def _transcript_input(body: SopCheckIn) -> sop.CallInput:
+    turns = _text_turns(body.text) if body.text is not None else [
+        (u.role, u.text, u.start_s or 0.0, u.end_s if u.end_s is not None else (u.start_s or 0.0))
+        for u in body.utterances]
+    sentences = [sop.RepSentence(seq, start, end, sentence)
+                 for seq, (role, text, start, end) in enumerate(turns) if role == "rep"
+                 for sentence in sop.split_sentences(text)]
+    if not sentences:
+        raise ApiError(422, "the transcript has no rep sentence: label the rep's lines (`Rep: ...`) "
+                            "or give utterances with role 'rep'")
+    return sop.CallInput(None, None, body.stage, body.channel, body.language, sentences)
+
+
+def _text_turns(text: str) -> list[tuple[str, str, float, float]]:
+    """(role, text, start, end) per non-empty line of a plain-text transcript (no times: 0)."""
+    turns, role = [], "rep"
+    for line in text.splitlines():
+        label = _SPEAKER.match(line)
+        if label:
+            role = "rep" if label.group(1).lower() in _REP_LABELS else "customer"
+            line = line[label.end():]
+        if line.strip():
+            turns.append((role, line.strip(), 0.0, 0.0))
+    return turns
+
+
+def _known_stage(svc: Service, stage: str) -> None:
+    if stage not in svc.settings.stage_keys:
+        raise ApiError(422, f"body.stage: {stage!r} is not a stage; known: {', '.join(svc.settings.stage_keys)}")
+
+
+def _check_call_scope(svc: Service, caller: Caller, call_id: str) -> None:
+    with svc.catalog.session() as session:
+        row = session.execute(select(Rep.external_id, Team.external_id).select_from(Call)
+                              .outerjoin(Rep, Rep.id == Call.rep_id).outerjoin(Team, Team.id == Rep.team_id)
+                              .where(Call.external_id == call_id)).first()
+    if row is None:
+        raise ApiError(404, f"call {call_id!r} is not in the catalog", code="call_not_found")
+    if caller.role == "rep" and row[0] != caller.rep:
+        raise ApiError(403, f"a rep key sees only its own calls (rep {caller.rep}); {call_id} is not one")
+    if caller.role == "manager" and row[1] != caller.team:
+        raise ApiError(403, f"a manager key sees only its team's calls ({caller.team}); {call_id} is not one")
+
+
+# -- evidence -------------------------------------------------------------------------------------
+class EvidenceHolder:
+    """The evidence verifier, opened on first use (it syncs the evidence index); one check at a time."""
+
+    def __init__(self, svc: Service) -> None:
+        self.svc = svc
+        self.lock = threading.Lock()
+        self._verifier = None
+
+    def run(self, check):
+        with self.lock:
+            if self._verifier is None:
+                self._verifier = open_verifier(self.svc.catalog, self.svc.settings, self.svc.workspace)
+            return check(self._verifier)
+
+
+@router.post("/evidence/verify", summary="Is this document real evidence for the deal? Verdict with reasons")
+def evidence_verify(body: EvidenceIn, caller: EvidencePoster, svc: ServiceDep) -> dict:
+    return _verify_text(svc, caller, body.deal_id, body.text, body.kind, body.submitted_at, body.evidence_id)
+
+
+@router.post("/evidence/verify-file", summary="Verify an uploaded document (.txt, .md, .pdf, .docx)")
+async def evidence_verify_file(
+    caller: EvidencePoster,
+    svc: ServiceDep,
+    file: UploadFile = File(description="The document: .txt, .md, .pdf or .docx."),
+    deal_id: str = Form(min_length=1, max_length=64),
+    kind: str = Form("meeting_notes", min_length=1, max_length=32),
+) -> dict:
+    from starlette.concurrency import run_in_threadpool
+
+    text = await run_in_threadpool(_document_text, svc, file)
+    return await run_in_threadpool(_verify_text, svc, caller, deal_id, text, kind, None, None)
+
+
+@router.get("/deals/{deal_id}/evidence", summary="Every evidence document of a deal checked: fake progress?")
+def deal_evidence(caller: Reader, svc: ServiceDep, deal_id: str = DealId) -> dict:
+    check_deal_scope(svc, caller, deal_id)
+    try:
+        report = evidence(svc).run(lambda v: verify_deal(svc.catalog, svc.settings, svc.workspace, deal_id,
+                                                         verifier=v))
+    except EvidenceError as exc:
+        raise ApiError(404, str(exc), code="deal_not_found") from None
+    return report.to_dict() | {"counts": report.counts()}
+
+
+def evidence(svc: Service) -> EvidenceHolder:
+    return svc.shared("compliance.evidence", lambda: EvidenceHolder(svc))
+
+
+def _verify_text(svc: Service, caller: Caller, deal_id: str, text: str, kind: str,
+                 submitted_at: datetime | None, evidence_id: str | None) -> dict:
+    if kind not in svc.settings.evidence_kinds:
+        raise ApiError(422, f"kind {kind!r} is not an evidence kind; known: {', '.join(svc.settings.evidence_kinds)}")
+    check_deal_scope(svc, caller, deal_id)
+    if submitted_at is not None and submitted_at.tzinfo is not None:
+        submitted_at = _naive_utc(submitted_at)
+    try:
+        verdict = evidence(svc).run(lambda v: verify_evidence(
+            svc.catalog, svc.settings, svc.workspace, deal_id, text, exclude_evidence_id=evidence_id,
+            submitted_at=submitted_at, kind=kind, verifier=v))
+    except EvidenceError as exc:  # e.g. a document with only whitespace
+        raise ApiError(422, str(exc)) from None
+    return verdict.to_dict()
+
+
+def _document_text(svc: Service, upload: UploadFile) -> str:
+    """The upload's text; 415 for a type we cannot read, 413 over ``serving.max_upload_mb``, 422 unreadable."""
+    from talktrack.models.documents import SUPPORTED_SUFFIXES, DocumentError, read_document
+
+    name = PurePath(upload.filename or "").name
+    suffix = PurePath(name).suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise ApiError(415, f"file {name!r}: unsupported type {suffix or '(none)'!r}; send one of "
+                            f"{', '.join(SUPPORTED_SUFFIXES)}")
+    limit = int(svc.settings.serving.max_upload_mb * 1024 * 1024)
+    size = upload.size if upload.size is not None else _stream_size(upload)
+    if size > limit:
+        raise ApiError(413, f"file {name!r} is {size} bytes; at most {limit} "
+                            f"(serving.max_upload_mb = {svc.settings.serving.max_upload_mb})")
+    with tempfile.TemporaryDirectory(prefix="tt-evidence-") as folder:
+        path = FilePath(folder) / f"upload{suffix}"
+        upload.file.seek(0)
+        path.write_bytes(upload.file.read())
+        try:
+            return read_document(path, max_bytes=limit)
+        except DocumentError as exc:
+            raise ApiError(422, f"file {name!r}: {exc.reason}") from None
+
+
+def _stream_size(upload: UploadFile) -> int:
+    upload.file.seek(0, 2)
+    return upload.file.tell()
+
+
+def _naive_utc(value: datetime) -> datetime:
+    from talktrack.pipelines.stage_timers import as_naive_utc
+
+    try:
+        return as_naive_utc(value)
+    except (OverflowError, ValueError):
+        raise ApiError(422, f"body.submitted_at: {value.isoformat()} cannot be expressed in UTC (years 1-9999)") from None

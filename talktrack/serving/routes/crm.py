@@ -1,7 +1,107 @@
-"""Routes of CRM (being built)."""
+"""CRM stage changes and stage-timer alerts.
+
+The CRM posts each stage change of a deal (``POST /v1/crm/deals/{deal_id}/stage-events``); the
+history with days per stage and the current stage's timer are at ``GET .../stages``; ``GET
+/v1/crm/alerts`` lists open deals whose stage ran past its threshold, with the manager to tell.
+The computation lives in :mod:`talktrack.pipelines.stage_timers`.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import datetime
+from typing import Literal
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from talktrack.pipelines import stage_timers
+from talktrack.serving.auth import Allowed, team_scope
+from talktrack.serving.errors import ApiError
+from talktrack.serving.keys import Caller
+from talktrack.serving.routes.deps import ServiceDep
+from talktrack.serving.scoring_cache import invalidate_deal_features
+from talktrack.serving.state import Service
 
 router = APIRouter(prefix="/v1/crm", tags=["CRM"])
+Writer = Allowed("admin", "crm")
+HistoryReader = Allowed("admin", "coach", "crm", "manager", "rep")
+AlertReader = Allowed("admin", "coach", "crm", "manager")
+DealId = Path(min_length=1, max_length=64, description="The deal's external (CRM) id.")
+
+
+class StageEventIn(BaseModel):
+    """A stage change: the stage entered and when (default: now); ``outcome`` closes the deal."""
+
+    model_config = ConfigDict(extra="forbid")
+    stage: str = Field(min_length=1, max_length=32, description="A stage key, e.g. negotiation.")
+    entered_at: datetime | None = Field(None, description="When the stage was entered (ISO; UTC when no offset).")
+    outcome: Literal["won", "lost"] | None = Field(
+        None, description="Close the deal: won (on the last stage) or lost (on this stage)."
+    )
+
+
+@router.post("/deals/{deal_id}/stage-events", summary="Record a deal's stage change (idempotent)")
+def post_stage_event(body: StageEventIn, _caller: Writer, svc: ServiceDep, deal_id: str = DealId) -> dict:
+    """The deal's history after the event; ``created`` is false for a retry of a recorded event."""
+    try:
+        timeline, created = stage_timers.record_stage_event(
+            svc.catalog, svc.settings, deal_id, body.stage, _utc(body.entered_at, "body.entered_at"), body.outcome
+        )
+    except stage_timers.DealNotFound as exc:
+        raise ApiError(404, str(exc), code="deal_not_found") from None
+    except stage_timers.StageEventError as exc:
+        raise ApiError(422, f"body: {exc}") from None
+    except stage_timers.StageConflict as exc:
+        raise ApiError(409, str(exc), code="stage_conflict") from None
+    if created:  # the deal's stage features changed: its next score is built afresh
+        invalidate_deal_features(svc, [deal_id])
+    return timeline.to_dict() | {"created": created}
+
+
+@router.get("/deals/{deal_id}/stages", summary="A deal's stage history, days per stage and current timer")
+def deal_stages(
+    caller: HistoryReader,
+    svc: ServiceDep,
+    deal_id: str = DealId,
+    as_of: datetime | None = Query(None, description="Compute as of this time (ISO; default now)."),
+) -> dict:
+    check_deal_scope(svc, caller, deal_id)
+    return stage_timers.deal_timeline(svc.catalog, svc.settings, deal_id, _utc(as_of, "query.as_of")).to_dict()
+
+
+@router.get("/alerts", summary="Open deals whose current stage ran past its threshold")
+def alerts(
+    caller: AlertReader,
+    svc: ServiceDep,
+    as_of: datetime | None = Query(None, description="Alerts as of this time (ISO; default now)."),
+    team: str | None = Query(None, min_length=1, max_length=64, description="Only this team (external id)."),
+) -> dict:
+    team = team_scope(caller, team)
+    if team is not None and not stage_timers.team_exists(svc.catalog, team):
+        raise ApiError(404, f"unknown team {team!r}", code="team_not_found")
+    when = _utc(as_of, "query.as_of") or stage_timers.utcnow()
+    found = stage_timers.stage_alerts(svc.catalog, svc.settings, when, team)
+    return {"as_of": when.isoformat(timespec="seconds"), "team": team, "count": len(found), "alerts": found}
+
+
+def check_deal_scope(svc: Service, caller: Caller, deal_id: str) -> stage_timers.DealOwner:
+    """404 for an unknown deal; 403 when a rep asks for another rep's deal or a manager for another team's."""
+    try:
+        owner = stage_timers.deal_owner(svc.catalog, deal_id)
+    except stage_timers.DealNotFound as exc:
+        raise ApiError(404, str(exc), code="deal_not_found") from None
+    if caller.role == "rep" and owner.rep != caller.rep:
+        raise ApiError(403, f"a rep key sees only its own deals (rep {caller.rep}); {deal_id} is {owner.rep}'s")
+    if caller.role == "manager" and owner.team != caller.team:
+        raise ApiError(403, f"a manager key sees only its team's deals ({caller.team}); {deal_id} is not one")
+    return owner
+
+
+def _utc(value: datetime | None, field: str) -> datetime | None:
+    """A request time in the catalog's form (naive UTC); 422 for one that cannot be (year 1 at +14:00)."""
+    if value is None:
+        return None
+    try:
+        return stage_timers.as_naive_utc(value)
+    except (OverflowError, ValueError):
+        raise ApiError(422, f"{field}: {value.isoformat()} cannot be expressed in UTC (years 1-9999)") from None

@@ -1,7 +1,218 @@
-"""Routes of virtual customer drills (being built)."""
+"""Virtual-customer drills: start one, answer the customer (typed or spoken), end it, read them back.
+
+A rep starts their own drills; a coach or admin may start one for a named rep. Reading is
+scoped: a rep sees only their own drills, a manager their team's, a coach or admin all.
+The drill bank is built on the first drill the service starts (see
+:mod:`talktrack.pipelines.drills`); turns after that take tens of milliseconds.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import select
+from starlette.datastructures import UploadFile
+
+from talktrack.core.catalog.schema import Rep, Team
+from talktrack.models.audio import AudioError
+from talktrack.pipelines.drills import (
+    DrillEnded,
+    DrillEngine,
+    DrillError,
+    DrillNotFound,
+    DrillNotReady,
+    drill_config_path,
+    load_drill_settings,
+)
+from talktrack.serving.auth import Allowed, rep_scope, team_scope
+from talktrack.serving.errors import ApiError, NotReady
+from talktrack.serving.keys import Caller
+from talktrack.serving.routes.deps import ServiceDep
+from talktrack.serving.state import Service
 
 router = APIRouter(prefix="/v1/drills", tags=["virtual customer drills"])
+Practiser = Allowed("rep", "coach", "admin")
+Reader = Allowed("rep", "manager", "coach", "admin")
+DrillId = Path(min_length=1, max_length=32, description="The drill's id (from POST /v1/drills).")
+MAX_AUDIO_BYTES = 10 * 1024 * 1024
+TURN_BODY = {
+    "required": True,
+    "content": {
+        "application/json": {"schema": {
+            "type": "object", "additionalProperties": False, "required": ["text"],
+            "properties": {"text": {"type": "string", "minLength": 1, "maxLength": 4000}}}},
+        "multipart/form-data": {"schema": {
+            "type": "object", "required": ["audio"],
+            "properties": {"audio": {"type": "string", "format": "binary",
+                                     "description": "The spoken answer (wav, mp3, m4a, ...; at most 10 MB)."}}}},
+    },
+}
+
+
+class Scenario(BaseModel):
+    """What to practise; ``rep_id`` only when a coach or admin starts a drill for a rep."""
+
+    model_config = ConfigDict(extra="forbid")
+    objection_type: str = Field(min_length=1, max_length=32, description="e.g. price, competitor, timing.")
+    persona: str = Field(min_length=1, max_length=32, description="e.g. analytical, skeptical, busy_executive.")
+    language: str = Field("en", min_length=1, max_length=8, description="en or zh.")
+    rep_id: str | None = Field(None, min_length=1, max_length=64, description="The rep (coach/admin only).")
+
+
+class TypedAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=4000, description="What the rep answers the customer.")
+
+
+def engine(svc: Service) -> DrillEngine:
+    """The service's drill engine; ``<workspace>/drills.yaml`` replaces the bundled drill settings."""
+    return svc.shared("drills.engine", lambda: DrillEngine(svc.catalog, svc.settings, svc.workspace,
+                                                           load_drill_settings(drill_config_path(svc.workspace))))
+
+
+@contextmanager
+def drill_errors() -> Iterator[None]:
+    """Domain errors of drills as HTTP errors (the shared error table is not this module's)."""
+    try:
+        yield
+    except DrillError as exc:
+        raise ApiError(422, str(exc)) from None
+    except DrillNotFound as exc:
+        raise ApiError(404, str(exc), code="drill_not_found") from None
+    except DrillEnded as exc:
+        raise ApiError(409, str(exc), code="drill_ended") from None
+    except DrillNotReady as exc:
+        raise NotReady(str(exc), code="no_drill_data") from None
+    except AudioError as exc:
+        raise ApiError(422, f"audio: {exc.reason}; send a recording of the spoken answer", code="bad_audio") from None
+
+
+@router.post("", summary="Start a drill: the virtual customer's opening line", status_code=201)
+def start(body: Scenario, caller: Practiser, svc: ServiceDep) -> dict:
+    rep, team = drill_rep(svc, caller, body.rep_id)
+    with drill_errors():
+        drills = engine(svc)
+        drills.check_scenario(body.objection_type, body.persona, body.language)  # 422 before the bank is built
+        drills.warm_up()
+        return drills.start(body.objection_type, body.persona, body.language, rep=rep, team=team,
+                            actor=caller.actor)
+
+
+def drill_rep(svc: Service, caller: Caller, requested: str | None) -> tuple[str, str | None]:
+    """(rep, team) the drill belongs to: a rep key's own rep; the named rep for a coach/admin."""
+    rep = rep_scope(caller, requested)
+    if rep is None:
+        raise ApiError(422, "body.rep_id: name the rep (external id) this drill is for")
+    with svc.catalog.session() as session:
+        found = session.execute(
+            select(Rep.external_id, Team.external_id).outerjoin(Team, Team.id == Rep.team_id)
+            .where(Rep.external_id == rep)
+        ).first()
+    if found is None:
+        raise ApiError(404, f"rep {rep!r}: not in the catalog", code="rep_not_found")
+    return found[0], found[1]
+
+
+def check_access(svc: Service, caller: Caller, drill_id: str) -> dict:
+    """The drill's owner; 403 for a rep's other drills or a manager's other teams."""
+    with drill_errors():
+        owner = engine(svc).owner(drill_id)
+    if caller.role == "rep" and owner["rep"] != caller.rep:
+        raise ApiError(403, f"a rep key sees only its own drills ({caller.rep})")
+    if caller.role == "manager" and owner["team"] != caller.team:
+        raise ApiError(403, f"a manager key sees only its team's drills ({caller.team})")
+    return owner
+
+
+@router.post("/{drill_id}/turns", summary="Answer the customer (JSON text or multipart audio)",
+             openapi_extra={"requestBody": TURN_BODY})
+async def turn(request: Request, caller: Practiser, svc: ServiceDep, drill_id: str = DrillId) -> dict:
+    await run_in_threadpool(check_access, svc, caller, drill_id)
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind == "application/json":
+        text = parse_typed_answer(await request.body())
+        return await run_in_threadpool(_turn, svc, drill_id, text, "text")
+    if kind == "multipart/form-data":
+        data, name = await _audio(request)
+        return await run_in_threadpool(_spoken_turn, svc, drill_id, data, name)
+    raise ApiError(415, f"content type {kind or 'none'!r}: send application/json {{\"text\": ...}} or "
+                        "multipart/form-data with an `audio` file")
+
+
+def parse_typed_answer(raw: bytes) -> str:
+    """The answer text of a JSON body (declared in the OpenAPI body above, read by hand because the
+    route also takes multipart audio); 422 naming what is wrong."""
+    try:
+        text = TypedAnswer.model_validate(json.loads(raw or b"null")).text
+        text.encode("utf-8")  # a lone surrogate ("\\ud800") would reach the encoders
+        return text
+    except ValidationError as exc:
+        reason = "; ".join(f"body.{'.'.join(map(str, e['loc']))}: {e['msg']}" if e["loc"] else f"body: {e['msg']}"
+                           for e in exc.errors())
+    except UnicodeEncodeError:
+        reason = "body.text: not valid Unicode text (a lone surrogate)"
+    except ValueError as exc:  # not JSON (JSONDecodeError, bad UTF-8)
+        reason = f"body: not JSON ({exc})"
+    raise ApiError(422, f'{reason}; expected {{"text": "your answer"}}')
+
+
+async def _audio(request: Request) -> tuple[bytes, str]:
+    try:
+        form = await request.form(max_files=1, max_fields=4)
+    except Exception as exc:  # starlette raises its own MultiPartException/HTTPException on a bad form
+        raise ApiError(422, f"body: not a readable multipart form ({exc})") from None
+    upload = form.get("audio")
+    if not isinstance(upload, UploadFile):
+        raise ApiError(422, "body.audio: missing; send the spoken answer as a file field named `audio`")
+    data = await upload.read(MAX_AUDIO_BYTES + 1)
+    if len(data) > MAX_AUDIO_BYTES:
+        raise ApiError(413, f"body.audio: over {MAX_AUDIO_BYTES // (1024 * 1024)} MB; send a shorter answer")
+    return data, upload.filename or "answer"
+
+
+def _turn(svc: Service, drill_id: str, text: str, source: str) -> dict:
+    with drill_errors():
+        return engine(svc).turn(drill_id, text, source=source)
+
+
+def _spoken_turn(svc: Service, drill_id: str, data: bytes, name: str) -> dict:
+    with drill_errors():
+        drills = engine(svc)
+        text = drills.transcribe(data, name)
+        if not text:
+            raise ApiError(422, "body.audio: no speech recognised; record the answer again, closer to the mic")
+        return drills.turn(drill_id, text, source="audio")
+
+
+@router.post("/{drill_id}/end", summary="End a drill: its summary, stored for the rep and their manager")
+def end(caller: Practiser, svc: ServiceDep, drill_id: str = DrillId) -> dict:
+    check_access(svc, caller, drill_id)
+    with drill_errors():
+        return engine(svc).end(drill_id)
+
+
+@router.get("", summary="Drills: a rep's own, a manager's team's, everyone's for a coach or admin")
+def drills(
+    caller: Reader,
+    svc: ServiceDep,
+    rep_id: str | None = Query(None, min_length=1, max_length=64, description="Only this rep's drills."),
+    team_id: str | None = Query(None, min_length=1, max_length=64, description="Only this team's drills."),
+    status: Literal["active", "ended"] | None = Query(None),
+    limit: int = Query(50, ge=1, le=500),
+) -> dict:
+    rep, team = rep_scope(caller, rep_id), team_scope(caller, team_id)
+    return {"drills": engine(svc).list(rep=rep, team=team, status=status, limit=limit),
+            "filters": {"rep_id": rep, "team_id": team, "status": status}}
+
+
+@router.get("/{drill_id}", summary="One drill with its turns and summary")
+def drill(caller: Reader, svc: ServiceDep, drill_id: str = DrillId) -> dict:
+    check_access(svc, caller, drill_id)
+    with drill_errors():
+        return engine(svc).get(drill_id)

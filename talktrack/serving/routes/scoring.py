@@ -1,23 +1,31 @@
 """Deal scoring with the registry champion: one deal, or a batch of up to ``serving.max_batch_rows``.
 
 Each answer carries the win probability, tier (A/B/C), top reasons and the model name and
-version that produced it. The champion alias is re-resolved on every request (see
-:mod:`talktrack.serving.champion`).
+version that produced it. The champion alias is re-resolved at most every
+``serving.champion_ttl_s`` seconds (see :mod:`talktrack.serving.champion`).
+
+A deal's features and its answer per model version are cached (see
+:mod:`talktrack.serving.scoring_cache` for the freshness rule); a route that changes a deal
+calls :func:`invalidate_deal_features` (re-exported here).
 """
 
 from __future__ import annotations
 
 import json
 
+import pandas as pd
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from talktrack.core.catalog.schema import Deal, Rep, Team
+from talktrack.models.features.deal import build_deal_table
 from talktrack.serving.auth import Allowed
+from talktrack.serving.champion import LoadedModel
 from talktrack.serving.errors import ApiError, NotReady
 from talktrack.serving.keys import Caller
 from talktrack.serving.routes.deps import ServiceDep
+from talktrack.serving.scoring_cache import CacheEntry, feature_cache, invalidate_deal_features
 from talktrack.serving.state import CUSTOMER_SCORER, Service
 
 router = APIRouter(prefix="/v1/score", tags=["scoring"])
@@ -26,6 +34,7 @@ router = APIRouter(prefix="/v1/score", tags=["scoring"])
 ONE_HOT_PREFIXES = ("industry__",)
 Scorer = Allowed("admin", "crm", "manager", "ml")
 MAX_BATCH = 10000
+__all__ = ["router", "score_deals", "invalidate_deal_features"]
 
 
 class ScoreRequest(BaseModel):
@@ -55,30 +64,48 @@ def score_batch(body: BatchRequest, caller: Scorer, svc: ServiceDep) -> dict:
 
 
 def score_deals(svc: Service, deal_ids: list[str], caller: Caller) -> list[dict]:
-    """Check scope, resolve the champion, build features as of now, predict."""
-    from talktrack.models.features.deal import build_deal_table
-
+    """Check scope, resolve the champion, take each deal's features from the cache or build them
+    as of now, predict the deals without an answer of this champion version."""
     champion = svc.champion(CUSTOMER_SCORER).current()  # 409 first: nothing can be scored without it
     check_deals(svc, deal_ids, caller)
+    entries = deal_entries(svc, deal_ids)
+    unanswered = [deal_id for deal_id in deal_ids if champion.version not in entries[deal_id].answers]
+    if unanswered:
+        predict_into(entries, unanswered, champion)
+    return [entries[deal_id].answers[champion.version] for deal_id in deal_ids]
+
+
+def deal_entries(svc: Service, deal_ids: list[str]) -> dict[str, CacheEntry]:
+    """Each deal's cache entry: the fresh cached ones, the others built now (and cached)."""
+    cache = feature_cache(svc)
+    entries = cache.get_many(deal_ids)
+    missing = [deal_id for deal_id in deal_ids if deal_id not in entries]
+    svc.metrics.count_feature_cache(hits=len(entries), misses=len(missing))
+    if not missing:
+        return entries
+    generation = cache.generation()
     try:
-        table = build_deal_table(svc.catalog, svc.settings, deal_ids=deal_ids)
+        table = build_deal_table(svc.catalog, svc.settings, deal_ids=missing)
     except ValueError as exc:  # an empty catalog: nothing dated to score as of
         raise NotReady(str(exc), code="no_data") from None
-    # rows come back in the order given (the pyfunc's output may carry a fresh index)
-    features = align_to_model(table.features, champion.model)
-    predicted = champion.model.predict(features).set_axis(features.index)
-    rows = {row.Index: row for row in predicted.itertuples()}
+    return entries | cache.put_table(table.features, built_from=generation)
+
+
+def predict_into(entries: dict[str, CacheEntry], deal_ids: list[str], champion: LoadedModel) -> None:
+    """The champion's answers for ``deal_ids``, stored in their entries under its version."""
+    rows = pd.DataFrame.from_dict({deal_id: entries[deal_id].features for deal_id in deal_ids}, orient="index")
+    features = align_to_model(rows, champion.model)
+    # the pyfunc's output may carry a fresh index: rows come back in the order given
+    predicted = champion.predict(features).set_axis(features.index)
     model = {"name": champion.name, "version": champion.version}
-    return [
-        {
-            "deal_id": deal_id,
-            "probability": float(rows[deal_id].p_win),
-            "tier": rows[deal_id].tier,
-            "reasons": json.loads(rows[deal_id].reasons),
+    for row in predicted.itertuples():
+        entries[row.Index].answers[champion.version] = {
+            "deal_id": row.Index,
+            "probability": float(row.p_win),
+            "tier": row.tier,
+            "reasons": json.loads(row.reasons),
             "model": model,
         }
-        for deal_id in deal_ids
-    ]
 
 
 def check_deals(svc: Service, deal_ids: list[str], caller: Caller) -> None:
@@ -107,11 +134,12 @@ def check_deals(svc: Service, deal_ids: list[str], caller: Caller) -> None:
             )
 
 
-def align_to_model(features, model):
-    """The model's input columns in its order: missing one-hot columns 0, other missing ones NaN
-    (unknown, as the scorer's contract says), columns it was not trained on dropped."""
+def align_to_model(features: pd.DataFrame, model) -> pd.DataFrame:
+    """The model's input columns in its order, as floats: one-hot columns a deal lacks are 0,
+    other missing ones NaN (unknown, as the scorer's contract says), columns it was not
+    trained on dropped."""
     names = model.metadata.get_input_schema().input_names()
-    aligned = features.reindex(columns=names)
-    one_hot = [name for name in names if name.startswith(ONE_HOT_PREFIXES) and name not in features.columns]
-    aligned[one_hot] = 0.0
+    aligned = features.reindex(columns=names).astype(float)
+    one_hot = [name for name in names if name.startswith(ONE_HOT_PREFIXES)]
+    aligned[one_hot] = aligned[one_hot].fillna(0.0)
     return aligned

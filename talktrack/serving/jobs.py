@@ -1,0 +1,328 @@
+"""Background jobs of the service: uploaded calls to transcribe, field voice notes to read.
+
+A job is a row of the catalog table ``jobs`` (queued → running → done | failed), so nothing
+accepted with a 202 lives only in memory. One :class:`JobWorker` thread per app takes the
+oldest queued job, claims it with a conditional UPDATE (two processes never run the same
+job), runs it and records its result or the reason it failed; one bad job never stops it.
+
+Restart safety: on start the worker re-queues the jobs left ``running`` by a process that is
+gone (a crash, a kill, a shutdown that did not wait for a long job). Re-running is harmless:
+a call is keyed by its audio's SHA-256 and :func:`sink.store_result` replaces its transcript,
+and moments are replaced per call, so a retried job never duplicates a call or a moment.
+A job interrupted ``serving.max_job_attempts`` times is failed instead of retried forever.
+
+    >>> worker = JobWorker(service)                                       # doctest: +SKIP
+    >>> worker.start()                          # re-queues orphans, then works in the background
+    >>> job_id = worker.submit("call", {"audio_path": ..., "call_id": "CALL-1"}, call_pk=7, creator=caller)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from talktrack.core.catalog.calls import utcnow
+from talktrack.core.catalog.schema import Call, Deal, Job, Moment, Utterance
+from talktrack.models.audio import decode_audio
+from talktrack.pipelines.ingest import sink
+from talktrack.pipelines.semantic.moments import DETECTED_KINDS, field_notes, load_detector, model_dir
+from talktrack.pipelines.speech.outputs import write_outputs
+from talktrack.pipelines.speech.pii import redact_text
+from talktrack.pipelines.speech.process import SpeechOptions, SpeechPipeline
+from talktrack.serving.scoring_cache import invalidate_deal_features
+
+log = logging.getLogger("talktrack.jobs")
+CALL_JOB, VOICE_NOTE_JOB = "call", "voice_note"
+JOB_KINDS = (CALL_JOB, VOICE_NOTE_JOB)
+SHUTDOWN_WAIT_S = 10.0
+
+
+class JobFailed(Exception):
+    """A job that cannot be done; the message is the reason recorded on the job (and its call)."""
+
+
+def new_job_id() -> str:
+    """32 hex characters: unguessable, so a job id leaks nothing about other jobs."""
+    return uuid.uuid4().hex
+
+
+def worker_token() -> str:
+    """Who runs a job, recorded on it: ``host:pid``, so a restart can tell orphans from live work."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+# --- shared models --------------------------------------------------------------------------------
+class MomentModel:
+    """The workspace's moment detector, reloaded when ``talktrack moments train`` saves a new one.
+
+    ``trained`` says whether one was trained (calls are labelled only then); ``get`` returns it, or
+    the zero-shot detector (taxonomy examples only) that field notes fall back to.
+    """
+
+    def __init__(self, settings, workspace) -> None:
+        self.settings, self.workspace = settings, workspace
+        self.lock = threading.Lock()  # the embedder is shared by request threads and the worker
+        self._detector = None
+        self._stamp: float | None = None
+
+    @property
+    def params_file(self) -> Path:
+        return model_dir(self.workspace) / "params.json"
+
+    @property
+    def trained(self) -> bool:
+        return self.params_file.is_file()
+
+    def get(self):
+        stamp = self.params_file.stat().st_mtime if self.trained else None
+        if self._detector is None or stamp != self._stamp:
+            self._detector, self._stamp = load_detector(self.settings, self.workspace), stamp
+        return self._detector
+
+
+def speech_pipeline(service) -> SpeechPipeline:
+    """The service's speech pipeline; its models load on the first job, once."""
+    return service.shared("jobs.speech", lambda: SpeechPipeline(service.settings))
+
+
+def moment_model(service) -> MomentModel:
+    return service.shared("jobs.moments", lambda: MomentModel(service.settings, service.workspace))
+
+
+def read_field_notes(service, text: str, reference_date: date | None) -> dict:
+    """Objections, decision-chain roles and the next action of a typed or transcribed note."""
+    model = moment_model(service)
+    with model.lock:
+        notes = field_notes(service.settings, service.workspace, text, reference_date, detector=model.get())
+    return notes.to_dict()
+
+
+# --- the queue and its worker ---------------------------------------------------------------------
+class JobWorker:
+    """One background thread that runs the queued jobs of one app, one at a time (see module doc)."""
+
+    def __init__(self, service) -> None:
+        self.service = service
+        self.handlers: dict[str, Callable[[Any, dict], dict]] = {CALL_JOB: run_call_job, VOICE_NOTE_JOB: run_voice_note}
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.token = worker_token()
+
+    @property
+    def catalog(self):
+        return self.service.catalog
+
+    def start(self) -> None:
+        self.requeue_orphans()
+        self._thread = threading.Thread(target=self._loop, name="talktrack-jobs", daemon=True)
+        self._thread.start()
+
+    def stop(self, wait_s: float = SHUTDOWN_WAIT_S) -> None:
+        """Stop taking jobs; a job still running after ``wait_s`` stays ``running`` for the next start."""
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=wait_s)
+
+    def submit(self, kind: str, payload: dict, *, call_pk: int | None, creator) -> str:
+        """Queue a job and wake the worker; returns the job's id."""
+        if kind not in self.handlers:
+            raise ValueError(f"job kind {kind!r}: expected one of {', '.join(self.handlers)}")
+        job_id = new_job_id()
+        owner = {"key_id": creator.key_id, "role": creator.role, "rep": creator.rep, "team": creator.team}
+        with self.catalog.session() as session:
+            session.add(Job(external_id=job_id, kind=kind, status="queued", call_id=call_pk,
+                            payload={**payload, "creator": owner, "attempts": 0},
+                            created_by=creator.actor[:64], created_at=utcnow()))
+        self._wake.set()
+        return job_id
+
+    def requeue_orphans(self) -> int:
+        """Put back in the queue the ``running`` jobs whose process is gone; returns how many."""
+        with self.catalog.session() as session:
+            running = session.scalars(select(Job).where(Job.status == "running")).all()
+            orphans = [job for job in running if not _worker_alive((job.payload or {}).get("worker"))]
+            for job in orphans:
+                job.status, job.started_at = "queued", None
+        if orphans:
+            log.warning("re-queued %d job(s) left running by a stopped process", len(orphans))
+        return len(orphans)
+
+    def _loop(self) -> None:
+        poll_s = self.service.settings.serving.job_poll_s
+        while not self._stop.is_set():
+            if not self.run_next():
+                self._wake.wait(timeout=poll_s)
+                self._wake.clear()
+
+    def run_next(self) -> bool:
+        """Claim and run the oldest queued job; False when there was none."""
+        claimed = self._claim()
+        if claimed is None:
+            return False
+        job_pk, kind, payload = claimed
+        try:
+            if payload["attempts"] > self.service.settings.serving.max_job_attempts:
+                raise JobFailed(f"gave up after {payload['attempts'] - 1} interrupted attempts")
+            result = self.handlers[kind](self.service, payload)
+        except Exception as exc:  # noqa: BLE001 - a job's failure is recorded; the worker goes on
+            reason = _reason(exc)
+            if not isinstance(exc, JobFailed):
+                log.exception("job %s (%s) failed", job_pk, kind)
+            self._finish(job_pk, "failed", error=reason)
+            if payload.get("call_id"):
+                sink.store_failure(self.catalog, payload["call_id"], reason)
+        else:
+            self._finish(job_pk, "done", result=result)
+        return True
+
+    def _claim(self) -> tuple[int, str, dict] | None:
+        """The oldest queued job, marked running by this worker (a conditional UPDATE, so one winner)."""
+        while True:
+            with self.catalog.session() as session:
+                job = session.scalars(select(Job).where(Job.status == "queued").order_by(Job.id).limit(1)).first()
+                if job is None:
+                    return None
+                payload = {**(job.payload or {}), "worker": self.token}
+                payload["attempts"] = int(payload.get("attempts") or 0) + 1
+                won = session.execute(
+                    update(Job).where(Job.id == job.id, Job.status == "queued")
+                    .values(status="running", started_at=utcnow(), payload=payload)
+                ).rowcount
+                if won:
+                    return job.id, job.kind, payload
+
+    def _finish(self, job_pk: int, status: str, *, result: dict | None = None, error: str | None = None) -> None:
+        with self.catalog.session() as session:
+            session.execute(update(Job).where(Job.id == job_pk)
+                            .values(status=status, result=result, error=error, finished_at=utcnow()))
+
+
+def _worker_alive(token: str | None) -> bool:
+    """Whether the process named by ``token`` still runs (another process on this host only)."""
+    if not token or ":" not in token:
+        return False
+    host, _, pid = token.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
+        # another host: cannot tell, so re-run (idempotent); this process: a previous app, now gone
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _reason(exc: BaseException) -> str:
+    """One line a person can act on: the error's last non-empty line, else its type."""
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
+
+
+# --- job kinds ------------------------------------------------------------------------------------
+def run_call_job(service, payload: dict) -> dict:
+    """Transcribe an uploaded call into the catalog, then label its moments when a detector is trained."""
+    settings, workspace, catalog = service.settings, service.workspace, service.catalog
+    call_id = payload["call_id"]
+    _refuse_unsupported_language(settings, payload.get("language"))
+    options = SpeechOptions(num_speakers=payload.get("num_speakers"), language=payload.get("language"))
+    captured: dict[str, Any] = {}
+    transcript = speech_pipeline(service).process(
+        payload["audio_path"], options, call_id=call_id, hook=captured.__setitem__
+    )
+    written = write_outputs(transcript, workspace.transcripts_dir, call_id, turns=captured["diarize"].turns)
+    sink.store_result(catalog, call_id, transcript, written["json"])
+    moments = label_call_moments(service, call_id)
+    forget_deal_scores(service, call_id)
+    return {
+        "call_id": call_id,
+        "duration_s": transcript.duration_s,
+        "language": transcript.language,
+        "speakers": [{"speaker": s.speaker, "role": s.role} for s in transcript.speakers],
+        "utterances": len(transcript.utterances),
+        "moments": moments,
+        "real_time_factor": transcript.timings.get("real_time_factor"),
+    }
+
+
+def forget_deal_scores(service, call_id: str) -> None:
+    """A new transcript changes its deal's conversation features: the deal's next score is rebuilt."""
+    with service.catalog.session() as session:
+        deal = session.scalar(
+            select(Deal.external_id).join(Call, Call.deal_id == Deal.id).where(Call.external_id == call_id)
+        )
+    if deal:
+        invalidate_deal_features(service, [deal])
+
+
+def _refuse_unsupported_language(settings, language: str | None) -> None:
+    """An English-only model (``*.en``) would turn a Mandarin call into confident nonsense."""
+    model = settings.models.transcriber.model
+    if language and language != "en" and model.endswith(".en"):
+        raise JobFailed(
+            f"language {language!r}: the transcriber model {model!r} is English-only; set "
+            "models.transcriber.model to a local multilingual faster-whisper model directory"
+        )
+
+
+def label_call_moments(service, call_id: str) -> int | None:
+    """Replace one call's objection and move moments with the trained detector's; None when none is trained.
+
+    The per-call form of ``moments.detect_calls`` (which labels every pending call of the catalog)."""
+    model = moment_model(service)
+    if not model.trained:
+        return None
+    with model.lock:
+        detector = model.get()
+        with service.catalog.session() as session:
+            call_pk = session.scalar(select(Call.id).where(Call.external_id == call_id))
+            utterances = session.execute(
+                select(Utterance.id, Utterance.role, Utterance.text)
+                .where(Utterance.call_id == call_pk).order_by(Utterance.seq)).all()
+            roles = [role if role in ("rep", "customer") else None for _, role, _ in utterances]
+            found = detector.detect([text for *_, text in utterances], roles=roles)
+            rows = [{"call_id": call_pk, "utterance_id": utterance_pk, "sentence": m.sentence, "kind": m.kind,
+                     "label": m.label, "score": m.score, "text": m.text}
+                    for (utterance_pk, _, _), moments in zip(utterances, found, strict=True) for m in moments]
+            session.execute(delete(Moment).where(Moment.call_id == call_pk, Moment.kind.in_(DETECTED_KINDS)))
+            if rows:
+                session.execute(insert(Moment), rows)
+            session.execute(update(Call).where(Call.id == call_pk).values(moments_model=detector.version))
+    return len(rows)
+
+
+def run_voice_note(service, payload: dict) -> dict:
+    """Transcribe a rep's voice note (one speaker, PII masked) and read it as a field note."""
+    settings = service.settings
+    language = payload.get("language")
+    _refuse_unsupported_language(settings, language)
+    audio = decode_audio(payload["audio_path"], max_duration_s=settings.serving.max_voice_note_s)
+    transcription = speech_pipeline(service).transcriber.transcribe(
+        audio.mono, language=language or settings.models.transcriber.language
+    )
+    text = transcription.text
+    if settings.pii.redact:
+        text, _ = redact_text(text, settings.pii)
+    if not text.strip():
+        raise JobFailed("the voice note holds no recognisable speech")
+    reference = date.fromisoformat(payload["reference_date"]) if payload.get("reference_date") else None
+    return voice_note_result(service, text, reference, payload.get("deal_id"), audio.duration_s)
+
+
+def voice_note_result(service, text: str, reference_date: date | None, deal_id: str | None,
+                      duration_s: float | None = None) -> dict:
+    """What a voice note (typed or spoken) answers: its text and what was read from it."""
+    notes = read_field_notes(service, text, reference_date)
+    return {"deal_id": deal_id, "transcript": text, "duration_s": duration_s, **notes}

@@ -1,0 +1,133 @@
+"""Fast scoring: per-deal features equal the full table's, single and batch answers agree with
+the champion's predict over the full table, the feature cache's freshness rule, the serving
+benchmark on a tiny world, and /metrics summed over two `talktrack serve` workers."""
+
+from __future__ import annotations
+
+import httpx
+import pandas as pd
+import pytest
+from sqlalchemy import select
+
+from talktrack.core.catalog import open_catalog
+from talktrack.core.catalog.schema import Deal
+from talktrack.evaluation.bench_serving import (
+    ServerProcess,
+    ServingBenchOptions,
+    bench_key,
+    prepare_workspace,
+    run_serving_bench,
+)
+from talktrack.models.features.deal import build_deal_table
+from talktrack.serving.scoring_cache import DealFeatureCache
+from tests.serving_support import bearer
+
+TINY = ServingBenchOptions(deals=120, calls=60, seed=3, rate_per_s=40, duration_s=2, trivial_duration_s=1,
+                           pool_deals=10, cold_requests=5, batch_rows=50)
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        yield http
+
+
+@pytest.fixture(scope="module")
+def full_table(world_workspace):
+    settings, _, catalog = world_workspace
+    return build_deal_table(catalog, settings)
+
+
+def test_one_deals_features_equal_its_row_of_the_full_table(world_workspace, full_table):
+    settings, _, catalog = world_workspace
+    assert full_table.available["moments"]  # the zero-objection rule is exercised
+    for deal_id in list(full_table.features.index[::40]):
+        one = build_deal_table(catalog, settings, deal_ids=[deal_id]).features
+        pd.testing.assert_frame_equal(one, full_table.features.loc[[deal_id], one.columns])
+        # the industries this deal is not in are the only columns left out, and they are 0
+        others = full_table.features.columns.difference(one.columns)
+        assert others.str.startswith("industry__").all()
+        assert (full_table.features.loc[deal_id, others] == 0).all()
+
+
+def test_single_and_batch_answers_equal_the_champions_predict_on_the_full_table(
+    client, keys, world_workspace, full_table
+):
+    from talktrack.serving.routes.scoring import align_to_model
+    from talktrack.training import registry
+    from talktrack.training.customer import MODEL_NAME
+
+    settings, workspace, _ = world_workspace
+    deals = list(full_table.features.index[5:12])
+    batch = client.post("/v1/score/batch", json={"deal_ids": deals}, headers=bearer(keys["ml"])).json()["scores"]
+    singles = [client.post("/v1/score", json={"deal_id": d}, headers=bearer(keys["crm"])).json() for d in deals]
+    model, version = registry.load_champion(settings, workspace, MODEL_NAME)
+    expected = model.predict(align_to_model(full_table.features.loc[deals], model))
+    for single, row, (_, want) in zip(singles, batch, expected.iterrows(), strict=True):
+        assert single["model"]["version"] == row["model"]["version"] == version
+        assert single["probability"] == pytest.approx(row["probability"], abs=1e-12)
+        assert single["probability"] == pytest.approx(want["p_win"], abs=1e-9)
+        assert single["tier"] == row["tier"] == want["tier"]
+        assert [r["feature"] for r in single["reasons"]] == [r["feature"] for r in row["reasons"]]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_feature_cache_expires_and_drops_invalidated_deals():
+    clock = Clock()
+    cache = DealFeatureCache(ttl_s=30, max_deals=2, clock=clock)
+    table = pd.DataFrame({"calls": [1.0, 2.0]}, index=["D1", "D2"])
+    cache.put_table(table, built_from=cache.generation())
+    assert cache.get_many(["D1", "D2", "D3"])["D2"].features == {"calls": 2.0}
+    clock.now = 31.0
+    assert cache.get_many(["D1"]) == {}  # older than the time-to-live
+    started = cache.generation()
+    cache.invalidate(["D1"])  # the deal changed while its features were being built
+    cache.put_table(table, built_from=started)
+    assert set(cache.get_many(["D1", "D2"])) == {"D2"}
+    cache.put_table(table, built_from=cache.generation())  # built after the change: kept
+    assert set(cache.get_many(["D1", "D2"])) == {"D1", "D2"}
+    cache.put_table(pd.DataFrame({"calls": [3.0]}, index=["D3"]), built_from=cache.generation())
+    assert len(cache) == 2  # bounded: the oldest entry made room
+
+
+@pytest.fixture(scope="module")
+def tiny_workspace(tmp_path_factory, settings):
+    workspace, _ = prepare_workspace(tmp_path_factory.mktemp("bench-serving"), settings, TINY)
+    return workspace
+
+
+def test_the_serving_bench_runs_on_a_tiny_world_without_errors(tmp_path, settings, tiny_workspace):
+    figures = run_serving_bench(tmp_path, settings, TINY, workspace=tiny_workspace)
+    score, trivial = figures["score"], figures["trivial"]
+    assert score["requests"] == 80 and trivial["requests"] == 40
+    assert score["errors"] == trivial["errors"] == figures["cold_single_score"]["errors"] == 0
+    assert 0 < trivial["p50_ms"] <= trivial["p99_ms"] and 0 < score["p50_ms"] <= score["p99_ms"]
+    assert figures["ratio_score_to_trivial"]["p50_ms"] > 0
+    assert figures["batch"]["cold"]["ok"] and figures["batch"]["warm"]["rows"] == 50
+    assert figures["batch"]["warm"]["rows_per_s"] > 0
+    # the pool was warmed by a batch: the timed single scores read cached features
+    assert figures["score_feature_cache"]["hit"] == 80 and figures["score_feature_cache"]["miss"] == 0
+
+
+def test_metrics_count_every_worker_of_a_two_worker_server(tiny_workspace):
+    key = bench_key(tiny_workspace)
+    catalog = open_catalog(tiny_workspace.catalog_url)
+    with catalog.session() as session:
+        deal = session.scalars(select(Deal.external_id).limit(1)).one()
+    catalog.dispose()
+    with ServerProcess(tiny_workspace, workers=2) as server:
+        for _ in range(30):  # a new connection each: the kernel spreads them over both workers
+            response = httpx.post(f"{server.url}/v1/score", json={"deal_id": deal}, headers=bearer(key), timeout=120)
+            assert response.status_code == 200, response.text
+        scrapes = [httpx.get(f"{server.url}/metrics", headers=bearer(key)).text for _ in range(6)]
+    for text in scrapes:
+        line = next(li for li in text.splitlines()
+                    if li.startswith("talktrack_http_requests_total{") and 'route="/v1/score"' in li)
+        assert float(line.rsplit(" ", 1)[1]) == 30.0
