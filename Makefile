@@ -11,7 +11,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.talktrack-installed
 # pip on this machine prints one warning per unreachable local index entry; keep the log readable.
 QUIET_PIP := sed -e '/is ignored: it is neither a file nor a directory/d'
-SYSTEM_TOOLS := espeak-ng sox ffmpeg
+SYSTEM_TOOLS := espeak-ng sox ffmpeg chromium
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export MLFLOW_DISABLE_TELEMETRY := true
@@ -38,15 +38,17 @@ $(STAMP): pyproject.toml requirements.lock Makefile
 	@$(BIN)/python -c 'import torch, talktrack; assert torch.__version__.startswith("2.13.0")'
 	@touch $(STAMP)
 
-# espeak-ng renders generated calls to audio; sox/ffmpeg make test audio formats.
+# espeak-ng renders generated calls to audio; sox/ffmpeg make test audio formats; chromium runs the web page tests;
+# fonts-noto-cjk (a package, not a command: checked with fc-list) lets Chromium draw the Chinese pages.
 system-deps:
 	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
+	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing$$missing with apt-get"; \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 		else \
-			echo "missing$$missing: run 'sudo apt-get install$$missing' (audio rendering and format tests need them)"; \
+			echo "missing$$missing: run 'sudo apt-get install$$missing' (audio rendering, format and page tests need them)"; \
 		fi; \
 	fi
 

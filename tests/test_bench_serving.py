@@ -4,6 +4,8 @@ benchmark on a tiny world, and /metrics summed over two `talktrack serve` worker
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 import pandas as pd
 import pytest
@@ -19,7 +21,7 @@ from talktrack.evaluation.bench_serving import (
     run_serving_bench,
 )
 from talktrack.models.features.deal import build_deal_table
-from talktrack.serving.scoring_cache import DealFeatureCache
+from talktrack.serving.scoring_cache import DealFeatureCache, Refresher
 from tests.serving_support import bearer
 
 TINY = ServingBenchOptions(deals=120, calls=60, seed=3, rate_per_s=40, duration_s=2, trivial_duration_s=1,
@@ -79,22 +81,42 @@ class Clock:
         return self.now
 
 
-def test_the_feature_cache_expires_and_drops_invalidated_deals():
+def test_the_feature_cache_serves_stale_entries_for_a_while_and_drops_invalidated_deals():
     clock = Clock()
-    cache = DealFeatureCache(ttl_s=30, max_deals=2, clock=clock)
+    cache = DealFeatureCache(ttl_s=30, max_deals=2, clock=clock, max_stale_s=300)
     table = pd.DataFrame({"calls": [1.0, 2.0]}, index=["D1", "D2"])
     cache.put_table(table, built_from=cache.generation())
-    assert cache.get_many(["D1", "D2", "D3"])["D2"].features == {"calls": 2.0}
+    usable, stale = cache.get_many(["D1", "D2", "D3"])
+    assert usable["D2"].features == {"calls": 2.0} and stale == []
     clock.now = 31.0
-    assert cache.get_many(["D1"]) == {}  # older than the time-to-live
+    usable, stale = cache.get_many(["D1"])  # past the time-to-live: still answers, to be rebuilt
+    assert set(usable) == {"D1"} and stale == ["D1"]
+    clock.now = 301.0
+    assert cache.get_many(["D1"]) == ({}, [])  # past the staleness bound: gone
     started = cache.generation()
     cache.invalidate(["D1"])  # the deal changed while its features were being built
     cache.put_table(table, built_from=started)
-    assert set(cache.get_many(["D1", "D2"])) == {"D2"}
+    assert set(cache.get_many(["D1", "D2"])[0]) == {"D2"}
     cache.put_table(table, built_from=cache.generation())  # built after the change: kept
-    assert set(cache.get_many(["D1", "D2"])) == {"D1", "D2"}
+    assert set(cache.get_many(["D1", "D2"])[0]) == {"D1", "D2"}
     cache.put_table(pd.DataFrame({"calls": [3.0]}, index=["D3"]), built_from=cache.generation())
     assert len(cache) == 2  # bounded: the oldest entry made room
+
+
+def test_the_refresher_rebuilds_each_asked_deal_once_in_batches():
+    rebuilt, done = [], threading.Event()
+
+    def rebuild(deal_ids):
+        rebuilt.append(list(deal_ids))
+        if sum(map(len, rebuilt)) == 5:
+            done.set()
+
+    refresher = Refresher(rebuild, batch_size=3)
+    refresher.request(["D1", "D2", "D1", "D3", "D4", "D5"])  # D1 twice: queued once
+    refresher.start()
+    assert done.wait(10)
+    refresher.stop()
+    assert rebuilt == [["D1", "D2", "D3"], ["D4", "D5"]]
 
 
 @pytest.fixture(scope="module")

@@ -395,10 +395,15 @@ class ServingSettings(_Strict):
     workers: int = Field(1, ge=1)
     max_upload_mb: float = Field(200, gt=0)
     max_batch_rows: int = Field(10000, ge=1)
-    # Scoring: a deal's features (and its answers per model version) are reused for this long;
-    # routes that change a deal drop its entry at once. 0 turns the cache off.
-    feature_cache_ttl_s: float = Field(30.0, ge=0)
+    # Scoring: a deal's features (and its answers per model version) are fresh for ttl; an older
+    # entry is still answered from (up to max_stale) while a background thread rebuilds it;
+    # routes that change a deal drop its entry at once. ttl 0 turns the cache off.
+    feature_cache_ttl_s: float = Field(300.0, ge=0)
+    feature_cache_max_stale_s: float = Field(3600.0, ge=0)
     feature_cache_max_deals: int = Field(200_000, ge=1)
+    # At start, a background thread builds the open deals' features (and scores, once a champion
+    # exists), so the first requests do not pay for it.
+    feature_cache_warm_open_deals: bool = True
     # The champion alias is looked up at most this often, so a promotion shows within it.
     champion_ttl_s: float = Field(1.0, ge=0)
     # Browser origins allowed by CORS; none by default (the CRM calls server to server).

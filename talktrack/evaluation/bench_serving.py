@@ -19,6 +19,7 @@ Example::
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import multiprocessing
 import os
@@ -76,7 +77,9 @@ def run_serving_bench(workdir: Path, settings: Settings, options: ServingBenchOp
         deal_ids = list(session.scalars(select(Deal.external_id).order_by(Deal.id)))
     catalog.dispose()
     key = bench_key(workspace)
-    with ServerProcess(workspace, workers=options.workers) as server:
+    # no warm-up at start: the cold phase measures what a never-scored deal costs
+    no_warm_up = {"serving": {"feature_cache_warm_open_deals": False}}
+    with ServerProcess(workspace, workers=options.workers, config=no_warm_up) as server:
         say(f"server up at {server.url}; driving load from a separate process")
         figures = _in_load_process(server.url, key, deal_ids, options)
     figures["workspace_build_s"] = build_s
@@ -173,8 +176,17 @@ def _in_load_process(url: str, key: str, deal_ids: list[str], options: ServingBe
 
 
 def drive(url: str, key: str, deal_ids: list[str], options: dict) -> dict:
-    """The load generator's whole run (in its own process); figures per phase."""
-    return asyncio.run(_phases(url, key, deal_ids, ServingBenchOptions(**options)))
+    """The load generator's whole run (in its own process); figures per phase.
+
+    The generator's own garbage collector is off during the run: latencies count from each
+    request's due time, so a collector pause here would be charged to the server."""
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        return asyncio.run(_phases(url, key, deal_ids, ServingBenchOptions(**options)))
+    finally:
+        gc.enable()
 
 
 async def _phases(url: str, key: str, deal_ids: list[str], options: ServingBenchOptions) -> dict:

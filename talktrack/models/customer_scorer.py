@@ -21,6 +21,8 @@ Example::
 
 from __future__ import annotations
 
+import functools
+
 from contextlib import nullcontext
 from typing import Literal
 
@@ -35,11 +37,18 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 ESTIMATORS = ("logistic", "boosting")
 CALIBRATIONS = ("isotonic", "sigmoid", "none")
 _EPS = 1e-6
+
+
+@functools.cache
+def openmp_controller() -> ThreadpoolController:
+    """One scan of the process's thread pools, reused: ``threadpool_limits()`` rescans every loaded
+    library on each call, which took ~200 ms per one-row predict in the service once torch was loaded."""
+    return ThreadpoolController()
 
 
 class CustomerScorer(ClassifierMixin, BaseEstimator):
@@ -89,7 +98,7 @@ class CustomerScorer(ClassifierMixin, BaseEstimator):
     def _threads(self):
         """One OpenMP thread for boosting: on deal-sized data (thousands of rows) threads gain
         nothing, and on a busy machine OpenMP's spin-waiting made fits 10-20x slower."""
-        return threadpool_limits(1, user_api="openmp") if self.estimator == "boosting" else nullcontext()
+        return openmp_controller().limit(limits=1, user_api="openmp") if self.estimator == "boosting" else nullcontext()
 
     def _iterations(self) -> int:
         model = self.base_[-1] if self.estimator == "logistic" else self.base_

@@ -24,9 +24,11 @@ from talktrack.core.catalog import open_catalog
 from talktrack.core.config import Settings, load_settings
 from talktrack.core.workspace import Workspace
 from talktrack.serving.errors import install_error_handlers
+from talktrack.serving.heap import settle_heap
 from talktrack.serving.logging import RequestContextMiddleware, configure_logging
 from talktrack.serving.routes import ROUTE_MODULES, ROUTERS
 from talktrack.serving.state import Service
+from talktrack.serving.web import install_web
 
 # Not TALKTRACK_*: that prefix is read as setting overrides by load_settings.
 SETTINGS_ENV = "TT_SERVE_SETTINGS_FILE"
@@ -45,6 +47,7 @@ def create_app(settings: Settings) -> FastAPI:
         for module in ROUTE_MODULES:
             if hasattr(module, "on_startup"):
                 module.on_startup(service)
+        settle_heap()  # what start-up loaded lives as long as the service (see serving.heap)
         try:
             yield
         finally:
@@ -72,6 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["*"],
         )
     app.add_middleware(RequestContextMiddleware, on_done=service.metrics.observe)
+    install_web(app)
     return app
 
 

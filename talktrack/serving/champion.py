@@ -17,6 +17,7 @@ import pandas as pd
 
 from talktrack.core.config import Settings
 from talktrack.core.workspace import Workspace
+from talktrack.serving.heap import settle_heap
 from talktrack.training import registry
 
 
@@ -53,6 +54,7 @@ class ChampionCache:
         self._loaded: LoadedModel | None = None
         self._client = None
         self._lock = threading.Lock()
+        self._alias_lock = threading.Lock()
         self._alias: tuple[float, str | None] | None = None  # (looked up at, version)
 
     def champion_version(self) -> str | None:
@@ -61,9 +63,15 @@ class ChampionCache:
         now, seen = time.monotonic(), self._alias
         if seen is not None and now - seen[0] < self.settings.serving.champion_ttl_s:
             return seen[1]
-        version = self._lookup_alias()
-        self._alias = (now, version)
-        return version
+        # one request looks the alias up; the others answer with the version seen until it is done
+        if not self._alias_lock.acquire(blocking=seen is None):
+            return seen[1]
+        try:
+            version = self._lookup_alias()
+            self._alias = (time.monotonic(), version)
+            return version
+        finally:
+            self._alias_lock.release()
 
     def _lookup_alias(self) -> str | None:
         from mlflow.exceptions import MlflowException
@@ -86,4 +94,5 @@ class ChampionCache:
                 model, found = registry.load_champion(self.settings, self.workspace, self.model_name)
                 self._loaded = LoadedModel(self.model_name, found, model)
                 self._alias = (time.monotonic(), found)  # what was loaded is the alias as of now
+                settle_heap()  # the model (and what loading it imported) stays: see serving.heap
             return self._loaded

@@ -20,7 +20,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import ApiKey
@@ -112,22 +112,30 @@ def revoke_key(catalog: Catalog, key_id: int) -> dict:
 
 
 def authenticate(catalog: Catalog, key: str) -> Caller | None:
-    """The caller a key belongs to; None for an unknown, malformed or revoked key."""
+    """The caller a key belongs to; None for an unknown, malformed or revoked key.
+
+    Runs on every request: a plain column query (no ORM objects), and a write only when
+    ``last_used_at`` is older than :data:`LAST_USED_RESOLUTION`.
+    """
     if not key.startswith(KEY_PREFIX) or len(key) < PREFIX_CHARS + 8:
         return None
     digest = hash_key(key)
-    with catalog.session() as session:
-        for row in session.scalars(select(ApiKey).where(ApiKey.key_prefix == key[:PREFIX_CHARS])):
-            if hmac.compare_digest(row.key_hash, digest) and row.revoked_at is None:
-                _touch(row)
-                return Caller(row.id, row.role, row.rep_external_id, row.team_external_id, row.name)
+    columns = (ApiKey.id, ApiKey.key_hash, ApiKey.role, ApiKey.rep_external_id, ApiKey.team_external_id,
+               ApiKey.name, ApiKey.revoked_at, ApiKey.last_used_at)
+    with catalog.engine.connect() as connection:
+        rows = connection.execute(select(*columns).where(ApiKey.key_prefix == key[:PREFIX_CHARS])).all()
+    for row in rows:
+        if hmac.compare_digest(row.key_hash, digest) and row.revoked_at is None:
+            _touch(catalog, row.id, row.last_used_at)
+            return Caller(row.id, row.role, row.rep_external_id, row.team_external_id, row.name)
     return None
 
 
-def _touch(row: ApiKey) -> None:
+def _touch(catalog: Catalog, key_id: int, last_used_at: datetime | None) -> None:
     now = utcnow()
-    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        row.last_used_at = now
+    if last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION:
+        with catalog.engine.begin() as connection:
+            connection.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
 
 
 def key_dict(row: ApiKey) -> dict:

@@ -23,10 +23,12 @@ from talktrack.models.features.deal import build_deal_table
 from talktrack.serving.auth import Allowed
 from talktrack.serving.champion import LoadedModel
 from talktrack.serving.errors import ApiError, NotReady
+from talktrack.serving.heap import settle_heap
 from talktrack.serving.keys import Caller
 from talktrack.serving.routes.deps import ServiceDep
-from talktrack.serving.scoring_cache import CacheEntry, feature_cache, invalidate_deal_features
+from talktrack.serving.scoring_cache import CacheEntry, Refresher, feature_cache, invalidate_deal_features
 from talktrack.serving.state import CUSTOMER_SCORER, Service
+from talktrack.training.registry import RegistryError
 
 router = APIRouter(prefix="/v1/score", tags=["scoring"])
 # build_deal_table one-hot encodes the industries present among the deals it is given; a deal
@@ -34,6 +36,8 @@ router = APIRouter(prefix="/v1/score", tags=["scoring"])
 ONE_HOT_PREFIXES = ("industry__",)
 Scorer = Allowed("admin", "crm", "manager", "ml")
 MAX_BATCH = 10000
+REFRESHER_KEY = "scoring.refresher"
+SETTLE_AFTER_ROWS = 1000
 __all__ = ["router", "score_deals", "invalidate_deal_features"]
 
 
@@ -67,28 +71,84 @@ def score_deals(svc: Service, deal_ids: list[str], caller: Caller) -> list[dict]
     """Check scope, resolve the champion, take each deal's features from the cache or build them
     as of now, predict the deals without an answer of this champion version."""
     champion = svc.champion(CUSTOMER_SCORER).current()  # 409 first: nothing can be scored without it
-    check_deals(svc, deal_ids, caller)
-    entries = deal_entries(svc, deal_ids)
+    entries = deal_entries(svc, deal_ids, caller)
     unanswered = [deal_id for deal_id in deal_ids if champion.version not in entries[deal_id].answers]
     if unanswered:
         predict_into(entries, unanswered, champion)
     return [entries[deal_id].answers[champion.version] for deal_id in deal_ids]
 
 
-def deal_entries(svc: Service, deal_ids: list[str]) -> dict[str, CacheEntry]:
-    """Each deal's cache entry: the fresh cached ones, the others built now (and cached)."""
+def deal_entries(svc: Service, deal_ids: list[str], caller: Caller) -> dict[str, CacheEntry]:
+    """Each deal's cache entry, after the caller's scope is checked: the cached ones (stale ones
+    are queued for a background rebuild; their team is in the entry, so no query), the others
+    checked against the catalog (404, 403), built now and cached."""
     cache = feature_cache(svc)
-    entries = cache.get_many(deal_ids)
+    entries, stale = cache.get_many(deal_ids)
+    check_team(caller, {deal_id: entry.team for deal_id, entry in entries.items()})
+    if stale:
+        refresher(svc).request(stale)
     missing = [deal_id for deal_id in deal_ids if deal_id not in entries]
     svc.metrics.count_feature_cache(hits=len(entries), misses=len(missing))
     if not missing:
         return entries
+    teams = check_deals(svc, missing, caller)
+    return entries | build_entries(svc, missing, teams)
+
+
+def build_entries(svc: Service, deal_ids: list[str], teams: dict[str, str | None]) -> dict[str, CacheEntry]:
+    """The deals' features as of now, put in the cache (unless invalidated meanwhile)."""
+    cache = feature_cache(svc)
     generation = cache.generation()
+    entries = cache.store(cache.entries_of(deal_table(svc, deal_ids), teams), built_from=generation)
+    if len(entries) >= SETTLE_AFTER_ROWS:
+        settle_heap()  # thousands of entries that stay: see serving.heap
+    return entries
+
+
+def deal_table(svc: Service, deal_ids: list[str]) -> pd.DataFrame:
     try:
-        table = build_deal_table(svc.catalog, svc.settings, deal_ids=missing)
+        return build_deal_table(svc.catalog, svc.settings, deal_ids=deal_ids).features
     except ValueError as exc:  # an empty catalog: nothing dated to score as of
         raise NotReady(str(exc), code="no_data") from None
-    return entries | cache.put_table(table.features, built_from=generation)
+
+
+def rebuild_in_background(svc: Service, deal_ids: list[str]) -> None:
+    """The refresher's work: rebuild the deals' features and, when there is a champion, their
+    answers, and only then swap them into the cache, so requests never meet an entry without
+    its answer (and predict one row at a time)."""
+    teams = deal_teams(svc, deal_ids)
+    known = [deal_id for deal_id in deal_ids if deal_id in teams]
+    if not known:
+        return
+    cache = feature_cache(svc)
+    generation = cache.generation()
+    entries = cache.entries_of(deal_table(svc, known), teams)
+    try:
+        champion = svc.champion(CUSTOMER_SCORER).current()
+    except RegistryError:
+        champion = None  # nothing to score with yet: the features alone are cached
+    if champion is not None:
+        predict_into(entries, list(entries), champion)
+    cache.store(entries, built_from=generation)
+
+
+def refresher(svc: Service) -> Refresher:
+    """The service's background rebuilder of stale deals (started on first use)."""
+    return svc.shared(REFRESHER_KEY, lambda: Refresher(lambda ids: rebuild_in_background(svc, ids)).start())
+
+
+def on_startup(svc: Service) -> None:
+    """Warm the cache: every open deal's features (and scores) built in the background."""
+    serving = svc.settings.serving
+    if serving.feature_cache_ttl_s > 0 and serving.feature_cache_warm_open_deals:
+        with svc.catalog.session() as session:
+            open_deals = list(session.scalars(select(Deal.external_id).where(Deal.status == "open")))
+        refresher(svc).request(open_deals)
+
+
+def on_shutdown(svc: Service) -> None:
+    if REFRESHER_KEY in svc._shared:
+        refresher(svc).stop()
 
 
 def predict_into(entries: dict[str, CacheEntry], deal_ids: list[str], champion: LoadedModel) -> None:
@@ -108,16 +168,22 @@ def predict_into(entries: dict[str, CacheEntry], deal_ids: list[str], champion: 
         }
 
 
-def check_deals(svc: Service, deal_ids: list[str], caller: Caller) -> None:
-    """404 for deals not in the catalog; 403 when a manager asks for another team's deals."""
+def deal_teams(svc: Service, deal_ids: list[str]) -> dict[str, str | None]:
+    """deal id -> its rep's team (external ids), for the deals in the catalog."""
     query = (
         select(Deal.external_id, Team.external_id)
         .join(Rep, Rep.id == Deal.rep_id)
         .outerjoin(Team, Team.id == Rep.team_id)
         .where(Deal.external_id.in_(deal_ids))
     )
-    with svc.catalog.session() as session:
-        teams = dict(session.execute(query).all())
+    with svc.catalog.engine.connect() as connection:
+        return dict(connection.execute(query).all())
+
+
+def check_deals(svc: Service, deal_ids: list[str], caller: Caller) -> dict[str, str | None]:
+    """404 for deals not in the catalog; 403 when a manager asks for another team's deals.
+    Returns each deal's team."""
+    teams = deal_teams(svc, deal_ids)
     missing = [deal_id for deal_id in deal_ids if deal_id not in teams]
     if missing:
         raise ApiError(
@@ -126,6 +192,12 @@ def check_deals(svc: Service, deal_ids: list[str], caller: Caller) -> None:
             + (f" and {len(missing) - 5} more" if len(missing) > 5 else ""),
             code="deal_not_found",
         )
+    check_team(caller, teams)
+    return teams
+
+
+def check_team(caller: Caller, teams: dict[str, str | None]) -> None:
+    """403 when a manager key asks for deals of another team."""
     if caller.role == "manager":
         foreign = [deal_id for deal_id, team in teams.items() if team != caller.team]
         if foreign:

@@ -1,0 +1,104 @@
+"""The web workbench: a few plain HTML pages over the same JSON API, in English and Chinese.
+
+The pages hold no data of their own. Each one is a template plus our own JavaScript that calls
+``/v1`` with the key the user signed in with (kept in ``sessionStorage``), so a page shows
+exactly what the API lets that key see, and a refused route shows the API's 403 message. No
+third-party JS or CSS: charts are inline SVG drawn by ``static/charts.js``.
+
+Mount it on an app with :func:`install_web`::
+
+    app = create_app(settings)
+    install_web(app)      # /, /app/tracks, /app/calls/{id}, /app/drill, /app/dashboard, /web/static/*
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from talktrack.core.config import Settings
+from talktrack.pipelines.drills import drill_config_path, load_drill_settings
+
+HERE = Path(__file__).parent
+STATIC_URL = "/web/static"
+templates = Jinja2Templates(directory=HERE / "templates")
+# Pages are not API: they stay out of the OpenAPI schema (and so out of schema fuzzing).
+router = APIRouter(include_in_schema=False)
+
+# page name -> its template
+PAGES = {
+    "signin": "signin.html",
+    "tracks": "tracks.html",
+    "call": "call.html",
+    "drill": "drill.html",
+    "dashboard": "dashboard.html",
+}
+
+
+def install_web(app: FastAPI) -> None:
+    """Mount the page routes and their static files on ``app`` (call once, after ``create_app``)."""
+    app.include_router(router)
+    app.mount(STATIC_URL, StaticFiles(directory=HERE / "static"), name="web-static")
+
+
+def taxonomy(settings: Settings) -> dict:
+    """The names a page shows for keys in API answers (objection types, moves, stages, ...), en and zh.
+
+    Rendered into each page, so labels need no extra request and follow the deployment's config.
+    """
+    named = ("objection_types", "moves", "capability_dimensions", "stages")
+    names = {part: {item.key: {"en": item.name_en, "zh": item.name_zh} for item in getattr(settings, part)}
+             for part in named}
+    names["key_questions"] = {key: {"en": q.name_en, "zh": q.name_zh} for key, q in settings.key_questions.items()}
+    names["stage_order"] = [stage.key for stage in settings.stages]
+    return names
+
+
+def drill_scenarios(service) -> dict:
+    """What a drill may be started with (personas and languages of the deployment's drills.yaml), so the
+    drill page offers exactly the values ``POST /v1/drills`` accepts. Read per request: it is a small
+    YAML file, and a deployment that edits it sees the change without a restart."""
+    drills = load_drill_settings(drill_config_path(service.workspace))
+    personas = {key: {"en": p.name_en, "zh": p.name_zh} for key, p in drills.personas.items()}
+    return {"personas": personas, "languages": list(drills.languages)}
+
+
+def render(request: Request, page: str, **context) -> HTMLResponse:
+    service = request.app.state.service
+    names = taxonomy(service.settings)
+    if page == "drill":
+        names["drills"] = drill_scenarios(service)
+    names = json.dumps(names, ensure_ascii=False).replace("</", "<\\/")  # stays inside <script>
+    context |= {"page": page, "static": STATIC_URL, "taxonomy_json": names}
+    return templates.TemplateResponse(request, PAGES[page], context)
+
+
+@router.get("/", response_class=HTMLResponse)
+def signin_page(request: Request) -> HTMLResponse:
+    return render(request, "signin")
+
+
+@router.get("/app/tracks", response_class=HTMLResponse)
+def tracks_page(request: Request) -> HTMLResponse:
+    return render(request, "tracks")
+
+
+@router.get("/app/calls/{call_id}", response_class=HTMLResponse)
+def call_page(request: Request, call_id: str = PathParam(max_length=128)) -> HTMLResponse:
+    return render(request, "call", call_id=call_id)
+
+
+@router.get("/app/drill", response_class=HTMLResponse)
+def drill_page(request: Request) -> HTMLResponse:
+    return render(request, "drill")
+
+
+@router.get("/app/dashboard", response_class=HTMLResponse)
+def dashboard_page(request: Request) -> HTMLResponse:
+    return render(request, "dashboard")
