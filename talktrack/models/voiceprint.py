@@ -15,7 +15,6 @@ written atomically; where that directory lives in the workspace is the caller's 
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import json
 import os
@@ -23,11 +22,13 @@ import re
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from talktrack.models.threads import torch_threads
 
 SAMPLE_RATE = 16000
 EMBEDDING_DIM = 256
@@ -76,22 +77,10 @@ def embed_speech(
     if wav.shape[0] < SAMPLE_RATE // 2:
         seconds = wav.shape[0] / SAMPLE_RATE
         raise VoiceprintError(f"only {seconds:.2f} s of speech; a voiceprint needs ≥ 0.5 s")
-    with _one_torch_thread():
+    with torch_threads(1):
         return _unit(get_voice_encoder(device).embed_utterance(wav))
 
 
-@contextlib.contextmanager
-def _one_torch_thread() -> Iterator[None]:
-    """The encoder's small LSTM on one CPU thread: on 2 busy cores, 2 OpenMP threads ran it up to
-    20x slower (spinning on descheduled peers); one thread is as fast when the cores are idle."""
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _preprocess(speech: np.ndarray) -> np.ndarray:

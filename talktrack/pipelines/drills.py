@@ -27,11 +27,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -62,6 +60,7 @@ from talktrack.models.drills import (
     make_generator,
 )
 from talktrack.models.embedding import EmbedderSet
+from talktrack.models.threads import torch_threads
 from talktrack.pipelines.mining.episodes import DealRecord, Episode, Line, find_episodes
 from talktrack.pipelines.mining.mine import top_sellers
 from talktrack.pipelines.mining.patterns import is_subsequence
@@ -524,7 +523,7 @@ class DrillEngine:
             seq = len(row.turns) + 1
             scenario = (row.persona, row.language)
         objection_type = state["current_type"]
-        with one_thread():
+        with torch_threads(1):
             scored = self.score_answer(objection_type, scenario[1], text)
             reaction, probs, line, next_type = self._customer_reply(state, objection_type, seq, *scenario,
                                                                     scored["moves"])
@@ -643,22 +642,6 @@ class DrillEngine:
         return self._transcriber.transcribe(audio.mono).text.strip()
 
 
-@contextmanager
-def one_thread():
-    """Run a turn's torch encoders on one thread: on a small shared CPU, handing one sentence to
-    several torch threads costs far more than the work (measured on 2 busy cores: MiniLM 1.1 s vs
-    30 ms). Not threadpoolctl: entering its limits scans every loaded library (~200 ms with torch).
-    The multilingual encoder is pure numpy and keeps its own BLAS limit."""
-    torch = sys.modules.get("torch")  # only when a model already imported it
-    if torch is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _drill(session, drill_id: str) -> Drill:

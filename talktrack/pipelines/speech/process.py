@@ -29,10 +29,9 @@ or returns carries it; hook artefacts of the earlier steps (``transcribe``, ``al
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -45,6 +44,7 @@ from talktrack.models.audio import DecodedAudio, decode_audio
 from talktrack.models.diarization import Diarization, Turn, build_diarizer
 from talktrack.models.diarization.channels import ChannelOptions, channel_evidence, diarize_channels
 from talktrack.models.transcription import ModelUnavailableError, Transcriber, Transcription
+from talktrack.models.threads import torch_threads
 from talktrack.models.vad import VadOptions
 from talktrack.models.voiceprint import VoiceprintError, embed_speech, encoder_version
 from talktrack.pipelines.speech.align import align_words, drop_echo, merge_utterances
@@ -441,25 +441,6 @@ def channel_layout(
 
 
 # --- small helpers ---------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def torch_threads(count: int) -> Iterator[None]:
-    """Run torch's CPU ops on ``count`` intra-op threads, then restore the old number.
-
-    Workaround: resemblyzer's small LSTM on 2 OpenMP threads ran 20× slower (15 s instead
-    of 0.7 s for 60 s of audio) whenever other processes kept the 2 cores busy, as on a
-    shared box or a Ray node with several actors; spinning threads waited on descheduled
-    ones. With one thread it took 0.3-1.0 s under the same load (measured 2026-11-27).
-    """
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 class _timed:
