@@ -10,7 +10,9 @@ from __future__ import annotations
 import shutil
 
 import httpx
+import numpy as np
 import pytest
+import soundfile as sf
 from sqlalchemy import select
 
 from talktrack.core.catalog.schema import Deal, Rep
@@ -32,8 +34,15 @@ def served(tmp_path_factory, world_workspace, keys):
         yield http
 
 
-def test_upload_transcribe_score_and_drill_on_a_real_server_process(served, keys, world_workspace, call_audio):
-    http, (wav, spoken_words) = served, call_audio
+def test_upload_transcribe_score_and_drill_on_a_real_server_process(
+    served, keys, world_workspace, call_audio, tmp_path
+):
+    http, (generated, spoken_words) = served, call_audio
+    # the generated call plus a second of silence: a recording the copied catalog has not seen yet
+    # (other tests upload the generated call as it is)
+    samples, rate = sf.read(generated, dtype="int16")
+    wav = tmp_path / "e2e-call.wav"
+    sf.write(wav, np.concatenate([samples, np.zeros((rate, *samples.shape[1:]), dtype="int16")]), rate)
     _, _, catalog = world_workspace
     with catalog.session() as session:
         deal = session.scalar(

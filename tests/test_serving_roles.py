@@ -47,6 +47,8 @@ ROUTE_ROLES: dict[str, frozenset[str]] = {
     "POST /v1/crm/deals/{deal_id}/stage-events": frozenset({"admin", "crm"}),
     "GET /v1/crm/deals/{deal_id}/stages": PEOPLE | {"crm"},
     "GET /v1/crm/alerts": frozenset({"admin", "coach", "manager", "crm"}),
+    "GET /v1/crm/funnel": frozenset({"admin", "coach", "manager", "crm"}),
+    "GET /v1/deals": PEOPLE | {"crm"},
     "POST /v1/crm/voice-notes": frozenset({"admin", "crm", "manager", "rep"}),
     "POST /v1/drills": frozenset({"admin", "coach", "rep"}),
     "GET /v1/drills": PEOPLE,

@@ -353,14 +353,37 @@ def test_the_dashboard_draws_the_team_heatmap_and_radars_for_a_manager(page, web
         cell = page.locator(f"#heatmap rect.cell[data-rep='{flag['rep']}'][data-dimension='{flag['dimension']}']")
         assert flag["reason"] in cell.locator("title").text_content()
     assert page.locator("#radars svg polygon.rep-area").count() == len(view["reps"])
+    assert labels_outside_their_chart(page) == []
     ranked = [float(p.inner_text().rstrip("%")) for p in page.locator("#deal-table td:nth-child(2) b").all()]
     assert ranked == sorted(ranked, reverse=True) and ranked  # deals ranked by win probability
+    manager = bearer(keys["manager"])
+    open_deals = httpx.get(f"{web.url}/v1/deals", headers=manager, params={"status": "open", "limit": 500}).json()
+    shown = page.locator("#deal-table tr[data-deal-id]").evaluate_all("rows => rows.map((r) => r.dataset.dealId)")
+    assert sorted(shown) == sorted(d["deal_id"] for d in open_deals["deals"])  # the team's open deals, all
 
-    page.wait_for_selector("#funnel .bar-row", timeout=60_000)  # the lazy parts
+    page.wait_for_selector("#funnel .bar-row")
+    funnel = httpx.get(f"{web.url}/v1/crm/funnel", headers=manager).json()
     reached = [int(b.inner_text()) for b in page.locator("#funnel .bar-row b").all()]
-    assert reached == sorted(reached, reverse=True) and reached[0] > 0  # a funnel narrows
-    page.wait_for_selector("#fake-list, #fake .alert", state="attached", timeout=60_000)
+    assert reached == [row["reached"] for row in funnel["stages"]] and reached[0] > 0  # the API's funnel
+    assert page.locator("#funnel .bar-row").first.get_attribute("data-stage") == settings.stages[0].key
+    page.wait_for_selector("#fake-list, #fake .alert", state="attached", timeout=60_000)  # the lazy part
     screenshots(page, "dashboard")
+    page.set_viewport_size(PHONE)
+    assert labels_outside_their_chart(page) == []
+    page.set_viewport_size(DESKTOP)
+
+
+def labels_outside_their_chart(page) -> list[str]:
+    """The chart labels (heatmap columns and rows, radar axes) whose box sticks out of their SVG, so
+    would be clipped; screen boxes, so a slanted label counts with its slant."""
+    return page.locator("#heatmap svg, #radars svg").evaluate_all("""svgs => svgs.flatMap((svg) => {
+        const frame = svg.getBoundingClientRect();
+        return [...svg.querySelectorAll("text")].filter((text) => {
+          const box = text.getBoundingClientRect();
+          return box.left < frame.left - 1 || box.top < frame.top - 1 || box.right > frame.right + 1
+            || box.bottom > frame.bottom + 1;
+        }).map((text) => text.textContent);
+    })""")
 
 
 def test_the_dashboard_refuses_a_rep(page, keys):

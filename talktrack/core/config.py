@@ -319,7 +319,7 @@ class TrainingSettings(_Strict):
     promotion_gate: dict[str, float] = {"customer": 0.005, "capability": 0.01}
     holdout_months: int = Field(3, ge=1)
     random_state: int = 0
-    calibration: Literal["isotonic", "sigmoid"] = "isotonic"
+    calibration: Literal["auto", "isotonic", "sigmoid"] = "auto"
     customer: CustomerTrainingSettings = CustomerTrainingSettings()
     capability: CapabilityTrainingSettings = CapabilityTrainingSettings()
 

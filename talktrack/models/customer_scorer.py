@@ -10,7 +10,13 @@ as given) over a numeric feature matrix with NaN allowed (unknown features, e.g.
   Cheap (one prediction per feature) and local; not additive like SHAP.
 
 The probability comes from ``CalibratedClassifierCV`` (isotonic or sigmoid, ``cv`` folds) so
-that a 0.7 means seven in ten such deals win; ``calibration="none"`` skips it.
+that a 0.7 means seven in ten such deals win; ``calibration="none"`` skips it. ``"auto"`` (the
+default) picks isotonic only when every calibration fold holds at least ``ISOTONIC_MIN_ROWS`` rows
+and sigmoid (Platt) otherwise: isotonic regression fitted on a few hundred deals is a coarse step
+function that piles deals onto a few values and pushes the lowest ones towards 0. On two unseen
+3000-deal worlds (seeds 41 and 43: ~1700 training deals, ~340 per fold) the binned error against
+the true probabilities was 0.028 / 0.028 with isotonic and 0.017 / 0.013 with sigmoid, at the same
+AUC. ``calibration_`` records the method used.
 
 Example::
 
@@ -40,7 +46,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from threadpoolctl import ThreadpoolController
 
 ESTIMATORS = ("logistic", "boosting")
-CALIBRATIONS = ("isotonic", "sigmoid", "none")
+CALIBRATIONS = ("auto", "isotonic", "sigmoid", "none")
+# below this many rows per calibration fold, "auto" calibrates with a sigmoid rather than isotonic
+# regression (scikit-learn's user guide gives the same order: isotonic overfits under ~1000 samples)
+ISOTONIC_MIN_ROWS = 1000
 _EPS = 1e-6
 
 
@@ -56,7 +65,7 @@ class CustomerScorer(ClassifierMixin, BaseEstimator):
 
     def __init__(self, estimator: Literal["logistic", "boosting"] = "logistic", *, C: float = 1.0,
                  learning_rate: float = 0.05, max_iter: int = 200, max_depth: int | None = 3,
-                 min_samples_leaf: int = 40, calibration: Literal["isotonic", "sigmoid", "none"] = "isotonic",
+                 min_samples_leaf: int = 40, calibration: Literal["auto", "isotonic", "sigmoid", "none"] = "auto",
                  cv: int = 5, random_state: int | None = None):
         self.estimator = estimator
         self.C = C
@@ -125,12 +134,15 @@ class CustomerScorer(ClassifierMixin, BaseEstimator):
         )
 
     def _calibrated(self, X: np.ndarray, target: np.ndarray):
-        """Cross-fitted calibration; with too few rows per class for ``cv`` folds, the base model."""
+        """Cross-fitted calibration; with too few rows per class for ``cv`` folds, the base model.
+        Sets ``calibration_`` to the method used ("none" when the base model's probabilities stand)."""
         folds = min(self.cv, int(np.bincount(target).min()))
-        if self.calibration == "none" or folds < 2:
+        self.calibration_ = "none" if self.calibration == "none" or folds < 2 else \
+            calibration_method(self.calibration, len(target) // folds)
+        if self.calibration_ == "none":
             return None
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=self.random_state)
-        return CalibratedClassifierCV(self._base(), method=self.calibration, cv=splitter).fit(X, target)
+        return CalibratedClassifierCV(self._base(), method=self.calibration_, cv=splitter).fit(X, target)
 
     def predict_proba(self, X) -> np.ndarray:
         """shape: (n, 2): P(classes_[0]), P(classes_[1]) — the second column is the win probability."""
@@ -177,3 +189,11 @@ class CustomerScorer(ClassifierMixin, BaseEstimator):
     def feature_importance(self, X) -> np.ndarray:
         """Global importance per feature on data ``X``: the mean absolute contribution (log-odds)."""
         return np.abs(self.contributions(X)).mean(axis=0)
+
+
+def calibration_method(requested: str, rows_per_fold: int) -> str:
+    """The calibration method for ``requested``: "auto" resolves by the calibration fold's size
+    (isotonic needs many rows not to overfit, see ``ISOTONIC_MIN_ROWS``); the others stand as given."""
+    if requested != "auto":
+        return requested
+    return "isotonic" if rows_per_fold >= ISOTONIC_MIN_ROWS else "sigmoid"

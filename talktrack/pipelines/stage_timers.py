@@ -8,6 +8,9 @@ has run longer than that is an alert for the rep's direct manager (``Team.manage
 Everything is computed *as of* a time: only the events entered by then count, and a deal closed
 after it was still open then, so yesterday's alert list can be reproduced today.
 
+The same clocks serve lists (:func:`current_stages`: the current stage of many deals at once), and
+the stage events give the funnel (:func:`stage_funnel`: how many deals reached each stage).
+
 Times are naive UTC, like the catalog's columns.
 
 Example::
@@ -15,6 +18,7 @@ Example::
     record_stage_event(catalog, settings, "DEAL-00042", "negotiation")   # entered now
     deal_timeline(catalog, settings, "DEAL-00042").to_dict()["current"]["days_in_stage"]
     stage_alerts(catalog, settings, as_of=datetime(2025, 3, 1), team="TEAM-01")
+    stage_funnel(catalog, settings, team="TEAM-01", since=datetime(2025, 1, 1))["stages"][1]["conversion"]
 """
 
 from __future__ import annotations
@@ -196,6 +200,70 @@ def stage_alerts(catalog: Catalog, settings, as_of: datetime | None = None, team
     return sorted(alerts, key=lambda a: (-a["days_over"], a["deal_id"]))
 
 
+def current_stages(catalog: Catalog, settings, deals: list[tuple[int, str, datetime | None]],
+                   as_of: datetime | None = None) -> dict[int, StageSpan | None]:
+    """The current stage's stay of each deal, given as ``(deal pk, status, closed_at)``: one query for all.
+
+    A closed deal's clock stopped at its close; a deal without stage events maps to None. This is
+    what a list of deals shows next to each deal ("9 days in negotiation, threshold 14").
+    """
+    as_of = as_naive_utc(as_of) if as_of else utcnow()
+    thresholds = stage_thresholds(settings)
+    with catalog.session() as session:
+        events = _events(session, [pk for pk, _, _ in deals], as_of)
+    current = {}
+    for pk, status, closed_at in deals:
+        spans = stage_spans(events.get(pk, []), _clock_end(status, closed_at, as_of), thresholds)
+        current[pk] = spans[-1] if spans else None
+    return current
+
+
+def stage_funnel(catalog: Catalog, settings, team: str | None = None, since: datetime | None = None,
+                 until: datetime | None = None) -> dict:
+    """How far the deals created in ``[since, until)`` got, stage by stage, with the conversion between.
+
+    A deal counts for every stage up to the furthest one its stage events reached (a deal that
+    jumped a stage passed it all the same). Per stage: ``reached``, ``conversion`` from the previous
+    stage (None for the first, or when no deal reached the previous one) and ``furthest``: the
+    deals whose furthest stage this is, by status now (so ``lost`` there is where deals were lost).
+    ``team``: only that team's deals (external id).
+    """
+    order = [stage.key for stage in settings.stages]
+    query = select(Deal.id, Deal.status).join(Rep, Rep.id == Deal.rep_id).outerjoin(Team, Team.id == Rep.team_id)
+    if team is not None:
+        query = query.where(Team.external_id == team)
+    if since is not None:
+        query = query.where(Deal.created_at >= since)
+    if until is not None:
+        query = query.where(Deal.created_at < until)
+    with catalog.session() as session:
+        deals = session.execute(query).all()
+        events = _events(session, [d.id for d in deals], datetime.max)
+    furthest = [(_furthest_stage(events.get(d.id, []), order), d.status) for d in deals]
+    return {"team": team, "since": _iso(since), "until": _iso(until), "deals": len(deals),
+            "outcomes": {status: [s for _, s in furthest].count(status) for status in ("open", *OUTCOMES)},
+            "without_stages": sum(1 for index, _ in furthest if index < 0),
+            "stages": funnel_rows(furthest, order)}
+
+
+def funnel_rows(furthest: list[tuple[int, str]], order: list[str]) -> list[dict]:
+    """Funnel rows from each deal's ``(index of its furthest stage in order, status)``; -1: no stage.
+
+    >>> rows = funnel_rows([(0, "lost"), (1, "open"), (2, "won"), (2, "lost")], ["lead", "demo", "won"])
+    >>> [(r["stage"], r["reached"], r["conversion"], r["furthest"]["lost"]) for r in rows]
+    [('lead', 4, None, 1), ('demo', 3, 0.75, 0), ('won', 2, 0.6667, 1)]
+    """
+    rows, previous = [], None
+    for k, stage in enumerate(order):
+        reached = sum(1 for index, _ in furthest if index >= k)
+        ended_here = [status for index, status in furthest if index == k]
+        rows.append({"stage": stage, "reached": reached,
+                     "conversion": round(reached / previous, 4) if previous else None,
+                     "furthest": {status: ended_here.count(status) for status in ("open", *OUTCOMES)}})
+        previous = reached
+    return rows
+
+
 def team_exists(catalog: Catalog, team: str) -> bool:
     with catalog.session() as session:
         return session.scalar(select(Team.id).where(Team.external_id == team)) is not None
@@ -292,12 +360,21 @@ def _open_at(status: str, closed_at: datetime | None, as_of: datetime) -> bool:
     return status == "open" or (closed_at is not None and closed_at > as_of)
 
 
+def _clock_end(status: str, closed_at: datetime | None, as_of: datetime) -> datetime:
+    """Where a deal's stage clock stops: ``as_of`` while it was open then, else its close."""
+    return as_of if _open_at(status, closed_at, as_of) else closed_at or as_of
+
+
+def _furthest_stage(events: list[tuple[str, datetime]], order: list[str]) -> int:
+    """Index in ``order`` of the furthest known stage among the events; -1 when there is none."""
+    return max((order.index(stage) for stage, _ in events if stage in order), default=-1)
+
+
 def _timeline(owner: DealOwner, status: str, closed_at: datetime | None, events, as_of: datetime,
               thresholds: dict[str, float]) -> DealTimeline:
+    end = _clock_end(status, closed_at, as_of)
     if _open_at(status, closed_at, as_of):
-        status, closed_at, end = "open", None, as_of
-    else:
-        end = closed_at or as_of
+        status, closed_at = "open", None
     return DealTimeline(owner, status, closed_at, as_of, stage_spans(events, end, thresholds))
 
 

@@ -7,7 +7,9 @@ Step by step (:func:`train_customer`):
    holdout, deals closed before that cut-off the training set (open deals are neither);
 3. choose the estimator family by log-loss on the latest 20 % of the training closes (again by
    time), or run a Ray Tune search of ``--tune N`` trials on that same split;
-4. fit the winner on the whole training set; measure AUC, Brier, ECE and log-loss on the holdout;
+4. fit the winner on the whole training set; measure AUC, Brier, ECE and log-loss on the holdout
+   (calibrated as ``settings.training.calibration`` says; ``auto`` picks sigmoid on deal-sized data,
+   see :mod:`talktrack.models.customer_scorer`);
 5. log everything to MLflow and register it; it becomes champion only past the promotion gate.
 
 Example::
@@ -235,7 +237,7 @@ def _choose(settings, X, y, fit, validate, tune_trials, hook):
 def _params(settings, table, split, scorer, selection, tune_trials) -> dict:
     used = list(table.features.columns[np.flatnonzero(scorer.usable_)])
     return {
-        "model": scorer.get_params(),
+        "model": scorer.get_params() | {"calibration_used": scorer.calibration_},   # "auto" resolved
         "split": {"holdout_months": settings.training.holdout_months, "cutoff": f"{split.cutoff:%Y-%m-%d}",
                   "train_deals": int(split.train.sum()), "holdout_deals": int(split.holdout.sum())},
         "features": {"count": len(used), "available": table.available,

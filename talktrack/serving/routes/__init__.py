@@ -9,6 +9,7 @@ from talktrack.serving.routes import (
     capability,
     compliance,
     crm,
+    deals,
     drills,
     health,
     jobs,
@@ -18,5 +19,5 @@ from talktrack.serving.routes import (
     tracks,
 )
 
-ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, voice_notes, drills)
+ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, deals, voice_notes, drills)
 ROUTERS = tuple(module.router for module in ROUTE_MODULES)

@@ -2,7 +2,8 @@
 
 The CRM posts each stage change of a deal (``POST /v1/crm/deals/{deal_id}/stage-events``); the
 history with days per stage and the current stage's timer are at ``GET .../stages``; ``GET
-/v1/crm/alerts`` lists open deals whose stage ran past its threshold, with the manager to tell.
+/v1/crm/alerts`` lists open deals whose stage ran past its threshold, with the manager to tell;
+``GET /v1/crm/funnel`` counts how far a window's deals got, stage by stage.
 The computation lives in :mod:`talktrack.pipelines.stage_timers`.
 """
 
@@ -82,6 +83,24 @@ def alerts(
     when = _utc(as_of, "query.as_of") or stage_timers.utcnow()
     found = stage_timers.stage_alerts(svc.catalog, svc.settings, when, team)
     return {"as_of": when.isoformat(timespec="seconds"), "team": team, "count": len(found), "alerts": found}
+
+
+@router.get("/funnel", summary="The stage funnel of a window's deals, with the conversion between stages")
+def funnel(
+    caller: AlertReader,
+    svc: ServiceDep,
+    team: str | None = Query(None, min_length=1, max_length=64, description="Only this team (external id)."),
+    since: datetime | None = Query(None, description="Deals created at or after this time (ISO; default all)."),
+    until: datetime | None = Query(None, description="Deals created before this time (ISO; default: all)."),
+) -> dict:
+    team = team_scope(caller, team)
+    if team is not None and not stage_timers.team_exists(svc.catalog, team):
+        raise ApiError(404, f"unknown team {team!r}", code="team_not_found")
+    since, until = _utc(since, "query.since"), _utc(until, "query.until")
+    if since is not None and until is not None and since >= until:
+        raise ApiError(422, f"query.until ({until.isoformat()}) must be after query.since "
+                            f"({since.isoformat()})")
+    return stage_timers.stage_funnel(svc.catalog, svc.settings, team, since, until)
 
 
 def check_deal_scope(svc: Service, caller: Caller, deal_id: str) -> stage_timers.DealOwner:

@@ -1,5 +1,5 @@
 // Team dashboard: capability heatmap and radars (our SVG), recommendations, deals ranked by score,
-// stage timers over threshold, then (lazily, they are slower) fake-progress checks and the stage funnel.
+// stage timers over threshold and the stage funnel, then (lazily, it is slower) the fake-progress checks.
 "use strict";
 
 (() => {
@@ -81,29 +81,37 @@
   }
 
   // -- deals ------------------------------------------------------------------------------------------
-  // No route lists a team's deals: they are the deals of the team's calls.
+  // The team's open deals (a closed deal has nothing left to rank), with each one's stage clock.
   async function teamDeals(team) {
-    const { calls } = await TT.api(`/v1/calls?team=${encodeURIComponent(team)}&limit=500`);
-    return [...new Set(calls.map((c) => c.deal_id).filter(Boolean))];
+    const { deals } = await TT.api(`/v1/deals?team=${encodeURIComponent(team)}&status=open&limit=500`);
+    return deals;
   }
 
   async function loadDeals(deals) {
     const box = $("deals");
     if (!deals.length) { box.replaceChildren(el("p", { class: "muted" }, t("dash.no_deals"))); return []; }
+    const byId = Object.fromEntries(deals.map((d) => [d.deal_id, d]));
     try {
-      const { scores } = await TT.api("/v1/score/batch", { method: "POST", body: { deal_ids: deals } });
+      const { scores } = await TT.api("/v1/score/batch", { method: "POST", body: { deal_ids: deals.map((d) => d.deal_id) } });
       scores.sort((a, b) => b.probability - a.probability);
       box.replaceChildren(el("table", { id: "deal-table" },
         el("tr", {}, el("th", {}, t("drill.deal")), el("th", {}, t("dash.p_win")), el("th", {}, t("dash.reasons"))),
-        scores.map((s) => el("tr", { dataset: { dealId: s.deal_id } },
-          el("td", {}, s.deal_id, el("div", { class: "muted deal-status" })),
-          el("td", {}, el("b", {}, pct(s.probability)), " ", el("span", { class: "badge" }, s.tier)),
-          el("td", {}, reasonsText(s.reasons))))));
+        scores.map((s) => dealRow(s, byId[s.deal_id]))));
       return scores.map((s) => s.deal_id);
     } catch (error) {
       TT.showError(box, error);
-      return deals;
+      return deals.map((d) => d.deal_id);
     }
+  }
+
+  function dealRow(score, deal) {
+    const clock = deal.days_in_stage === null ? name("stages", deal.stage)
+      : t("dash.in_stage", { days: Math.floor(deal.days_in_stage), stage: name("stages", deal.stage) });
+    return el("tr", { dataset: { dealId: score.deal_id } },
+      el("td", {}, score.deal_id, el("div", { class: `muted deal-status${deal.over_threshold ? " over" : ""}` },
+        [deal.customer_name, clock].filter(Boolean).join(" · "))),
+      el("td", {}, el("b", {}, pct(score.probability)), " ", el("span", { class: "badge" }, score.tier)),
+      el("td", {}, reasonsText(score.reasons)));
   }
 
   function reasonsText(reasons) {
@@ -151,27 +159,21 @@
   }
 
   // Deals reaching each stage (a deal at a later stage passed the earlier ones) and the conversion between.
-  async function loadFunnel(deals) {
+  async function loadFunnel(team) {
     const box = $("funnel");
-    if (!deals.length) return box.replaceChildren(el("p", { class: "muted" }, t("dash.no_deals")));
-    box.replaceChildren(el("p", { class: "muted" }, t("common.loading")));
-    const order = TT.taxonomy.stage_order;
-    const timelines = (await inBatches(deals, (deal) => TT.api(`/v1/crm/deals/${encodeURIComponent(deal)}/stages`).catch((e) => e)))
-      .filter((x) => !(x instanceof Error));
-    if (!timelines.length) return box.replaceChildren(el("p", { class: "muted" }, t("dash.no_deals")));
-    const reached = order.map(() => 0);
-    for (const timeline of timelines) {
-      const furthest = Math.max(-1, ...timeline.history.map((span) => order.indexOf(span.stage)));
-      for (let k = 0; k <= furthest; k++) reached[k] += 1;
-      const status = document.querySelector(`#deal-table tr[data-deal-id="${CSS.escape(timeline.deal_id)}"] .deal-status`);
-      if (status) status.textContent = `${t(`outcome.${timeline.status}`)} · ${name("stages", timeline.stage)}`;
+    try {
+      const funnel = await TT.api(`/v1/crm/funnel?team=${encodeURIComponent(team)}`);
+      if (!funnel.deals) return box.replaceChildren(el("p", { class: "muted" }, t("dash.no_deals")));
+      const top = Math.max(...funnel.stages.map((row) => row.reached), 1);
+      box.replaceChildren(...funnel.stages.map((row) => el("div", { class: "bar-row", dataset: { stage: row.stage } },
+        el("span", {}, name("stages", row.stage)),
+        el("div", { class: "bar" }, el("span", { style: `width:${Math.round(100 * row.reached / top)}%` })),
+        el("span", {}, el("b", {}, row.reached), row.conversion === null ? "" : ` ${pct(row.conversion)}`,
+          row.furthest.lost ? el("span", { class: "muted lost" }, t("dash.lost_here", { n: row.furthest.lost })) : null))),
+      el("p", { class: "muted" }, t("dash.funnel_note", { n: funnel.deals, ...funnel.outcomes })));
+    } catch (error) {
+      TT.showError(box, error);
     }
-    const top = Math.max(...reached, 1);
-    box.replaceChildren(...order.map((stage, k) => el("div", { class: "bar-row", dataset: { stage } },
-      el("span", {}, name("stages", stage)),
-      el("div", { class: "bar" }, el("span", { style: `width:${Math.round(100 * reached[k] / top)}%` })),
-      el("span", {}, el("b", {}, reached[k]), k > 0 && reached[k - 1] ? ` ${pct(reached[k] / reached[k - 1])}` : ""))),
-    el("p", { class: "muted" }, t("dash.funnel_note", { n: timelines.length })));
   }
 
   TT.page(async (me) => {
@@ -201,8 +203,8 @@
     if (view) drawHeatmap(view);
     const [deals] = await Promise.all([
       teamDeals(team).then(loadDeals).catch((error) => { TT.showError($("deals"), error); return []; }),
-      view ? drawRadars(view.reps) : null, loadRecommendations(team), loadAlerts(team),
+      view ? drawRadars(view.reps) : null, loadRecommendations(team), loadAlerts(team), loadFunnel(team),
     ]);
-    await Promise.all([loadFakeProgress(deals), loadFunnel(deals)]);
+    await loadFakeProgress(deals);
   });
 })();
