@@ -81,7 +81,11 @@ def test_upload_transcribe_score_and_drill_on_a_real_server_process(
     for text in (TRACK_ANSWER, "Could we set up a call next week to agree the next step?", "OK."):
         turn = http.post(f"/v1/drills/{drill_id}/turns", json={"text": text}, headers=bearer(keys["rep"]))
         assert turn.status_code == 200, turn.text
-        assert 0 <= turn.json()["score"] <= 100 and len(turn.json()["answers"]) == 3
+        # up to three real answers: fewer when the reference set (the approved track's answers, which
+        # other tests' reviews may have changed in this copied world) is smaller
+        answers = turn.json()["answers"]
+        assert 0 <= turn.json()["score"] <= 100 and 1 <= len(answers) <= 3
+        assert all(a["text"] and a["outcome"] in ("won", "lost", "open") for a in answers)
         assert turn.json()["customer_line"]["text"]
     summary = http.post(f"/v1/drills/{drill_id}/end", headers=bearer(keys["rep"])).json()["summary"]
     assert summary["turns"] == 3
