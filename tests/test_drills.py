@@ -172,10 +172,14 @@ def test_three_turn_drill_is_scored_answered_and_stored_for_rep_and_manager(clie
         walls.append(time.perf_counter() - clock)
         assert response.status_code == 200, response.text
         turns.append(response.json())
+    # the first turn answers the price objection (all top-seller answers are the reference: three
+    # shown); later turns answer whatever the customer raised next (drawn per drill), whose
+    # reference set in this small world may hold fewer than three answers
+    assert len(turns[0]["answers"]) == 3
     for turn in turns:
         assert 0 <= turn["score"] <= 100
         assert turn["reaction"] in REACTIONS and turn["customer_line"]["text"]
-        assert len(turn["answers"]) == 3
+        assert 1 <= len(turn["answers"]) <= 3
         for answer in turn["answers"]:
             assert answer["outcome"] in ("won", "lost", "open") and answer["call_id"].startswith("CALL-")
             assert answer["start_s"] < answer["end_s"] and answer["text"]
