@@ -377,17 +377,25 @@ class BankBuilder:
                          "follow the best mined track",
                 "top_sellers": "no talk track of this objection type has been mined yet: compared with all "
                                "top-seller answers"}[source]
+        spare: list[Episode] = []
         if track is not None:
             following = [e for e in answers if is_subsequence(tuple(track["moves"]), e.moves)]
             if following:
-                answers = following
+                kept = {id(e) for e in following}
+                answers, spare = following, [e for e in answers if id(e) not in kept]
             else:
                 note += " (no top-seller answer in this language follows it yet: all their answers are used)"
-        items = [answer_item(e, deals[e.deal_id]) for e in answers]
+        items, vectors = self._answers(answers, deals, language)
+        spare_items, spare_vectors = self._answers(spare, deals, language, follows_track=False)
+        return Reference(vectors, source, track["key"] if track else None,
+                         tuple(track["moves"]) if track else (), note, items, spare_vectors, spare_items)
+
+    def _answers(self, answers: list[Episode], deals: dict[str, DealRecord], language: str,
+                 **extra) -> tuple[list[dict], np.ndarray]:
+        items = [answer_item(e, deals[e.deal_id]) | extra for e in answers]
         vectors = self.answer_space(language).encode([item["text"] for item in items]) if items \
             else np.zeros((0, 1), dtype=np.float32)
-        return Reference(vectors, source, track["key"] if track else None,
-                         tuple(track["moves"]) if track else (), note, items)
+        return items, vectors
 
 
 def answer_item(episode: Episode, deal: DealRecord) -> dict:
@@ -558,6 +566,10 @@ class DrillEngine:
         scored = self.scorer.score(vector, moves, reference)
         cosines = reference.vectors @ vector if len(reference.vectors) else np.zeros(0)
         answers = [reference.items[i] | {"similarity": round(float(cosines[i]), 4)} for i in scored["order"][:3]]
+        if len(answers) < 3 and reference.spare_items:  # too few follow the track: show the closest others too
+            spare = reference.spare_vectors @ vector
+            answers += [reference.spare_items[i] | {"similarity": round(float(spare[i]), 4)}
+                        for i in np.argsort(-spare)[: 3 - len(answers)]]
         return {"score": scored["score"], "breakdown": scored["breakdown"], "answers": answers, "moves": moves}
 
     def _customer_reply(self, state: dict, objection_type: str, seq: int, persona: str, language: str,

@@ -42,7 +42,9 @@ class Reference:
     ``vectors``: (n, dim) unit vectors of the reference answers (same space as the answer);
     ``source``: ``approved`` (answers following an approved/edited track), ``mined`` (a mined
     track, none approved yet) or ``top_sellers`` (no track for the type: all top-seller answers);
-    ``track_moves``: the moves of the reference track (empty without one).
+    ``track_moves``: the moves of the reference track (empty without one); ``spare_vectors`` /
+    ``spare_items``: the other top-seller answers to the type (not following the track): never
+    scored against, only shown when fewer than three reference answers exist.
     """
 
     vectors: np.ndarray
@@ -51,6 +53,8 @@ class Reference:
     track_moves: tuple[str, ...] = ()
     note: str = ""
     items: list[dict] = field(default_factory=list)  # one per row of vectors: what to show the rep
+    spare_vectors: np.ndarray | None = None
+    spare_items: list[dict] = field(default_factory=list)
 
 
 class AnswerScorer:
