@@ -125,6 +125,22 @@ def test_scoring_ranks_a_top_seller_answer_above_off_topic_and_incomplete_ones(d
     assert all(0 <= s["score"] <= 100 for s in (real, off_topic, incomplete))
 
 
+def test_too_few_answers_following_the_track_are_topped_up_with_the_closest_others(drills):
+    from talktrack.pipelines.drills import shown_answers
+
+    full = drills.bank().references[("price", "en")]
+    assert len(full.items) >= 4
+    others = [item | {"follows_track": False} for item in full.items[1:]]
+    one_follows = Reference(full.vectors[:1], "approved", "price:x", ("acknowledge",), "", full.items[:1],
+                            full.vectors[1:], others)
+    vector = drills.builder.answer_space("en").encode(["We can split the payment into installments."])[0]
+    shown = shown_answers(one_follows, vector, order=[0])
+    assert len(shown) == 3 and shown[0]["text"] == full.items[0]["text"] and "follows_track" not in shown[0]
+    assert [a["follows_track"] for a in shown[1:]] == [False, False]
+    closest_others = sorted(full.vectors[1:] @ vector, reverse=True)[:2]
+    assert [a["similarity"] for a in shown[1:]] == [round(float(c), 4) for c in closest_others]
+
+
 def test_without_an_approved_track_the_breakdown_says_what_it_compared_with(drills):
     references = drills.bank().references
     assert references[("price", "en")].source == "top_sellers"  # nothing mined for price here

@@ -30,6 +30,7 @@ import secrets
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -398,6 +399,18 @@ class BankBuilder:
         return items, vectors
 
 
+def shown_answers(reference: Reference, vector: np.ndarray, order: Sequence[int], count: int = 3) -> list[dict]:
+    """The real answers a turn shows: the closest reference answers (in the scorer's ``order``), then,
+    when fewer than ``count`` follow the reference track, the closest other top-seller answers."""
+    cosines = reference.vectors @ vector if len(reference.vectors) else np.zeros(0)
+    shown = [reference.items[i] | {"similarity": round(float(cosines[i]), 4)} for i in order[:count]]
+    if len(shown) < count and reference.spare_items:
+        spare = reference.spare_vectors @ vector
+        shown += [reference.spare_items[i] | {"similarity": round(float(spare[i]), 4)}
+                  for i in np.argsort(-spare)[: count - len(shown)]]
+    return shown
+
+
 def answer_item(episode: Episode, deal: DealRecord) -> dict:
     """A real top-seller answer as a drill shows it: text, call, times, clip URL, deal outcome."""
     start, end = episode.answer[0].start_s, episode.answer[-1].end_s
@@ -564,12 +577,7 @@ class DrillEngine:
         reference = self.bank().references[(objection_type, language)]
         vector = self.builder.answer_space(language).inner.encode([text])[0]  # new text: skip the cache
         scored = self.scorer.score(vector, moves, reference)
-        cosines = reference.vectors @ vector if len(reference.vectors) else np.zeros(0)
-        answers = [reference.items[i] | {"similarity": round(float(cosines[i]), 4)} for i in scored["order"][:3]]
-        if len(answers) < 3 and reference.spare_items:  # too few follow the track: show the closest others too
-            spare = reference.spare_vectors @ vector
-            answers += [reference.spare_items[i] | {"similarity": round(float(spare[i]), 4)}
-                        for i in np.argsort(-spare)[: 3 - len(answers)]]
+        answers = shown_answers(reference, vector, scored["order"])
         return {"score": scored["score"], "breakdown": scored["breakdown"], "answers": answers, "moves": moves}
 
     def _customer_reply(self, state: dict, objection_type: str, seq: int, persona: str, language: str,
