@@ -28,13 +28,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import select, update
 
 from talktrack.core.catalog.calls import utcnow
-from talktrack.core.catalog.schema import Call, Deal, Job, Moment, Utterance
+from talktrack.core.catalog.schema import Call, Deal, Job
 from talktrack.models.audio import decode_audio
 from talktrack.pipelines.ingest import sink
-from talktrack.pipelines.semantic.moments import DETECTED_KINDS, field_notes, load_detector, model_dir
+from talktrack.pipelines.semantic.moments import field_notes, label_calls, load_detector, model_dir
 from talktrack.pipelines.speech.outputs import write_outputs
 from talktrack.pipelines.speech.pii import redact_text
 from talktrack.pipelines.speech.process import SpeechOptions, SpeechPipeline
@@ -284,23 +284,10 @@ def label_call_moments(service, call_id: str) -> int | None:
     model = moment_model(service)
     if not model.trained:
         return None
+    with service.catalog.session() as session:
+        call_pk = session.scalar(select(Call.id).where(Call.external_id == call_id))
     with model.lock:
-        detector = model.get()
-        with service.catalog.session() as session:
-            call_pk = session.scalar(select(Call.id).where(Call.external_id == call_id))
-            utterances = session.execute(
-                select(Utterance.id, Utterance.role, Utterance.text)
-                .where(Utterance.call_id == call_pk).order_by(Utterance.seq)).all()
-            roles = [role if role in ("rep", "customer") else None for _, role, _ in utterances]
-            found = detector.detect([text for *_, text in utterances], roles=roles)
-            rows = [{"call_id": call_pk, "utterance_id": utterance_pk, "sentence": m.sentence, "kind": m.kind,
-                     "label": m.label, "score": m.score, "text": m.text}
-                    for (utterance_pk, _, _), moments in zip(utterances, found, strict=True) for m in moments]
-            session.execute(delete(Moment).where(Moment.call_id == call_pk, Moment.kind.in_(DETECTED_KINDS)))
-            if rows:
-                session.execute(insert(Moment), rows)
-            session.execute(update(Call).where(Call.id == call_pk).values(moments_model=detector.version))
-    return len(rows)
+        return label_calls(service.catalog, model.get(), [call_pk])
 
 
 def run_voice_note(service, payload: dict) -> dict:

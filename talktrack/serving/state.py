@@ -44,6 +44,10 @@ class Service:
                     self._shared[key] = factory()
         return self._shared[key]
 
+    def made(self, key: str):
+        """The shared object of ``key`` if it was made, else None (e.g. to stop only what started)."""
+        return self._shared.get(key)
+
     def champion(self, model_name: str) -> ChampionCache:
         """The (cached) champion tracker of a registered model."""
         if model_name not in self.champions:

@@ -222,7 +222,7 @@ def detect_calls(catalog: Catalog, settings: Settings, workspace: Workspace, pro
         progress("moments", 0, len(pending))
     for begin in range(0, len(pending), batch_size):
         batch = pending[begin:begin + batch_size]
-        found += _detect_batch(catalog, detector, batch)
+        found += label_calls(catalog, detector, batch)
         done += len(batch)
         if progress:
             progress("moments", done, len(pending))
@@ -238,8 +238,9 @@ def _pending_calls(catalog: Catalog, version: str, force: bool) -> list[int]:
         return list(session.scalars(query))
 
 
-def _detect_batch(catalog: Catalog, detector: MomentDetector, call_ids: list[int]) -> int:
-    """One transaction: read the batch's utterances, detect, replace its moment rows, stamp the version."""
+def label_calls(catalog: Catalog, detector: MomentDetector, call_ids: list[int]) -> int:
+    """One transaction: read these calls' utterances (catalog ids), detect, replace their objection and
+    move rows, stamp the detector version; the number of moments written."""
     with catalog.session() as session:
         utterances = session.execute(
             select(Utterance.id, Utterance.call_id, Utterance.role, Utterance.text)

@@ -147,8 +147,9 @@ def on_startup(svc: Service) -> None:
 
 
 def on_shutdown(svc: Service) -> None:
-    if REFRESHER_KEY in svc._shared:
-        refresher(svc).stop()
+    started = svc.made(REFRESHER_KEY)
+    if started is not None:
+        started.stop()
 
 
 def predict_into(entries: dict[str, CacheEntry], deal_ids: list[str], champion: LoadedModel) -> None:
