@@ -251,6 +251,28 @@ def test_a_deal_evidence_report_lists_each_document(client, keys, notes, world_w
     assert next(i for i in report["items"] if i["evidence_id"] == notes["id"])["verdict"] == "authentic"
 
 
+def test_evidence_imported_while_serving_is_checked_without_a_restart(client, keys, notes, world_workspace):
+    """The verifier is kept between requests; a document the CRM imports afterwards is still seen."""
+    _, _, catalog = world_workspace
+    coach = bearer(keys["coach"])
+    before = client.get(f"/v1/deals/{notes['copy_deal']}/evidence", headers=coach).json()
+    with catalog.session() as session:
+        deal_pk = session.scalar(select(Deal.id).where(Deal.external_id == notes["copy_deal"]))
+        session.add(EvidenceDocument(external_id="EV-IMPORTED-LATE", deal_id=deal_pk, kind="meeting_notes",
+                                     submitted_at=datetime(2025, 12, 30, 10, 0), text=notes["copy"]))
+    try:
+        after = client.get(f"/v1/deals/{notes['copy_deal']}/evidence", headers=coach).json()
+    finally:
+        with catalog.session() as session:
+            session.delete(session.scalar(select(EvidenceDocument).where(EvidenceDocument.external_id
+                                                                         == "EV-IMPORTED-LATE")))
+    late = next(item for item in after["items"] if item["evidence_id"] == "EV-IMPORTED-LATE")
+    assert late["copy_of"] == notes["id"] and late["verdict"] != "authentic"
+    assert len(after["items"]) == len(before["items"]) + 1
+    gone = client.get(f"/v1/deals/{notes['copy_deal']}/evidence", headers=coach).json()
+    assert {item["evidence_id"] for item in gone["items"]} == {item["evidence_id"] for item in before["items"]}
+
+
 # -- CRM stage events and alerts ---------------------------------------------------------------------
 def _latest_open_deal(catalog) -> tuple[str, str, datetime]:
     """An open deal (the last by id) with its current stage and when it was entered."""

@@ -22,7 +22,13 @@ from sqlalchemy import select
 
 from talktrack.core.catalog.schema import Call, Rep, Team
 from talktrack.pipelines.semantic import sop
-from talktrack.pipelines.semantic.evidence import EvidenceError, open_verifier, verify_deal, verify_evidence
+from talktrack.pipelines.semantic.evidence import (
+    EvidenceError,
+    catalog_stamp,
+    open_verifier,
+    verify_deal,
+    verify_evidence,
+)
 from talktrack.serving.auth import Allowed
 from talktrack.serving.errors import ApiError
 from talktrack.serving.keys import Caller
@@ -168,17 +174,29 @@ def _check_call_scope(svc: Service, caller: Caller, call_id: str) -> None:
 
 # -- evidence -------------------------------------------------------------------------------------
 class EvidenceHolder:
-    """The evidence verifier, opened on first use (it syncs the evidence index); one check at a time."""
+    """The evidence verifier, opened on first use (it syncs the evidence index); one check at a time.
+
+    Before each check two small queries compare the catalog with what the verifier was opened on:
+    new or re-imported evidence re-opens it (the index embeds only what changed; the embedding
+    models stay loaded), new or re-imported calls drop its cached call facts.
+    """
 
     def __init__(self, svc: Service) -> None:
         self.svc = svc
         self.lock = threading.Lock()
         self._verifier = None
+        self._stamp: tuple[tuple, tuple] | None = None
 
     def run(self, check):
         with self.lock:
-            if self._verifier is None:
-                self._verifier = open_verifier(self.svc.catalog, self.svc.settings, self.svc.workspace)
+            stamp = catalog_stamp(self.svc.catalog)
+            if self._verifier is None or stamp[0] != self._stamp[0]:
+                embedders = None if self._verifier is None else self._verifier.index.embedders
+                self._verifier = open_verifier(self.svc.catalog, self.svc.settings, self.svc.workspace,
+                                               embedders=embedders)
+            elif stamp[1] != self._stamp[1]:
+                self._verifier.forget_facts()
+            self._stamp = stamp
             return check(self._verifier)
 
 

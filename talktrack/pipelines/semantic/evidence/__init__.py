@@ -5,6 +5,7 @@
 """
 
 from talktrack.pipelines.semantic.evidence.api import (
+    catalog_stamp,
     deal_report,
     open_verifier,
     verify_all,
@@ -24,5 +25,5 @@ from talktrack.pipelines.semantic.evidence.verify import EvidenceVerifier
 
 __all__ = [
     "VERDICTS", "DealEvidenceReport", "EvidenceError", "EvidenceVerdict", "EvidenceVerifier", "MatchedFact",
-    "Passage", "Reason", "deal_report", "open_verifier", "verify_all", "verify_deal", "verify_evidence",
+    "Passage", "Reason", "catalog_stamp", "deal_report", "open_verifier", "verify_all", "verify_deal", "verify_evidence",
 ]

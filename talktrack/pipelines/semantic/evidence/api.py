@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from talktrack.core.catalog.schema import Deal
+from talktrack.core.catalog.schema import Call, Deal, EvidenceDocument
 from talktrack.models.embedding import EmbedderSet
 from talktrack.pipelines.semantic.evidence.records import DealEvidenceReport, EvidenceError, EvidenceVerdict
 from talktrack.pipelines.semantic.evidence.sources import EvidenceRow, load_evidence_rows
@@ -22,17 +22,30 @@ from talktrack.pipelines.semantic.evidence.verify import EvidenceVerifier, Subje
 Progress = Callable[[str, int, int], None]
 
 
-def open_verifier(catalog, settings, workspace, progress: Progress | None = None) -> EvidenceVerifier:
+def open_verifier(catalog, settings, workspace, progress: Progress | None = None, *,
+                  embedders: EmbedderSet | None = None) -> EvidenceVerifier:
     """A verifier over the catalog's evidence, its FAISS index brought up to date first.
 
     ``settings``: the full :class:`~talktrack.core.config.Settings` (embedder + ``semantic.evidence``).
-    Keep it for many checks; it loads each customer's facts once.
+    Keep it for many checks; it loads each customer's facts once, so it sees the catalog as it
+    was (compare :func:`catalog_stamp` before reusing it). ``embedders``: reuse loaded models.
     """
     rows = load_evidence_rows(catalog)
-    embedders = EmbedderSet.from_settings(settings.models.embedder, cache_dir=workspace.models_dir)
+    embedders = embedders or EmbedderSet.from_settings(settings.models.embedder, cache_dir=workspace.models_dir)
     index = EvidenceIndex(workspace.index_dir / "evidence", embedders)
     index.sync(rows, progress=progress)
     return EvidenceVerifier(catalog, settings.semantic.evidence, index, rows)
+
+
+def catalog_stamp(catalog) -> tuple[tuple, tuple]:
+    """``(evidence, calls)``: cheap summaries that change when evidence documents or calls are
+    added, removed or re-imported (counts, largest ids, latest times): a kept verifier is stale for
+    evidence when the first changes, and its cached call facts when the second does."""
+    with catalog.session() as session:
+        evidence = session.execute(select(func.count(EvidenceDocument.id), func.max(EvidenceDocument.id),
+                                          func.max(EvidenceDocument.submitted_at))).one()
+        calls = session.execute(select(func.count(Call.id), func.max(Call.id), func.max(Call.updated_at))).one()
+    return tuple(evidence), tuple(calls)
 
 
 def verify_evidence(catalog, settings, workspace, deal_id: str, text: str, *, exclude_evidence_id: str | None = None,

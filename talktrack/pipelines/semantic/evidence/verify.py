@@ -88,6 +88,10 @@ class EvidenceVerifier:
     def load_all_facts(self) -> None:
         self._facts = load_customer_facts(self.catalog)
 
+    def forget_facts(self) -> None:
+        """Drop the cached call facts (calls were added or re-imported): each is reloaded on use."""
+        self._facts = {}
+
     def facts_of(self, customer_pk: int) -> CustomerFacts:
         if customer_pk not in self._facts:
             self._facts.update(load_customer_facts(self.catalog, [customer_pk]))
