@@ -370,7 +370,13 @@ def test_the_dashboard_draws_the_team_heatmap_and_radars_for_a_manager(page, web
     screenshots(page, "dashboard")
     page.set_viewport_size(PHONE)
     assert labels_outside_their_chart(page) == []
+    assert page_overflow_px(page) == 0  # the wide deal table scrolls inside its card on a phone
     page.set_viewport_size(DESKTOP)
+
+
+def page_overflow_px(page) -> int:
+    """How far the page is wider than the viewport (a sideways-scrolling page on a phone)."""
+    return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
 
 def labels_outside_their_chart(page) -> list[str]:
