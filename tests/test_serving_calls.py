@@ -8,7 +8,7 @@ real speech: a generated call rendered by espeak-ng, and a spoken field note.
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import numpy as np
@@ -235,18 +235,61 @@ def test_a_job_left_running_by_a_crashed_process_is_finished_after_a_restart(tmp
     registered = sink.register(catalog, IngestItem(audio, call_id="CALL-CRASHED"), file_sha256(audio))
     with catalog.session() as session:  # what a process killed mid-job leaves behind
         call_pk = session.scalar(select(Call.id).where(Call.external_id == registered.call_id))
+        now = datetime.now(UTC).replace(tzinfo=None)
+        stale = now - timedelta(seconds=settings.serving.job_lease_s + 5)
         session.add(Job(external_id="f" * 32, kind="call", status="running", call_id=call_pk,
                         payload={"audio_path": str(audio), "call_id": registered.call_id, "attempts": 1,
-                                 "worker": "gone-host:4242", "creator": {"role": "admin"}},
-                        created_by="crm", created_at=datetime.now(UTC).replace(tzinfo=None)))
+                                 "worker": "gone-host:4242:0", "creator": {"role": "admin"}},
+                        created_by="crm", created_at=stale, started_at=stale, heartbeat_at=stale))
+        # another host's worker that stamped its job just now is alive: its job is left alone
+        session.add(Job(external_id="e" * 32, kind="call", status="running", payload={"worker": "busy-host:77:0"},
+                        created_by="crm", created_at=now, started_at=now, heartbeat_at=now))
     with LiveServer(create_app(settings)) as live, httpx.Client(base_url=live.url, timeout=60) as client:
         job = wait_for_job(client, "f" * 32, key)
         assert job["status"] == "done" and job["attempts"] == 2, job
+        assert client.get(f"/v1/jobs/{'e' * 32}", headers=bearer(key)).json()["status"] == "running"
         again = upload(client, key, audio, name="same-note.wav")
         assert again.status_code == 200 and again.json()["call_id"] == "CALL-CRASHED"
     with catalog.session() as session:
         assert session.scalar(select(func.count()).select_from(Call)) == 1
         assert session.scalar(select(Call.status)) == "transcribed"
+    catalog.dispose()
+
+
+def test_a_running_job_is_an_orphan_only_when_its_worker_is_gone(tmp_path, settings):
+    import socket
+    from types import SimpleNamespace
+
+    from talktrack.serving.jobs import JobWorker, is_orphan
+
+    now = datetime(2026, 1, 1, 12, 0)
+
+    def job(worker: str, beat_s_ago: float | None) -> Job:
+        beat = None if beat_s_ago is None else now - timedelta(seconds=beat_s_ago)
+        return Job(status="running", payload={"worker": worker}, started_at=beat, heartbeat_at=beat)
+
+    assert not is_orphan(job("far-host:1:a", beat_s_ago=10), now, lease_s=60)
+    assert is_orphan(job("far-host:1:a", beat_s_ago=61), now, lease_s=60)
+    assert is_orphan(job("far-host:1", beat_s_ago=None), now, lease_s=60)  # never stamped
+    no_such_pid = f"{socket.gethostname()}:{2 ** 22 + 1}:x"
+    assert is_orphan(job(no_such_pid, beat_s_ago=1), now, lease_s=60)  # a process of this host, gone
+
+    # two apps in one process: the running one's job is live however old its stamp, a stopped one's is not
+    settings, catalog, _ = private_app(tmp_path, settings, job_poll_s=60)
+    service = SimpleNamespace(catalog=catalog, settings=settings)
+    running, stopped = JobWorker(service), JobWorker(service)
+    running.start()
+    try:
+        with catalog.session() as session:
+            for worker in (running, stopped):
+                session.add(Job(external_id=worker.token.replace(":", "-"), kind="unknown", status="running",
+                                payload={"worker": worker.token}, created_at=now, started_at=now, heartbeat_at=now))
+        assert running.requeue_orphans() == 1
+        with catalog.session() as session:
+            status = dict(session.execute(select(Job.external_id, Job.status)).all())
+        assert status == {running.token.replace(":", "-"): "running", stopped.token.replace(":", "-"): "queued"}
+    finally:
+        running.stop()
     catalog.dispose()
 
 

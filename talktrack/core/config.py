@@ -416,6 +416,9 @@ class ServingSettings(_Strict):
     max_clip_s: float = Field(600, gt=0)
     max_job_attempts: int = Field(3, ge=1)
     job_poll_s: float = Field(1.0, gt=0)
+    # A running job whose worker has not stamped it for this long is re-queued by any process
+    # (another host's crashed worker included); workers stamp every quarter of it.
+    job_lease_s: float = Field(60.0, ge=4)
 
 
 class Settings(_Strict):

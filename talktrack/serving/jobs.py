@@ -5,8 +5,12 @@ accepted with a 202 lives only in memory. One :class:`JobWorker` thread per app 
 oldest queued job, claims it with a conditional UPDATE (two processes never run the same
 job), runs it and records its result or the reason it failed; one bad job never stops it.
 
-Restart safety: on start the worker re-queues the jobs left ``running`` by a process that is
-gone (a crash, a kill, a shutdown that did not wait for a long job). Re-running is harmless:
+Restart safety: while a job runs, its worker stamps ``heartbeat_at`` every quarter of
+``serving.job_lease_s``. On start, and then every lease while idle, a worker re-queues the jobs
+left ``running`` by a process that is gone (a crash, a kill, a shutdown that did not wait for a
+long job): a process of this host that no longer exists at once, any other when its stamp is
+older than the lease — so several hosts on one catalog never take each other's live jobs, and a
+dead host's job is finished by another. Re-running is harmless:
 a call is keyed by its audio's SHA-256 and :func:`sink.store_result` replaces its transcript,
 and moments are replaced per call, so a retried job never duplicates a call or a moment.
 A job interrupted ``serving.max_job_attempts`` times is failed instead of retried forever.
@@ -23,8 +27,9 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +61,13 @@ def new_job_id() -> str:
 
 
 def worker_token() -> str:
-    """Who runs a job, recorded on it: ``host:pid``, so a restart can tell orphans from live work."""
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Who runs a job, recorded on it: ``host:pid:worker``, so a restart can tell orphans from live
+    work (one process may hold several apps, each with its worker)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+# the workers running in this process now (their tokens): the others of this process are gone
+_LIVE_WORKERS: set[str] = set()
 
 
 # --- shared models --------------------------------------------------------------------------------
@@ -123,6 +133,7 @@ class JobWorker:
         return self.service.catalog
 
     def start(self) -> None:
+        _LIVE_WORKERS.add(self.token)
         self.requeue_orphans()
         self._thread = threading.Thread(target=self._loop, name="talktrack-jobs", daemon=True)
         self._thread.start()
@@ -133,6 +144,7 @@ class JobWorker:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout=wait_s)
+        _LIVE_WORKERS.discard(self.token)
 
     def submit(self, kind: str, payload: dict, *, call_pk: int | None, creator) -> str:
         """Queue a job and wake the worker; returns the job's id."""
@@ -147,23 +159,33 @@ class JobWorker:
         self._wake.set()
         return job_id
 
+    @property
+    def lease_s(self) -> float:
+        return self.service.settings.serving.job_lease_s
+
     def requeue_orphans(self) -> int:
         """Put back in the queue the ``running`` jobs whose process is gone; returns how many."""
+        now = utcnow()
         with self.catalog.session() as session:
             running = session.scalars(select(Job).where(Job.status == "running")).all()
-            orphans = [job for job in running if not _worker_alive((job.payload or {}).get("worker"))]
+            orphans = [job for job in running if is_orphan(job, now, self.lease_s)]
             for job in orphans:
-                job.status, job.started_at = "queued", None
+                job.status, job.started_at, job.heartbeat_at = "queued", None, None
         if orphans:
             log.warning("re-queued %d job(s) left running by a stopped process", len(orphans))
         return len(orphans)
 
     def _loop(self) -> None:
         poll_s = self.service.settings.serving.job_poll_s
+        swept = utcnow()
         while not self._stop.is_set():
-            if not self.run_next():
-                self._wake.wait(timeout=poll_s)
-                self._wake.clear()
+            if self.run_next():
+                continue
+            if (utcnow() - swept).total_seconds() >= self.lease_s:
+                self.requeue_orphans()  # another host's worker may have died since
+                swept = utcnow()
+            self._wake.wait(timeout=poll_s)
+            self._wake.clear()
 
     def run_next(self) -> bool:
         """Claim and run the oldest queued job; False when there was none."""
@@ -174,7 +196,8 @@ class JobWorker:
         try:
             if payload["attempts"] > self.service.settings.serving.max_job_attempts:
                 raise JobFailed(f"gave up after {payload['attempts'] - 1} interrupted attempts")
-            result = self.handlers[kind](self.service, payload)
+            with self._heartbeat(job_pk):
+                result = self.handlers[kind](self.service, payload)
         except Exception as exc:  # noqa: BLE001 - a job's failure is recorded; the worker goes on
             reason = _reason(exc)
             if not isinstance(exc, JobFailed):
@@ -197,10 +220,32 @@ class JobWorker:
                 payload["attempts"] = int(payload.get("attempts") or 0) + 1
                 won = session.execute(
                     update(Job).where(Job.id == job.id, Job.status == "queued")
-                    .values(status="running", started_at=utcnow(), payload=payload)
+                    .values(status="running", started_at=utcnow(), heartbeat_at=utcnow(), payload=payload)
                 ).rowcount
                 if won:
                     return job.id, job.kind, payload
+
+    @contextmanager
+    def _heartbeat(self, job_pk: int) -> Iterator[None]:
+        """Stamp the job every quarter lease while the block runs (from a helper thread)."""
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(self.lease_s / 4):
+                try:
+                    with self.catalog.session() as session:
+                        session.execute(update(Job).where(Job.id == job_pk, Job.status == "running")
+                                        .values(heartbeat_at=utcnow()))
+                except Exception:  # noqa: BLE001 - a missed beat is retried; the job goes on
+                    log.warning("heartbeat of job %s failed", job_pk, exc_info=True)
+
+        thread = threading.Thread(target=beat, name=f"talktrack-job-{job_pk}-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
 
     def _finish(self, job_pk: int, status: str, *, result: dict | None = None, error: str | None = None) -> None:
         with self.catalog.session() as session:
@@ -208,16 +253,25 @@ class JobWorker:
                             .values(status=status, result=result, error=error, finished_at=utcnow()))
 
 
-def _worker_alive(token: str | None) -> bool:
-    """Whether the process named by ``token`` still runs (another process on this host only)."""
-    if not token or ":" not in token:
-        return False
-    host, _, pid = token.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
-        # another host: cannot tell, so re-run (idempotent); this process: a previous app, now gone
-        return False
+def is_orphan(job: Job, now: datetime, lease_s: float) -> bool:
+    """Whether a ``running`` job's worker is gone. A worker of this process is gone unless it
+    is one of the running ones; of another process of this host, when that process is; any
+    other when it has not stamped the job within ``lease_s`` (re-running is idempotent, see
+    the module doc)."""
+    token = str((job.payload or {}).get("worker") or "")
+    host, _, rest = token.partition(":")
+    pid = rest.partition(":")[0]
+    if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid():
+            return token not in _LIVE_WORKERS
+        return not _process_alive(int(pid))
+    stamped = job.heartbeat_at or job.started_at
+    return stamped is None or now - stamped > timedelta(seconds=lease_s)
+
+
+def _process_alive(pid: int) -> bool:
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:

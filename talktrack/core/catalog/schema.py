@@ -380,6 +380,8 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Stamped by the worker while the job runs; a running job without a recent one is an orphan.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Drill(Base):
