@@ -221,6 +221,53 @@ def test_an_upload_past_the_limit_is_413_and_leaves_nothing(tmp_path, settings, 
     catalog.dispose()
 
 
+def _raw_exchange(url: str, head: bytes, chunks=(), timeout_s: float = 20) -> tuple[int, dict, int]:
+    """Send ``head`` and then ``chunks`` on a plain socket, as far as the server lets us; returns
+    (the response's status, its JSON body, how many chunks were sent before the answer came)."""
+    import http.client
+    import json
+    import select as io_select
+    import socket
+
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout_s) as conn:
+        conn.sendall(head)
+        sent = 0
+        for chunk in chunks:
+            if io_select.select([conn], [], [], 0)[0]:
+                break  # the server has answered already
+            try:
+                conn.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            sent += 1
+        response = http.client.HTTPResponse(conn)
+        response.begin()
+        return response.status, json.loads(response.read()), sent
+
+
+def test_a_huge_upload_is_refused_before_its_body_is_read(tmp_path, settings):
+    """A declared length past the limit is answered at once (no body sent at all); a chunked body
+    without a length is cut off once it passes the limit, long before its end."""
+    settings, catalog, key = private_app(tmp_path, settings, max_upload_mb=0.01)
+    with LiveServer(create_app(settings)) as live:
+        status, body, _ = _raw_exchange(live.url, (
+            "POST /v1/calls HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + key + "\r\n"
+            "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 10000000000\r\n\r\n").encode())
+        assert status == 413 and "max_upload_mb" in body["error"]["message"]
+
+        part = b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
+        chunks = [part] + [b"a" * 65536] * 200  # 12.5 MB of one file; ~1 MB allowed
+        framed = [b"%x\r\n" % len(chunk) + chunk + b"\r\n" for chunk in chunks]
+        status, body, sent = _raw_exchange(live.url, (
+            "POST /v1/calls HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + key + "\r\n"
+            "Content-Type: multipart/form-data; boundary=x\r\nTransfer-Encoding: chunked\r\n\r\n").encode(),
+            framed)
+        assert status == 413 and body["error"]["code"] == "too_large"
+        assert sent < 100, f"{sent} of 200 chunks went out before the 413"
+    catalog.dispose()
+
+
 # --- restart -------------------------------------------------------------------------------------
 def test_a_job_left_running_by_a_crashed_process_is_finished_after_a_restart(tmp_path, settings, note_audio):
     import shutil
