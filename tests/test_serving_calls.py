@@ -334,7 +334,9 @@ def test_a_running_job_is_an_orphan_only_when_its_worker_is_gone(tmp_path, setti
         assert running.requeue_orphans() == 1
         with catalog.session() as session:
             status = dict(session.execute(select(Job.external_id, Job.status)).all())
-        assert status == {running.token.replace(":", "-"): "running", stopped.token.replace(":", "-"): "queued"}
+        assert status[running.token.replace(":", "-")] == "running"
+        # re-queued (and maybe taken by the running worker already, failing for its unknown kind)
+        assert status[stopped.token.replace(":", "-")] in ("queued", "failed")
     finally:
         running.stop()
     catalog.dispose()
