@@ -311,6 +311,45 @@ def test_a_rep_completes_a_three_turn_typed_drill_and_sees_scores(page, web, key
     page.wait_for_selector(f"#history li[data-drill-id='{drill_id}']")
 
 
+def test_a_rep_answers_through_the_microphone_and_the_spoken_answer_is_scored(browser, web, keys, warm_drills,
+                                                                               tmp_path):
+    """Chromium's fake microphone plays a spoken answer (espeak-ng) into the page's recorder; the
+    recording goes up as the turn's audio and comes back transcribed and scored."""
+    import shutil
+    import subprocess
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed")
+    wav = tmp_path / "answer.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", str(wav), ANSWERS[0]], check=True)
+    fake_mic = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+                f"--use-file-for-fake-audio-capture={wav}%noloop"]
+    with_mic = browser.browser_type.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS + fake_mic)
+    try:
+        context = with_mic.new_context(base_url=web.url, viewport=DESKTOP, locale="en-US", permissions=["microphone"])
+        page = context.new_page()
+        console = Console(page)
+        sign_in(page, keys["rep"], "/app/drill")
+        for field, value in SCENARIO.items():
+            page.select_option(f"#scenario [name={field}]", value)
+        page.click("#d-start")
+        page.wait_for_selector("#chat .bubble.customer")
+        drill_id = re.search(r"id=([0-9a-f]+)", page.url).group(1)
+        page.click("#record")
+        page.wait_for_timeout(soundfile.info(wav).duration * 1000 + 800)
+        with page.expect_response(lambda r: r.url.endswith(f"/v1/drills/{drill_id}/turns"), timeout=60_000) as sent:
+            page.click("#record")
+        turn = sent.value.json()
+        assert turn["input"] == "audio" and "budget" in turn["rep_text"].lower(), turn["rep_text"]
+        assert "offer_installments" in turn["breakdown"]["moves_detected"]
+        result = page.wait_for_selector(".turn-result[data-seq='1']")
+        assert float(result.query_selector(".score").inner_text()) == pytest.approx(turn["score"], abs=0.5)
+        context.close()
+        assert console.unexpected() == []
+    finally:
+        with_mic.close()
+
+
 def test_a_rep_cannot_open_another_reps_drill(page, web, keys, warm_drills):
     other = bearer(keys["other_rep"])
     drill = httpx.post(f"{web.url}/v1/drills", headers=other, json=SCENARIO, timeout=60).json()
