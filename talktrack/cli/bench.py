@@ -78,7 +78,8 @@ def bench_diarization(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = 
             figures[name] = evaluate_diarization(ami, rttm, uem, diarizer=diarizer)
         figures["generated_calls"] = _generated_calls_der(app, Path(folder) / "world", diarizer)
     app.console.print({name: {c: r["der"] for c, r in result["overall"].items()} for name, result in figures.items()})
-    _write(app, out, "diarization_ami", figures)
+    backend = app.settings.models.diarizer.backend  # another backend's figures go beside the default's
+    _write(app, out, "diarization_ami" if backend == "resemblyzer" else f"diarization_ami_{backend}", figures)
 
 
 def _generated_calls_der(app: AppContext, folder: Path, diarizer) -> dict:
