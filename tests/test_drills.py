@@ -160,6 +160,18 @@ def test_personas_pick_lines_that_fit_them(drills):
     assert best_length("busy_executive") < best_length("analytical")
 
 
+def test_a_newly_saved_moment_detector_is_used_without_a_restart(drills):
+    from talktrack.pipelines.semantic.moments import model_dir
+
+    kept = drills.detector()
+    assert drills.detector() is kept  # loaded once, kept between turns
+    kept.save(model_dir(drills.builder.workspace))  # what `talktrack moments train` ends with
+    reloaded = drills.detector()
+    assert reloaded is not kept
+    moves = reloaded.detect([TRACK_ANSWER], roles=["rep"])[0]
+    assert "offer_installments" in {m.label for m in moves if m.kind == "move"}
+
+
 def test_the_default_generator_keeps_real_words_and_a_model_must_be_a_local_directory(drills, tmp_path):
     persona = drills.drill_settings.personas["friendly"]
     assert make_generator("none").rephrase("Too expensive.", persona, "en") == "Too expensive."

@@ -442,6 +442,7 @@ class DrillEngine:
         self.generator = make_generator(gen.kind, gen.model_path, max_new_tokens=gen.max_new_tokens)
         self._bank: DrillBank | None = None
         self._detector = None
+        self._detector_stamp: float | None = None
         self._transcriber = None
         self._warm = False
         self._lock = threading.Lock()
@@ -459,14 +460,16 @@ class DrillEngine:
             return self._bank
 
     def detector(self):
-        from talktrack.pipelines.semantic.moments import load_detector
+        """The moment detector, reloaded when ``talktrack moments train`` has saved a new one."""
+        from talktrack.pipelines.semantic.moments import detector_stamp, load_detector
 
+        stamp = detector_stamp(self.builder.workspace)
         with self._lock:
-            if self._detector is None:
+            if self._detector is None or stamp != self._detector_stamp:
                 detector = load_detector(self.settings, self.builder.workspace)
                 # a rep's answer is new text: encode it without the vector cache's disk write per turn
                 detector.embedder = getattr(detector.embedder, "inner", detector.embedder)
-                self._detector = detector
+                self._detector, self._detector_stamp = detector, stamp
             return self._detector
 
     def warm_up(self) -> dict:

@@ -30,7 +30,6 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -39,7 +38,13 @@ from talktrack.core.catalog.calls import utcnow
 from talktrack.core.catalog.schema import Call, Deal, Job
 from talktrack.models.audio import decode_audio
 from talktrack.pipelines.ingest import sink
-from talktrack.pipelines.semantic.moments import field_notes, label_calls, load_detector, model_dir
+from talktrack.pipelines.semantic.moments import (
+    detector_stamp,
+    field_notes,
+    label_calls,
+    load_detector,
+    model_dir,
+)
 from talktrack.pipelines.speech.outputs import write_outputs
 from talktrack.pipelines.speech.pii import redact_text
 from talktrack.pipelines.speech.process import SpeechOptions, SpeechPipeline
@@ -85,15 +90,11 @@ class MomentModel:
         self._stamp: float | None = None
 
     @property
-    def params_file(self) -> Path:
-        return model_dir(self.workspace) / "params.json"
-
-    @property
     def trained(self) -> bool:
-        return self.params_file.is_file()
+        return (model_dir(self.workspace) / "params.json").is_file()
 
     def get(self):
-        stamp = self.params_file.stat().st_mtime if self.trained else None
+        stamp = detector_stamp(self.workspace)
         if self._detector is None or stamp != self._stamp:
             self._detector, self._stamp = load_detector(self.settings, self.workspace), stamp
         return self._detector

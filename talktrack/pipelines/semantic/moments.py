@@ -129,6 +129,13 @@ def model_dir(workspace: Workspace) -> Path:
     return workspace.models_dir / "moments"
 
 
+def detector_stamp(workspace: Workspace) -> float | None:
+    """When the workspace's trained detector was last saved (None: none trained): a kept
+    detector is stale once this changes."""
+    params = model_dir(workspace) / "params.json"
+    return params.stat().st_mtime if params.is_file() else None
+
+
 def train_detector(catalog: Catalog, settings: Settings, workspace: Workspace,
                    labels_file: Path | str | None = None) -> MomentDetector:
     """Train on taxonomy + ``moment_labels`` (after inserting ``labels_file`` as generated labels); save it."""
