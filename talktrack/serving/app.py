@@ -23,7 +23,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from talktrack.core.catalog import open_catalog
 from talktrack.core.config import Settings, load_settings
 from talktrack.core.workspace import Workspace
-from talktrack.serving.body_limit import FORM_OVERHEAD_BYTES, BodyLimitMiddleware
+from talktrack.serving.body_limit import BodyLimitMiddleware
 from talktrack.serving.errors import install_error_handlers
 from talktrack.serving.heap import settle_heap
 from talktrack.serving.logging import RequestContextMiddleware, configure_logging
@@ -75,9 +75,7 @@ def create_app(settings: Settings) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    limit_mb = settings.serving.max_upload_mb
-    app.add_middleware(BodyLimitMiddleware, max_bytes=int(limit_mb * 1024 * 1024) + FORM_OVERHEAD_BYTES,
-                       limit_mb=limit_mb)
+    app.add_middleware(BodyLimitMiddleware, limit_mb=settings.serving.max_upload_mb)
     app.add_middleware(RequestContextMiddleware, on_done=service.metrics.observe)
     install_web(app)
     return app

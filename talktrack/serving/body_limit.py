@@ -11,11 +11,9 @@ the form's other fields; the routes still check the file itself against the exac
 
 from __future__ import annotations
 
-import json
-
 from starlette.exceptions import HTTPException
 
-from talktrack.serving.errors import error_body
+from talktrack.serving.errors import send_error
 
 FORM_OVERHEAD_BYTES = 1024 * 1024
 
@@ -30,8 +28,9 @@ class BodyTooLarge(HTTPException):
 
 
 class BodyLimitMiddleware:
-    def __init__(self, app, *, max_bytes: int, limit_mb: float) -> None:
-        self.app, self.max_bytes, self.limit_mb = app, max_bytes, limit_mb
+    def __init__(self, app, *, limit_mb: float) -> None:
+        self.app, self.limit_mb = app, limit_mb
+        self.max_bytes = int(limit_mb * 1024 * 1024) + FORM_OVERHEAD_BYTES
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http":
@@ -70,11 +69,7 @@ class BodyLimitMiddleware:
                 "send a shorter or compressed file")
 
     async def _refuse(self, send) -> None:
-        body = json.dumps(error_body("too_large", self.message)).encode()
-        await send({"type": "http.response.start", "status": 413, "headers": [
-            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close")]})
-        await send({"type": "http.response.body", "body": body})
+        await send_error(send, 413, "too_large", self.message, headers=((b"connection", b"close"),))
 
 
 def _content_length(scope) -> int | None:

@@ -7,6 +7,8 @@ HTTP here, so bad input and missing data never surface as a 500.
 
 from __future__ import annotations
 
+import json
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -57,6 +59,14 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
 
 def error_body(code: str, message: str, **extra) -> dict:
     return {"error": {"code": code, "message": message, **extra}}
+
+
+async def send_error(send, status: int, code: str, message: str, headers: tuple = ()) -> None:
+    """An error answered straight over ASGI, from a middleware outside FastAPI's handlers."""
+    body = json.dumps(error_body(code, message)).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()), *headers]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def error_response(

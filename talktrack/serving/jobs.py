@@ -43,7 +43,6 @@ from talktrack.pipelines.semantic.moments import (
     field_notes,
     label_calls,
     load_detector,
-    model_dir,
 )
 from talktrack.pipelines.speech.outputs import write_outputs
 from talktrack.pipelines.speech.pii import redact_text
@@ -91,7 +90,7 @@ class MomentModel:
 
     @property
     def trained(self) -> bool:
-        return (model_dir(self.workspace) / "params.json").is_file()
+        return detector_stamp(self.workspace) is not None
 
     def get(self):
         stamp = detector_stamp(self.workspace)

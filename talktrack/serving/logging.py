@@ -18,6 +18,8 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+from talktrack.serving.errors import send_error
+
 LOGGER = logging.getLogger("talktrack.serving")
 request_id: ContextVar[str | None] = ContextVar("talktrack_request_id", default=None)
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -77,7 +79,8 @@ class RequestContextMiddleware:
         except Exception:
             LOGGER.exception("unhandled error", extra={"fields": {"path": scope.get("path")}})
             if not state["sent"]:
-                await _send_internal_error(send_with_id, rid)
+                await send_error(send_with_id, 500, "internal",
+                                 f"internal error (request id {rid}); see the service log")
         finally:
             self._finish(scope, state["status"], time.perf_counter() - started, rid)
             request_id.reset(token)
@@ -113,17 +116,3 @@ def _caller_id(scope) -> int | None:
     """The API key id :func:`talktrack.serving.auth.current_caller` left on the request state."""
     state = scope.get("state")
     return getattr(state.get("caller"), "key_id", None) if isinstance(state, dict) else None
-
-
-async def _send_internal_error(send, rid: str) -> None:
-    body = json.dumps(
-        {"error": {"code": "internal", "message": f"internal error (request id {rid}); see the service log"}}
-    ).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

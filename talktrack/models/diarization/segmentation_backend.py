@@ -207,9 +207,8 @@ def reconstruct(model: SegmentationModel, starts: np.ndarray, activity: np.ndarr
         for speaker, k in enumerate(mapping[chunk]):
             if k >= 0:
                 score[index, k] += local[:, speaker]
-    covered = votes > 0
-    mean_score = np.where(covered[:, None], score / np.maximum(votes, 1)[:, None], 0.0)
-    speaking = np.rint(np.where(covered, count / np.maximum(votes, 1), 0.0)).astype(int)
+    mean_score = score / np.maximum(votes, 1)[:, None]  # frames no chunk covers stay 0
+    speaking = np.rint(count / np.maximum(votes, 1)).astype(int)
     frames = np.zeros((n_frames, speakers), dtype=bool)
     order = np.argsort(-mean_score, axis=1, kind="stable")
     for rank in range(min(speakers, int(speaking.max(initial=0)))):
