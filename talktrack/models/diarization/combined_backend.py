@@ -61,12 +61,12 @@ class CombinedDiarizer:
         backend's prefixed), for provenance."""
         params = dict(window.params)
         timings = {step: seconds for step, seconds in window.timings.items() if step != "total"}
-        params["combined__chosen"] = chosen.backend if overlap_aware is not None else "resemblyzer (fixed count)"
+        params["combined__chosen"] = chosen.backend if overlap_aware is not None else f"{window.backend} (fixed count)"
         params["combined__window_speakers"] = len(window.speakers)
         if overlap_aware is not None:
             params["combined__segmentation_speakers"] = len(overlap_aware.speakers)
-            params.update({_segmentation_key(key): value for key, value in overlap_aware.params.items()
-                           if key not in params or key.startswith("clustering__")})
+            renamed = {_segmentation_key(key): value for key, value in overlap_aware.params.items()}
+            params.update({key: value for key, value in renamed.items() if key not in params})
             timings.update({f"segmentation_{step}": seconds for step, seconds in overlap_aware.timings.items()
                             if step != "total"})
         timings["total"] = sum(timings.values())

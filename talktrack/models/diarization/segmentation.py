@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -71,14 +72,17 @@ class SegmentationModel:
     def chunk_samples(self) -> int:
         return int(round(self.chunk_s * SAMPLE_RATE))
 
-    def local_activity(self, chunks: np.ndarray, batch_size: int = 32) -> np.ndarray:
-        """``chunks`` (n, chunk_samples) float32 → (n, frames, speakers) hard 0/1 activity."""
+    def local_activity(self, chunks: Sequence[np.ndarray] | np.ndarray, batch_size: int = 8) -> np.ndarray:
+        """``chunks`` (n, chunk_samples) float32 → (n, frames, speakers) hard 0/1 activity.
+
+        ``chunks`` may be views into the recording: only one batch is copied at a time, and
+        batches stay small because SincNet's first layer holds 51 MB per chunk."""
         import torch
 
         out = []
         with self._lock, torch.inference_mode():
             for first in range(0, len(chunks), batch_size):
-                batch = torch.from_numpy(np.ascontiguousarray(chunks[first:first + batch_size], np.float32))
+                batch = torch.from_numpy(np.stack(chunks[first:first + batch_size]).astype(np.float32, copy=False))
                 log_probs = self.network(batch[:, None, :].to(self.device))
                 out.append(log_probs.argmax(dim=-1).cpu().numpy())
         classes = np.concatenate(out) if out else np.zeros((0, 0), dtype=int)

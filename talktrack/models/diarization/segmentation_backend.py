@@ -39,7 +39,6 @@ MIN_EMBED_S = 0.1  # less speech than this in a chunk is not a speaker there
 # Long recordings are worked through in pieces, so memory does not grow with their length
 # (4 h, the decoder's limit, is 5,760 chunks: 3.7 GB as one array). For 60 min of meeting the
 # peak went from 3.7 GB to 2.5 GB, the rest being the C allocator's hold on freed torch memory.
-CHUNK_BATCH = 8  # chunks segmented at once; SincNet's first layer holds 51 MB per chunk
 EMBED_BLOCK = 256  # chunk speakers embedded per call (at most max_embed_s of audio each)
 
 
@@ -132,10 +131,8 @@ def segment(model: SegmentationModel, signal: np.ndarray, step_s: float) -> tupl
     if starts[-1] != last:
         starts.append(last)
     padded = signal if signal.size >= size else np.pad(signal, (0, size - signal.size))
-    chunks = np.lib.stride_tricks.sliding_window_view(padded, size)  # a view: no copy of the chunks
-    activity = [model.local_activity(chunks[starts[first:first + CHUNK_BATCH]])
-                for first in range(0, len(starts), CHUNK_BATCH)]  # one batch's copy at a time
-    return np.array(starts) / SAMPLE_RATE, np.concatenate(activity)
+    chunks = np.lib.stride_tricks.sliding_window_view(padded, size)  # views: no copy of the chunks
+    return np.array(starts) / SAMPLE_RATE, model.local_activity([chunks[first] for first in starts])
 
 
 def embed_chunk_speakers(model: SegmentationModel, signal: np.ndarray, starts: np.ndarray, activity: np.ndarray,
