@@ -20,6 +20,7 @@ from talktrack.cli.progress import print_workspace_summary, progress_hook
 from talktrack.cli.bench import bench_app
 from talktrack.cli.evaluate import eval_app
 from talktrack.cli.speech import ingest_command, transcribe_command, voiceprint_app
+from talktrack.cli import backup as backup_cli
 from talktrack.cli import capability as capability_cli
 from talktrack.cli import evidence as evidence_cli
 from talktrack.cli import index as index_cli
@@ -52,7 +53,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
 for _commands in (index_cli, moments_cli, mining_cli, sop_cli, evidence_cli, training_cli, capability_cli,
-                  serving_cli):
+                  serving_cli, backup_cli):
     _commands.register(app)
 
 
