@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
 
-from talktrack.models.documents import DocumentError, read_document
+from talktrack.models.documents import DocumentError, DocumentLimits, DocumentTooLarge, read_document
+from tests.document_bombs import docx_bomb, lying_docx
 
 runner = CliRunner()
 
@@ -68,6 +71,70 @@ def test_bad_documents_raise_an_error_naming_file_and_reason(tmp_path, name, con
     with pytest.raises(DocumentError) as caught:
         read_document(tmp_path / name)
     assert name in str(caught.value) and reason in str(caught.value)
+
+
+# A fresh process reads one document and reports how long it took and how much its peak memory grew
+# (the libraries are imported before the baseline, so only the reading counts).
+MEASURE_READ = """
+import json, resource, sys, time
+import docx, pypdf
+from talktrack.models.documents import DocumentError, read_document
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+started = time.perf_counter()
+try:
+    outcome = {"chars": len(read_document(sys.argv[1]))}
+except DocumentError as exc:
+    outcome = {"error": type(exc).__name__, "reason": exc.reason}
+outcome["seconds"] = time.perf_counter() - started
+outcome["rss_mb"] = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024
+print(json.dumps(outcome))
+"""
+
+
+def test_a_docx_bomb_is_refused_from_its_zip_directory_in_milliseconds(tmp_path):
+    """70 MB of XML in a 250 KB .docx: python-docx took 110 s and +840 MB before this check (2 cores);
+    refused from the zip directory it takes about 3 ms and no memory."""
+    bomb = tmp_path / "bomb.docx"
+    bomb.write_bytes(docx_bomb(70))
+    assert bomb.stat().st_size < 400_000
+    run = subprocess.run([sys.executable, "-c", MEASURE_READ, str(bomb)], capture_output=True, text=True, check=True)
+    measured = json.loads(run.stdout)
+    assert measured["error"] == "DocumentTooLarge" and "unpacks to" in measured["reason"], measured
+    assert measured["seconds"] < 0.5 and measured["rss_mb"] < 20, measured
+
+
+@pytest.mark.parametrize("content, limits, reason", [
+    (lambda: docx_bomb(30), DocumentLimits(), r"inflates \d+:1 \(at most 100:1\)"),  # within the unpacked size, past the ratio
+    (lambda: lying_docx(30, 400_000), DocumentLimits(), "more than 200000 characters"),
+    (lambda: lying_docx(30, 400_000), DocumentLimits(max_chars=10**9), "inflates past the 400000 bytes"),
+    (lambda: lying_docx(30, 400_000), DocumentLimits(max_chars=10**9, max_docx_elements=1000), "more than 1000 XML"),
+])
+def test_a_docx_that_hides_its_size_is_refused_while_it_is_inflated(tmp_path, content, limits, reason):
+    """The directory's sizes can lie: every member is inflated in 64 KB steps, counted against what it
+    declared, and document.xml's elements and text are counted before python-docx sees it."""
+    path = tmp_path / "hidden.docx"
+    path.write_bytes(content())
+    with pytest.raises(DocumentTooLarge, match=reason):
+        read_document(path, limits=limits)
+
+
+def test_text_pdf_pages_and_reading_time_have_limits(tmp_path):
+    from fpdf import FPDF
+
+    (tmp_path / "long.txt").write_text("stockouts " * 20_001, encoding="utf-8")
+    with pytest.raises(DocumentTooLarge, match="its text is 200009 characters; at most 200000"):
+        read_document(tmp_path / "long.txt")
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=12)
+    for page in range(3):
+        pdf.add_page()
+        pdf.cell(text=f"Proposal page {page + 1}: 1,200 users, net 60.")
+    pdf.output(str(tmp_path / "proposal.pdf"))
+    assert "page 3" in read_document(tmp_path / "proposal.pdf")
+    with pytest.raises(DocumentTooLarge, match="the PDF has 3 pages; at most 2"):
+        read_document(tmp_path / "proposal.pdf", limits=DocumentLimits(max_pdf_pages=2))
+    with pytest.raises(DocumentTooLarge, match=r"took more than 0 s \(page 1 of 3\)"):
+        read_document(tmp_path / "proposal.pdf", limits=DocumentLimits(max_pdf_s=0))
 
 
 # --- verdicts on the small world ----------------------------------------------------------------
