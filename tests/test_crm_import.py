@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from talktrack.core.catalog.schema import Call, Customer, Deal, Rep, StageEvent, SurveyScore, Utterance
+from talktrack.core.catalog.schema import Call, Course, Customer, Deal, Rep, StageEvent, SurveyScore, Utterance
 from talktrack.pipelines.crm_import import import_directory
 
 TEAMS = "team_id,name,region,manager_id\nT1,East,Shanghai,R0\n"
@@ -145,6 +145,25 @@ def test_malformed_rows_are_reported_one_by_one_and_good_rows_go_in(catalog, set
         assert session.scalar(select(Customer.name).where(Customer.external_id == "C1")) == "Northwind"
         assert sorted(session.scalars(select(Deal.external_id))) == ["D1", "D2"]
         assert session.scalar(select(func.count()).select_from(StageEvent)) == 2
+
+
+def test_a_course_url_that_is_not_http_is_a_row_error(catalog, settings, tmp_path):
+    """Course URLs become links on the team dashboard, where a javascript: URL would run in a manager's browser."""
+    courses = (
+        "course_id,title,dimension,language,duration_h,url\n"
+        "K1,Asking better questions,questioning,en,2,https://learn.example.com/questions\n"
+        "K2,Click me,questioning,en,1,javascript:alert(1)\n"  # line 3
+        'K3,Data,questioning,en,1,"data:text/html;base64,PHNjcmlwdD4="\n'  # line 4
+        "K4,No link yet,questioning,en,1,\n"
+    )
+    report = import_directory(catalog, settings, write_world(tmp_path / "crm", courses__csv=courses))
+    problems = {(p.file, p.line): p.reason for p in report.problems}
+    assert "url = 'javascript:alert(1)': only http(s) URLs" in problems[("courses.csv", 3)]
+    assert "only http(s) URLs" in problems[("courses.csv", 4)]
+    assert len(problems) == 2
+    with catalog.session() as session:
+        assert dict(session.execute(select(Course.external_id, Course.url)).all()) == {
+            "K1": "https://learn.example.com/questions", "K4": None}
 
 
 def test_a_gb18030_export_imports_when_its_encoding_is_given(catalog, settings, tmp_path):

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 
 def _empty_to_none(value: Any) -> Any:
@@ -30,6 +31,14 @@ def _naive_utc(value: datetime) -> datetime:
 def _month(value: str) -> str:
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
         raise ValueError("expected a month as YYYY-MM")
+    return value
+
+
+def _web_url(value: str) -> str:
+    """An absolute http(s) URL: it becomes a link in the web pages, where ``javascript:`` would run."""
+    scheme, _, rest = value.partition("://")
+    if scheme.lower() not in ("http", "https") or not rest or any(c.isspace() for c in value):
+        raise PydanticCustomError("web_url", "only http(s) URLs (http://... or https://...)")
     return value
 
 
@@ -150,4 +159,4 @@ class CourseRow(Row):
     dimension: str
     language: Language = "en"
     duration_h: float | None = Field(None, gt=0)
-    url: str | None = None
+    url: Annotated[str, Field(max_length=2048), AfterValidator(_web_url)] | None = None
