@@ -150,6 +150,15 @@ def test_review_refuses_unknown_tracks_and_empty_edits(mined_workspace):
         review_track(catalog, "price:nothing", "bless", actor="x")
 
 
+@pytest.mark.parametrize("track", ["\u00b2", "\u0663", "\uff11", "9" * 23])
+def test_a_track_number_that_is_no_int64_is_looked_up_as_a_key(catalog, track):
+    """'²' is a digit to str.isdigit() but not to int(); 23 digits overflow the id column."""
+    from talktrack.pipelines.mining import TrackNotFound, get_track
+
+    with pytest.raises(TrackNotFound):
+        get_track(catalog, track)
+
+
 def test_cli_mine_json_and_review(mined_workspace):
     from talktrack.cli.main import app
 

@@ -94,8 +94,12 @@ def get_track(catalog: Catalog, track: str | int) -> dict:
 
 
 def _find(session, track: str | int) -> TalkTrack:
-    query = select(TalkTrack).where(TalkTrack.id == int(track)) if str(track).isdigit() \
-        else select(TalkTrack).where(TalkTrack.key == track)
+    """By number (1 to 18 ASCII digits: "²" is a digit to ``isdigit()`` but not to ``int()``, and more
+    digits overflow the id column) or else by key."""
+    text = str(track)
+    by_number = text.isascii() and text.isdigit() and len(text) <= 18
+    query = select(TalkTrack).where(TalkTrack.id == int(text)) if by_number \
+        else select(TalkTrack).where(TalkTrack.key == text)
     row = session.scalars(query).first()
     if row is None:
         raise TrackNotFound(f"talk track {track!r}: not found (list them with `talktrack mine --json` or the API)")
