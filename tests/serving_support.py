@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+import select
 import socket
 import threading
 import time
@@ -68,3 +71,23 @@ def upload(http: httpx.Client, key: str, path, name: str | None = None, content_
     with open(path, "rb") as handle:
         files = {"file": (name or path.name, handle, content_type)}
         return http.post("/v1/calls", files=files, data={k: str(v) for k, v in form.items()}, headers=bearer(key))
+
+
+def raw_exchange(url: str, head: bytes, chunks=(), timeout_s: float = 10) -> tuple[int, dict, int]:
+    """Send ``head`` and then ``chunks`` on a plain socket, as far as the server lets us; returns
+    (the response's status, its JSON body, how many chunks were sent before the answer came)."""
+    host, port = url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=timeout_s) as conn:
+        conn.sendall(head)
+        sent = 0
+        for chunk in chunks:
+            if select.select([conn], [], [], 0)[0]:
+                break  # the server has answered already
+            try:
+                conn.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError, TimeoutError):
+                break  # the server stopped reading
+            sent += 1
+        response = http.client.HTTPResponse(conn)
+        response.begin()
+        return response.status, json.loads(response.read()), sent

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from talktrack.core.catalog.schema import Call, Deal, Job, Rep, Team
 from talktrack.serving.app import create_app
 from talktrack.serving.keys import create_key
-from tests.serving_support import LiveServer, assert_error, bearer, upload, wait_for_job
+from tests.serving_support import LiveServer, assert_error, bearer, raw_exchange, upload, wait_for_job
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -221,37 +221,12 @@ def test_an_upload_past_the_limit_is_413_and_leaves_nothing(tmp_path, settings, 
     catalog.dispose()
 
 
-def _raw_exchange(url: str, head: bytes, chunks=(), timeout_s: float = 10) -> tuple[int, dict, int]:
-    """Send ``head`` and then ``chunks`` on a plain socket, as far as the server lets us; returns
-    (the response's status, its JSON body, how many chunks were sent before the answer came)."""
-    import http.client
-    import json
-    import select as io_select
-    import socket
-
-    host, port = url.removeprefix("http://").split(":")
-    with socket.create_connection((host, int(port)), timeout=timeout_s) as conn:
-        conn.sendall(head)
-        sent = 0
-        for chunk in chunks:
-            if io_select.select([conn], [], [], 0)[0]:
-                break  # the server has answered already
-            try:
-                conn.sendall(chunk)
-            except (BrokenPipeError, ConnectionResetError, TimeoutError):
-                break  # the server stopped reading
-            sent += 1
-        response = http.client.HTTPResponse(conn)
-        response.begin()
-        return response.status, json.loads(response.read()), sent
-
-
 def test_a_huge_upload_is_refused_before_its_body_is_read(tmp_path, settings):
     """A declared length past the limit is answered at once (no body sent at all); a chunked body
     without a length is cut off once it passes the limit, long before its end."""
     settings, catalog, key = private_app(tmp_path, settings, max_upload_mb=0.01)
     with LiveServer(create_app(settings)) as live:
-        status, body, _ = _raw_exchange(live.url, (
+        status, body, _ = raw_exchange(live.url, (
             "POST /v1/calls HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + key + "\r\n"
             "Content-Type: multipart/form-data; boundary=x\r\nContent-Length: 10000000000\r\n\r\n").encode())
         assert status == 413 and "max_upload_mb" in body["error"]["message"]
@@ -259,7 +234,7 @@ def test_a_huge_upload_is_refused_before_its_body_is_read(tmp_path, settings):
         part = b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n'
         chunks = [part] + [b"a" * 65536] * 400  # 25 MB of one file (more than socket buffers hold); ~1 MB allowed
         framed = [b"%x\r\n" % len(chunk) + chunk + b"\r\n" for chunk in chunks]
-        status, body, sent = _raw_exchange(live.url, (
+        status, body, sent = raw_exchange(live.url, (
             "POST /v1/calls HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer " + key + "\r\n"
             "Content-Type: multipart/form-data; boundary=x\r\nTransfer-Encoding: chunked\r\n\r\n").encode(),
             framed)
