@@ -94,3 +94,79 @@ def test_each_role_reaches_exactly_its_routes(client, keys, route):
         assert response.status_code != 401, f"{role} on {route}: {response.text}"
         assert response.status_code < 500, f"{role} on {route}: {response.text}"
         assert refused == (role not in ROUTE_ROLES[route]), f"{role} on {route}: {response.status_code} {response.text}"
+
+
+# --- every id a request names goes through the access policy ----------------------------------------
+@pytest.fixture(scope="module")
+def foreign(world_workspace, keys) -> dict:
+    """Ids of the other team: a rep of it, its deal, customer, call and evidence."""
+    from sqlalchemy import select
+
+    from talktrack.core.catalog.schema import Call, Customer, Deal, EvidenceDocument, Rep, Team
+
+    _, _, catalog = world_workspace
+    with catalog.session() as session:
+        deal, customer = session.execute(
+            select(Deal.external_id, Customer.external_id).join(Customer, Customer.id == Deal.customer_id)
+            .join(Rep, Rep.id == Deal.rep_id).join(Team, Team.id == Rep.team_id)
+            .where(Team.external_id != keys["team_id"]).order_by(Deal.id).limit(1)).one()
+        call = session.scalar(select(Call.external_id).join(Rep, Rep.id == Call.rep_id).join(Team, Team.id == Rep.team_id)
+                              .where(Team.external_id != keys["team_id"]).order_by(Call.id).limit(1))
+        evidence = session.scalar(select(EvidenceDocument.external_id).join(Deal, Deal.id == EvidenceDocument.deal_id)
+                                  .where(Deal.external_id == deal).limit(1))
+    return {"rep": keys["other_rep_id"], "team": "", "deal": deal, "customer": customer, "call": call,
+            "evidence": evidence}
+
+
+WAV = ("x.wav", b"RIFF" + bytes(64), "audio/wav")
+TXT = ("note.txt", b"Met the customer about the rollout.", "text/plain")
+# (method, path, how the id is sent) for every route that takes an id in its path, query, body or form.
+NAMED_IDS: dict[str, tuple[str, str, dict]] = {
+    "form rep_id of an upload": ("POST", "/v1/calls", {"files": {"file": WAV}, "data": {"rep_id": "{rep}"}}),
+    "form deal_id of an upload": ("POST", "/v1/calls", {"files": {"file": WAV}, "data": {"deal_id": "{deal}"}}),
+    "form customer_id of an upload": ("POST", "/v1/calls", {"files": {"file": WAV},
+                                                            "data": {"customer_id": "{customer}"}}),
+    "form call_id of an upload": ("POST", "/v1/calls", {"files": {"file": WAV}, "data": {"call_id": "{call}"}}),
+    "form deal_id of a voice note": ("POST", "/v1/crm/voice-notes", {"data": {"text": "a note", "deal_id": "{deal}"}}),
+    "form deal_id of a document": ("POST", "/v1/evidence/verify-file", {"files": {"file": TXT},
+                                                                       "data": {"deal_id": "{deal}"}}),
+    "body deal_id of evidence": ("POST", "/v1/evidence/verify", {"json": {"deal_id": "{deal}", "text": "notes"}}),
+    "body call_id of an SOP check": ("POST", "/v1/sop/check", {"json": {"call_id": "{call}"}}),
+    "body rep_id of a drill": ("POST", "/v1/drills", {"json": {"objection_type": "price", "persona": "skeptical",
+                                                               "rep_id": "{rep}"}}),
+    "body deal_id of a score": ("POST", "/v1/score", {"json": {"deal_id": "{deal}"}}),
+    "body deal_ids of a batch": ("POST", "/v1/score/batch", {"json": {"deal_ids": ["{deal}"]}}),
+    "path call_id": ("GET", "/v1/calls/{call}/transcript", {}),
+    "path deal_id": ("GET", "/v1/deals/{deal}/key-questions", {}),
+    "path deal_id of evidence": ("GET", "/v1/deals/{deal}/evidence", {}),
+    "path deal_id of stages": ("GET", "/v1/crm/deals/{deal}/stages", {}),
+    "path rep_id": ("GET", "/v1/capability/reps/{rep}/radar", {}),
+    "query rep": ("GET", "/v1/search?q=price&rep={rep}", {}),
+    "query deal of calls": ("GET", "/v1/calls?deal={deal}", {}),
+    "query rep of deals": ("GET", "/v1/deals?rep={rep}", {}),
+    "query rep of drills": ("GET", "/v1/drills?rep_id={rep}", {}),
+}
+
+
+def _fill(value, ids: dict):
+    if isinstance(value, str):
+        return value.format(**ids)
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: (v if k == "files" else _fill(v, ids)) for k, v in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("case", sorted(NAMED_IDS))
+def test_an_id_out_of_a_callers_reach_is_refused_wherever_it_is_named(client, keys, foreign, case):
+    method, path, parts = NAMED_IDS[case]
+    for role in ("rep", "manager"):
+        response = client.request(method, _fill(path, foreign), headers=bearer(keys[role]), **_fill(parts, foreign))
+        if response.status_code == 403 and ROLE_REFUSAL in response.text:
+            continue  # the role may not use the route at all
+        assert response.status_code == 403, f"{role}, {case}: {response.status_code} {response.text}"
+        assert foreign["customer"] not in response.text or "customer" in case, response.text
+    # a key that reaches everything is let through (whatever the placeholder content then gives)
+    admin = client.request(method, _fill(path, foreign), headers=bearer(keys["admin"]), **_fill(parts, foreign))
+    assert admin.status_code != 403 and admin.status_code < 500, f"admin, {case}: {admin.text}"

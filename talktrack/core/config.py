@@ -399,6 +399,13 @@ class DemoSettings(_Strict):
     audio: int = Field(2, ge=0)
 
 
+class QuotaSettings(_Strict):
+    """Requests per API key per minute (a sliding window), per worker process; past it: 429 + Retry-After."""
+
+    uploads_per_minute: int = Field(30, ge=1)  # POST /v1/calls, audio to POST /v1/crm/voice-notes
+    drills_per_minute: int = Field(120, ge=1)  # POST /v1/drills and drill turns
+
+
 class ServingSettings(_Strict):
     """``talktrack serve``: where it listens, how many worker processes, upload and batch limits."""
 
@@ -406,6 +413,11 @@ class ServingSettings(_Strict):
     port: int = Field(8000, ge=1, le=65535)
     workers: int = Field(1, ge=1)
     max_upload_mb: float = Field(200, gt=0)
+    # POST /v1/evidence/verify-file: the document's bytes (its text is capped apart, 200,000 characters).
+    max_document_mb: float = Field(20, gt=0)
+    # Every request body that is not a multipart upload (JSON), refused before it is parsed.
+    max_json_mb: float = Field(4, gt=0)
+    quotas: QuotaSettings = QuotaSettings()
     max_batch_rows: int = Field(10000, ge=1)
     # Scoring: a deal's features (and its answers per model version) are fresh for ttl; an older
     # entry is still answered from (up to max_stale) while a background thread rebuilds it;
@@ -431,6 +443,8 @@ class ServingSettings(_Strict):
     # A running job whose worker has not stamped it for this long is re-queued by any process
     # (another host's crashed worker included); workers stamp every quarter of it.
     job_lease_s: float = Field(60.0, ge=4)
+    # A job still running after this long is failed with that reason; the worker goes on.
+    job_time_limit_s: float = Field(3600.0, gt=0)
 
 
 class Settings(_Strict):

@@ -5,8 +5,9 @@ Usage in a route::
     @router.get("/v1/tracks")
     def tracks(caller: Allowed("coach", "admin")): ...
 
-Scoping: :func:`rep_scope` and :func:`team_scope` turn what a caller asked for into what they
-may see (a rep: only their own rep id; a manager: only their team).
+Which calls, deals, reps and teams a caller may see or change is the access policy's
+(:mod:`talktrack.serving.access`); this module only says who is calling and which routes their
+role may use.
 """
 
 from __future__ import annotations
@@ -54,21 +55,3 @@ def require(*roles: str) -> Callable[..., Caller]:
 def Allowed(*roles: str) -> Any:
     """``caller: Allowed("coach", "admin")``: the caller, when their role is one of ``roles``."""
     return Annotated[Caller, Depends(require(*roles))]
-
-
-def rep_scope(caller: Caller, requested: str | None) -> str | None:
-    """The rep filter to apply: a rep key is pinned to its own rep (403 when asking for another)."""
-    if caller.role != "rep":
-        return requested
-    if requested is not None and requested != caller.rep:
-        raise ApiError(403, f"a rep key sees only its own rep ({caller.rep}), not {requested!r}")
-    return caller.rep
-
-
-def team_scope(caller: Caller, requested: str | None) -> str | None:
-    """The team filter to apply: a manager key is pinned to its own team (403 when asking for another)."""
-    if caller.role != "manager":
-        return requested
-    if requested is not None and requested != caller.team:
-        raise ApiError(403, f"a manager key sees only its own team ({caller.team}), not {requested!r}")
-    return caller.team

@@ -15,6 +15,10 @@ a call is keyed by its audio's SHA-256 and :func:`sink.store_result` replaces it
 and moments are replaced per call, so a retried job never duplicates a call or a moment.
 A job interrupted ``serving.max_job_attempts`` times is failed instead of retried forever.
 
+Time limit: a job still running after ``serving.job_time_limit_s`` is failed with that reason and
+the worker goes on to the next. Python cannot kill a thread, so the job is told to stop (it checks
+between pipeline steps, and before it stores anything) and its late result is discarded.
+
     >>> worker = JobWorker(service)                                       # doctest: +SKIP
     >>> worker.start()                          # re-queues orphans, then works in the background
     >>> job_id = worker.submit("call", {"audio_path": ..., "call_id": "CALL-1"}, call_pk=7, creator=caller)
@@ -26,6 +30,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -57,6 +62,26 @@ SHUTDOWN_WAIT_S = 10.0
 
 class JobFailed(Exception):
     """A job that cannot be done; the message is the reason recorded on the job (and its call)."""
+
+
+class JobContext:
+    """What a running job checks: whether it was given up on (past its time limit)."""
+
+    def __init__(self, limit_s: float) -> None:
+        self.limit_s = limit_s
+        self.deadline = time.monotonic() + limit_s
+        self.cancelled = threading.Event()
+
+    def check(self, *_ignored) -> None:
+        """Raise :class:`JobFailed` once the job is past its limit (usable as a pipeline hook)."""
+        if self.cancelled.is_set() or time.monotonic() > self.deadline:
+            self.cancelled.set()
+            raise JobFailed(time_limit_reason(self.limit_s))
+
+
+def time_limit_reason(limit_s: float) -> str:
+    return (f"took longer than serving.job_time_limit_s ({limit_s:g} s); send a shorter recording "
+            "or raise the limit")
 
 
 def new_job_id() -> str:
@@ -122,7 +147,8 @@ class JobWorker:
 
     def __init__(self, service) -> None:
         self.service = service
-        self.handlers: dict[str, Callable[[Any, dict], dict]] = {CALL_JOB: run_call_job, VOICE_NOTE_JOB: run_voice_note}
+        self.handlers: dict[str, Callable[[Any, dict, JobContext], dict]] = {
+            CALL_JOB: run_call_job, VOICE_NOTE_JOB: run_voice_note}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -197,17 +223,39 @@ class JobWorker:
             if payload["attempts"] > self.service.settings.serving.max_job_attempts:
                 raise JobFailed(f"gave up after {payload['attempts'] - 1} interrupted attempts")
             with self._heartbeat(job_pk):
-                result = self.handlers[kind](self.service, payload)
+                result = self._run_limited(kind, payload)
         except Exception as exc:  # noqa: BLE001 - a job's failure is recorded; the worker goes on
             reason = _reason(exc)
             if not isinstance(exc, JobFailed):
                 log.exception("job %s (%s) failed", job_pk, kind)
             self._finish(job_pk, "failed", error=reason)
             if payload.get("call_id"):
-                sink.store_failure(self.catalog, payload["call_id"], reason)
+                sink.store_failure(self.catalog, payload["call_id"], reason, payload.get("attempt"))
         else:
             self._finish(job_pk, "done", result=result)
         return True
+
+    def _run_limited(self, kind: str, payload: dict) -> dict:
+        """Run the job in a helper thread; past ``serving.job_time_limit_s`` give up on it (see module doc)."""
+        context = JobContext(self.service.settings.serving.job_time_limit_s)
+        outcome: dict[str, Any] = {}
+
+        def run() -> None:
+            try:
+                outcome["result"] = self.handlers[kind](self.service, payload, context)
+            except BaseException as exc:  # noqa: BLE001 - handed to the worker thread below
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=run, name=f"talktrack-job-{kind}", daemon=True)
+        thread.start()
+        thread.join(context.limit_s)
+        if thread.is_alive():
+            context.cancelled.set()
+            log.warning("job (%s) passed its %g s time limit; given up", kind, context.limit_s)
+            raise JobFailed(time_limit_reason(context.limit_s))
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["result"]
 
     def _claim(self) -> tuple[int, str, dict] | None:
         """The oldest queued job, marked running by this worker (a conditional UPDATE, so one winner)."""
@@ -286,18 +334,23 @@ def _reason(exc: BaseException) -> str:
 
 
 # --- job kinds ------------------------------------------------------------------------------------
-def run_call_job(service, payload: dict) -> dict:
+def run_call_job(service, payload: dict, context: JobContext) -> dict:
     """Transcribe an uploaded call into the catalog, then label its moments when a detector is trained."""
     settings, workspace, catalog = service.settings, service.workspace, service.catalog
     call_id = payload["call_id"]
     _refuse_unsupported_language(settings, payload.get("language"))
     options = SpeechOptions(num_speakers=payload.get("num_speakers"), language=payload.get("language"))
     captured: dict[str, Any] = {}
-    transcript = speech_pipeline(service).process(
-        payload["audio_path"], options, call_id=call_id, hook=captured.__setitem__
-    )
+
+    def hook(step: str, artifact: Any) -> None:
+        captured[step] = artifact
+        context.check()
+
+    transcript = speech_pipeline(service).process(payload["audio_path"], options, call_id=call_id, hook=hook)
+    context.check()
     written = write_outputs(transcript, workspace.transcripts_dir, call_id, turns=captured["diarize"].turns)
-    sink.store_result(catalog, call_id, transcript, written["json"])
+    context.check()
+    sink.store_result(catalog, call_id, transcript, written["json"], payload.get("attempt"))
     moments = label_call_moments(service, call_id)
     forget_deal_scores(service, call_id)
     return {
@@ -344,7 +397,7 @@ def label_call_moments(service, call_id: str) -> int | None:
         return label_calls(service.catalog, model.get(), [call_pk])
 
 
-def run_voice_note(service, payload: dict) -> dict:
+def run_voice_note(service, payload: dict, context: JobContext) -> dict:
     """Transcribe a rep's voice note (one speaker, PII masked) and read it as a field note."""
     settings = service.settings
     language = payload.get("language")
@@ -353,6 +406,7 @@ def run_voice_note(service, payload: dict) -> dict:
     transcription = speech_pipeline(service).transcriber.transcribe(
         audio.mono, language=language or settings.models.transcriber.language
     )
+    context.check()
     text = transcription.text
     if settings.pii.redact:
         text, _ = redact_text(text, settings.pii)

@@ -155,6 +155,29 @@ class Call(Base):
     )
 
 
+class CallAttempt(Base):
+    """One try at processing a call's recording: which file, by whom, and how it ended.
+
+    A call keeps its last good transcript and recording while a new attempt runs, and when
+    that attempt fails; the attempts are its history (``processing`` → ``done`` | ``failed``).
+    """
+
+    __tablename__ = "call_attempts"
+    __table_args__ = (UniqueConstraint("call_id", "attempt"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="processing")
+    audio_path: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(16), default="ingest")
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class Speaker(Base):
     __tablename__ = "speakers"
     __table_args__ = (UniqueConstraint("call_id", "label"),)

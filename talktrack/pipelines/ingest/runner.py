@@ -127,7 +127,7 @@ def _register_all(
     for item in items:
         try:
             registered = sink.register(catalog, item, file_sha256(item.path))
-        except (OSError, LookupError) as exc:
+        except (OSError, LookupError, sink.RegistrationConflict) as exc:
             report.results.append(FileResult(str(item.path), item.call_id, "failed", _reason(exc)))
             continue
         if registered.needs_work:
@@ -154,7 +154,7 @@ def _refuse_unsupported_languages(
                 f"language {language!r}: the transcriber model {model!r} is English-only; set "
                 "models.transcriber.model to a local multilingual faster-whisper model directory"
             )
-            sink.store_failure(catalog, registered.call_id, reason)
+            sink.store_failure(catalog, registered.call_id, reason, registered.attempt)
             report.results.append(FileResult(str(registered.item.path), registered.call_id, "failed", reason))
         else:
             kept.append(registered)
@@ -222,9 +222,9 @@ class _Dispatcher:
             transcript, json_path = ray.get(ref)
         except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
             reason = _reason(exc)
-            sink.store_failure(self.catalog, registered.call_id, reason)
+            sink.store_failure(self.catalog, registered.call_id, reason, registered.attempt)
             return FileResult(path, registered.call_id, "failed", reason, seconds=seconds)
-        sink.store_result(self.catalog, registered.call_id, transcript, Path(json_path))
+        sink.store_result(self.catalog, registered.call_id, transcript, Path(json_path), registered.attempt)
         return FileResult(path, registered.call_id, "done", duration_s=transcript.duration_s or 0.0, seconds=seconds)
 
 

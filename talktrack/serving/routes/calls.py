@@ -1,76 +1,55 @@
 """Calls: upload a recording (202 + a job), list and read calls, their transcript, moments, SOP and audio.
 
-An upload is streamed to ``workspace/audio/<sha256><suffix>`` while its bytes are counted and
-hashed (413 past ``serving.max_upload_mb``, 415 for what is not audio); the call is keyed by that
-hash, so the same recording uploaded twice answers with the call it already is. The job worker
-(:mod:`talktrack.serving.jobs`) transcribes it in the background; ``GET /v1/jobs/{id}`` follows it.
+An upload is streamed to the workspace and claimed for its call by :mod:`talktrack.serving.uploads`
+(who may upload what, and why an upload never takes a call over or hides its last good
+transcript); the job worker (:mod:`talktrack.serving.jobs`) transcribes it in the background and
+``GET /v1/jobs/{id}`` follows it.
 
-Who sees what: admin and coach every call; a manager the calls of their team's reps; a rep their
-own; the CRM may upload and read a call's status. Calls imported without audio (CRM transcripts)
-have a transcript, moments and an SOP check too; only ``/audio`` needs a recording (404 otherwise).
+Who sees what is the access policy's (:mod:`talktrack.serving.access`): admin, coach and the CRM
+every call; a manager the calls of their team's reps; a rep their own. Calls imported without
+audio (CRM transcripts) have a transcript, moments and an SOP check too; only ``/audio`` needs a
+recording (404 otherwise).
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import mimetypes
 import re
-import tempfile
-from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
-from fastapi import APIRouter, File, Form, Header, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from fastapi.routing import APIRoute
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from talktrack.core.catalog.schema import CALL_STATUSES, Call, Customer, Deal, Job, Moment, Rep, Speaker, Team, Utterance
 from talktrack.pipelines.ingest import sink
-from talktrack.pipelines.ingest.manifest import AUDIO_SUFFIXES, IngestItem
+from talktrack.pipelines.ingest.manifest import AUDIO_SUFFIXES
 from talktrack.pipelines.semantic.sop import SopNotFoundError, check_call
-from talktrack.serving import jobs
-from talktrack.serving.auth import Allowed, rep_scope, team_scope
+from talktrack.serving import jobs, uploads
+from talktrack.serving.access import Access
+from talktrack.serving.auth import Allowed
+from talktrack.serving.disclosure import public_text
 from talktrack.serving.errors import ApiError, NotReady
 from talktrack.serving.keys import Caller
 from talktrack.serving.routes.deps import ServiceDep
+from talktrack.serving.quotas import UploadQuota
 from talktrack.serving.state import Service
+from talktrack.serving.uploads import UploadLimitRoute
 
-MB = 1024 * 1024
-CHUNK = MB
+CHUNK = uploads.CHUNK
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 LANGUAGE_PATTERN = r"^(?:[a-z]{2,3}|mixed)$"
-MULTIPART_SLACK = 64 * 1024  # form fields and part headers around the file in a multipart body
-
-
-class UploadLimitRoute(APIRoute):
-    """Refuses a POST whose declared ``Content-Length`` is past the upload limit before reading it.
-
-    A body without a length (chunked) is still counted while it is copied (:func:`save_upload`)."""
-
-    def get_route_handler(self):
-        handler = super().get_route_handler()
-
-        async def limited(request: Request) -> Response:
-            if request.method == "POST":
-                limit = upload_limit_bytes(request.app.state.service)
-                declared = request.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > limit + MULTIPART_SLACK:
-                    raise too_large(request.app.state.service)
-            return await handler(request)
-
-        return limited
-
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"], route_class=UploadLimitRoute)
 Uploader = Allowed("admin", "coach", "manager", "rep", "crm")
 StatusReader = Allowed("admin", "coach", "manager", "rep", "crm")
 Reader = Allowed("admin", "coach", "manager", "rep")
-CallIdPath = PathParam(min_length=1, max_length=64, description="The call's external id.")
+CallIdPath = PathParam(min_length=1, max_length=64, pattern=ID_PATTERN, description="The call's external id.")
 
 
 def on_startup(service: Service) -> None:
@@ -92,70 +71,6 @@ def job_worker(svc: Service) -> jobs.JobWorker:
     return worker
 
 
-# --- uploads (shared with voice notes) -----------------------------------------------------------
-def upload_limit_bytes(svc: Service) -> int:
-    return int(svc.settings.serving.max_upload_mb * MB)
-
-
-def too_large(svc: Service) -> ApiError:
-    limit = svc.settings.serving.max_upload_mb
-    return ApiError(413, f"the upload is larger than serving.max_upload_mb ({limit:g} MB); "
-                         "send a shorter or compressed recording (e.g. MP3, Opus)")
-
-
-def check_audio_type(svc: Service, upload: UploadFile) -> str:
-    """The upload's suffix, when its name and content type say audio (415 otherwise)."""
-    suffix = Path(upload.filename or "").suffix.lower()
-    if suffix not in AUDIO_SUFFIXES:
-        raise ApiError(415, f"file {upload.filename!r}: not an audio file name; accepted suffixes: "
-                            f"{', '.join(AUDIO_SUFFIXES)}")
-    content_type = (upload.content_type or "").split(";")[0].strip().lower()
-    accepted = svc.settings.serving.upload_content_types
-    if content_type and not any(content_type == t or (t.endswith("/") and content_type.startswith(t))
-                                for t in accepted):
-        raise ApiError(415, f"content type {content_type!r} is not audio; accepted: {', '.join(accepted)}")
-    return suffix
-
-
-def save_upload(svc: Service, upload: UploadFile, folder: Path) -> tuple[Path, str]:
-    """Copy the upload to ``folder/<sha256><suffix>`` counting its bytes; returns (path, sha256).
-
-    413 past the limit (nothing is kept), 415 for a non-audio name/type, 422 for an empty file."""
-    suffix = check_audio_type(svc, upload)
-    limit = upload_limit_bytes(svc)
-    folder.mkdir(parents=True, exist_ok=True)
-    digest, size = hashlib.sha256(), 0
-    with tempfile.NamedTemporaryFile(dir=folder, prefix=".upload-", suffix=suffix, delete=False) as out:
-        partial = Path(out.name)
-        try:
-            while chunk := upload.file.read(CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise too_large(svc)
-                digest.update(chunk)
-                out.write(chunk)
-        except BaseException:
-            out.close()
-            partial.unlink(missing_ok=True)
-            raise
-    if size == 0:
-        partial.unlink(missing_ok=True)
-        raise ApiError(422, f"file {upload.filename!r} is empty")
-    content_hash = digest.hexdigest()
-    final = folder / f"{content_hash}{suffix}"
-    partial.replace(final)
-    return final, content_hash
-
-
-# --- scoping -------------------------------------------------------------------------------------
-def may_see(caller: Caller, rep_id: str | None, team_id: str | None) -> bool:
-    if caller.role == "rep":
-        return rep_id is not None and rep_id == caller.rep
-    if caller.role == "manager":
-        return team_id is not None and team_id == caller.team
-    return True
-
-
 _RepT, _TeamT, _DealT, _CustomerT = aliased(Rep), aliased(Team), aliased(Deal), aliased(Customer)
 SUMMARY_COLUMNS = (Call, _RepT.external_id, _TeamT.external_id, _DealT.external_id, _CustomerT.external_id)
 
@@ -169,7 +84,7 @@ def _summary_query():
 def summary(row) -> dict:
     call, rep_id, team_id, deal_id, customer_id = row
     return {
-        "call_id": call.external_id, "status": call.status, "error": call.error,
+        "call_id": call.external_id, "status": call.status, "error": public_text(call.error),
         "rep_id": rep_id, "team_id": team_id, "deal_id": deal_id, "customer_id": customer_id,
         "language": call.language, "stage": call.stage, "channel": call.channel,
         "started_at": call.started_at.isoformat() if call.started_at else None,
@@ -180,14 +95,10 @@ def summary(row) -> dict:
 
 
 def visible_call(svc: Service, caller: Caller, call_id: str):
-    """The call's summary row, when it exists (404) and the caller may see it (403)."""
+    """The call's summary row, when it exists (404) and the caller may read it (403)."""
+    Access(svc.catalog, caller).call(call_id)
     with svc.catalog.session() as session:
-        row = session.execute(_summary_query().where(Call.external_id == call_id)).first()
-    if row is None:
-        raise ApiError(404, f"call {call_id!r} is not in the catalog")
-    if not may_see(caller, row[1], row[2]):
-        raise ApiError(403, f"a {caller.role} key may not read call {call_id!r} (it belongs to rep {row[1]!r})")
-    return row
+        return session.execute(_summary_query().where(Call.external_id == call_id)).one()
 
 
 def require_content(row) -> None:
@@ -197,103 +108,38 @@ def require_content(row) -> None:
         raise NotReady(f"call {call.external_id!r} is still being transcribed (status {call.status}); "
                        "follow its job and retry when it is done")
     if call.status == "failed":
-        raise NotReady(f"call {call.external_id!r} failed: {call.error}", code="call_failed")
+        raise NotReady(f"call {call.external_id!r} failed: {public_text(call.error)}", code="call_failed")
 
 
 # --- upload --------------------------------------------------------------------------------------
 @router.post("", status_code=202, summary="Upload a call recording; transcribed in the background")
 def upload_call(
     caller: Uploader,
+    _quota: UploadQuota,
     svc: ServiceDep,
     file: UploadFile = File(description=f"The recording ({', '.join(AUDIO_SUFFIXES)})."),
     call_id: str | None = Form(None, max_length=64, pattern=ID_PATTERN, description="Your id for the call."),
-    rep_id: str | None = Form(None, max_length=64, description="The rep's external id."),
-    deal_id: str | None = Form(None, max_length=64, description="The deal's external id."),
-    customer_id: str | None = Form(None, max_length=64, description="The customer's external id."),
+    rep_id: str | None = Form(None, max_length=64, pattern=ID_PATTERN, description="The rep's external id."),
+    deal_id: str | None = Form(None, max_length=64, pattern=ID_PATTERN, description="The deal's external id."),
+    customer_id: str | None = Form(None, max_length=64, pattern=ID_PATTERN, description="The customer's external id."),
     language: str | None = Form(None, max_length=8, pattern=LANGUAGE_PATTERN, description="en, zh, ..."),
     num_speakers: int | None = Form(None, ge=1, le=20, description="Speakers on the call, when known."),
     stage: str | None = Form(None, max_length=32, description="The sales stage the call was in."),
 ) -> JSONResponse:
-    item = _metadata(svc, caller, call_id, rep_id, deal_id, customer_id, language, num_speakers, stage)
-    path, content_hash = save_upload(svc, file, svc.workspace.audio_dir)
-    existing = _existing_upload(svc, caller, content_hash)
-    if existing is not None:
-        return JSONResponse(existing, status_code=200)
-    item = replace(item, path=path)
-    try:
-        registered = sink.register(svc.catalog, item, content_hash)
-    except LookupError as exc:
-        raise ApiError(422, str(exc)) from None
-    call_pk = _set_stage(svc, registered.call_id, stage)
+    access = Access(svc.catalog, caller)
+    form = uploads.UploadForm(call_id, rep_id, deal_id, customer_id, language, num_speakers, stage)
+    item = uploads.claim(svc, access, form)
+    path, content_hash = uploads.save_upload(svc, file, svc.workspace.audio_dir)
+    duplicate = uploads.existing(svc, access, content_hash, call_id)
+    if duplicate is not None:
+        return JSONResponse(duplicate, status_code=200)
+    registered, call_pk = uploads.register(svc, access, item, path, content_hash, stage)
+    if not registered.needs_work:
+        return JSONResponse(uploads.accepted(registered.call_id, None, "transcribed", duplicate=True), status_code=200)
     payload = {"audio_path": str(path), "call_id": registered.call_id, "language": language,
-               "num_speakers": num_speakers}
+               "num_speakers": num_speakers, "attempt": registered.attempt}
     job_id = job_worker(svc).submit(jobs.CALL_JOB, payload, call_pk=call_pk, creator=caller)
-    return JSONResponse(_accepted(registered.call_id, job_id, "queued", duplicate=False), status_code=202)
-
-
-def _accepted(call_id: str, job_id: str | None, status: str, *, duplicate: bool) -> dict:
-    return {"call_id": call_id, "job_id": job_id, "status": status, "duplicate": duplicate,
-            "status_url": f"/v1/jobs/{job_id}" if job_id else None, "call_url": f"/v1/calls/{call_id}"}
-
-
-def _metadata(svc, caller, call_id, rep_id, deal_id, customer_id, language, num_speakers, stage) -> IngestItem:
-    """The upload's metadata checked against the catalog (422) and the caller's scope (403)."""
-    rep_id = rep_scope(caller, rep_id)
-    if stage is not None and stage not in {s.key for s in svc.settings.stages}:
-        raise ApiError(422, f"form.stage: {stage!r} is not a stage; use one of "
-                            f"{', '.join(s.key for s in svc.settings.stages)}")
-    with svc.catalog.session() as session:
-        if deal_id is not None:
-            deal = session.execute(select(Rep.external_id, Customer.external_id).select_from(Deal)
-                                   .join(Rep, Deal.rep_id == Rep.id).join(Customer, Deal.customer_id == Customer.id)
-                                   .where(Deal.external_id == deal_id)).first()
-            if deal is None:
-                raise ApiError(422, f"form.deal_id: deal {deal_id!r} is not in the catalog")
-            rep_id, customer_id = rep_id or deal[0], customer_id or deal[1]
-        team_id = None
-        if rep_id is not None:
-            team_id = session.scalar(select(Team.external_id).join(Rep, Rep.team_id == Team.id)
-                                     .where(Rep.external_id == rep_id))
-            if team_id is None:
-                raise ApiError(422, f"form.rep_id: rep {rep_id!r} is not in the catalog")
-        if customer_id is not None and session.scalar(
-                select(Customer.id).where(Customer.external_id == customer_id)) is None:
-            raise ApiError(422, f"form.customer_id: customer {customer_id!r} is not in the catalog")
-        owner = session.execute(_summary_query().where(Call.external_id == call_id)).first() if call_id else None
-    if caller.role == "manager" and rep_id is None:
-        raise ApiError(422, "form.rep_id: a manager key uploads calls of its team's reps; name the rep")
-    if not may_see(caller, rep_id, team_id):
-        raise ApiError(403, f"a {caller.role} key may not upload calls of rep {rep_id!r}")
-    if owner is not None and not may_see(caller, owner[1], owner[2]):
-        raise ApiError(403, f"call {call_id!r} exists and belongs to another rep")
-    return IngestItem(Path(), call_id, rep_id, deal_id, customer_id, language, num_speakers)
-
-
-def _existing_upload(svc: Service, caller: Caller, content_hash: str) -> dict | None:
-    """The answer for a recording already uploaded and transcribed or on its way (None: process it)."""
-    with svc.catalog.session() as session:
-        row = session.execute(_summary_query().where(Call.content_hash == content_hash)).first()
-        if row is None:
-            return None
-        job = session.execute(select(Job.external_id, Job.status).where(Job.call_id == row[0].id)
-                              .order_by(Job.id.desc()).limit(1)).first()
-    call = row[0]
-    in_flight = job is not None and job[1] in ("queued", "running")
-    if call.status != "transcribed" and not in_flight:
-        return None  # failed (or interrupted before its job was queued): process it again
-    if not may_see(caller, row[1], row[2]):
-        raise ApiError(403, f"this recording is already call {call.external_id!r}, which a {caller.role} "
-                            "key may not read")
-    return _accepted(call.external_id, job[0] if job else None, job[1] if in_flight else call.status,
-                     duplicate=True)
-
-
-def _set_stage(svc: Service, call_id: str, stage: str | None) -> int:
-    with svc.catalog.session() as session:
-        call = session.scalar(select(Call).where(Call.external_id == call_id))
-        if stage:
-            call.stage = stage
-        return call.id
+    return JSONResponse(uploads.accepted(registered.call_id, job_id, "queued", duplicate=False), status_code=202)
 
 
 # --- reading -------------------------------------------------------------------------------------
@@ -311,7 +157,10 @@ def list_calls(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
 ) -> dict:
-    rep, team = rep_scope(caller, rep), team_scope(caller, team)
+    access = Access(svc.catalog, caller)
+    rep, team = access.pin_rep(rep), access.pin_team(team)
+    if deal is not None:
+        access.deal(deal, field="query.deal")
     query = _summary_query()
     for column, value in ((_RepT.external_id, rep), (_TeamT.external_id, team), (_DealT.external_id, deal),
                           (Call.status, status), (Call.stage, stage), (Call.language, language)):
@@ -344,8 +193,9 @@ def get_call(caller: StatusReader, svc: ServiceDep, call_id: str = CallIdPath) -
         "speakers": [{"speaker": label, "role": role, "role_confidence": confidence, "rep_id": rep}
                      for label, role, confidence, rep in speakers],
         "utterances": utterances,
-        "job": {"job_id": job[0], "status": job[1], "error": job[2], "status_url": f"/v1/jobs/{job[0]}"}
+        "job": {"job_id": job[0], "status": job[1], "error": public_text(job[2]), "status_url": f"/v1/jobs/{job[0]}"}
         if job else None,
+        "attempts": [a | {"error": public_text(a["error"])} for a in sink.attempts(svc.catalog, row[0].external_id)],
     }
 
 

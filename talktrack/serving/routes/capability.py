@@ -16,17 +16,20 @@ from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
 from talktrack.pipelines import coaching
+from talktrack.serving.access import Access
 from talktrack.serving.auth import Allowed
+from talktrack.serving.disclosure import redact_calls
 from talktrack.serving.errors import ApiError, NotReady
 from talktrack.serving.keys import Caller
 from talktrack.serving.routes.deps import ServiceDep
+from talktrack.serving.routes.params import ID_PATTERN
 from talktrack.serving.state import Service
 
 router = APIRouter(prefix="/v1/capability", tags=["capability"])
 RepViewer = Allowed("admin", "coach", "ml", "manager", "rep")
 TeamViewer = Allowed("admin", "coach", "ml", "manager")
-RepId = Path(min_length=1, max_length=64, description="The rep's external id, e.g. REP-001.")
-TeamId = Path(min_length=1, max_length=64, description="The team's external id, e.g. TEAM-01.")
+RepId = Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="The rep's external id, e.g. REP-001.")
+TeamId = Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="The team's external id, e.g. TEAM-01.")
 Month = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM (default: the latest month).")
 Format = Query("json", alias="format", description="json, or png for the picture.")
 PNG_RESPONSE = {200: {"content": {"image/png": {}}, "description": "JSON, or a PNG with format=png."}}
@@ -87,14 +90,16 @@ def rep_recommendations(caller: RepViewer, svc: ServiceDep, rep_id: str = RepId,
                         month: str | None = Month) -> dict:
     team = check_rep(svc, caller, rep_id)
     flagged = [f for f in _flagged(svc, team, month) if f["rep"] == rep_id]
-    return {"rep": rep_id, "team": team, "recommendations": _recommend(svc, flagged)}
+    return {"rep": rep_id, "team": team,
+            "recommendations": redact_calls(Access(svc.catalog, caller), _recommend(svc, flagged))}
 
 
 @router.get("/teams/{team_id}/recommendations", summary="Recommendations for every shortfall of a team")
 def team_recommendations(caller: TeamViewer, svc: ServiceDep, team_id: str = TeamId,
                          month: str | None = Month) -> dict:
     check_team(svc, caller, team_id)
-    return {"team": team_id, "recommendations": _recommend(svc, _flagged(svc, team_id, month))}
+    return {"team": team_id,
+            "recommendations": redact_calls(Access(svc.catalog, caller), _recommend(svc, _flagged(svc, team_id, month)))}
 
 
 def estimates(svc: Service):
@@ -102,27 +107,17 @@ def estimates(svc: Service):
     return svc.shared("capability.estimates", lambda: EstimatesCache(directory)).get()
 
 
-def check_rep(svc: Service, caller: Caller, rep_id: str) -> str:
-    """The rep's team; 404 unknown rep, 403 another rep (rep key) or another team's rep (manager key)."""
-    try:
-        team, _ = coaching.rep_team(svc.catalog, rep_id)
-    except coaching.CoachingError as exc:
-        raise ApiError(404, str(exc), code="rep_not_found") from None
-    if caller.role == "rep" and rep_id != caller.rep:
-        raise ApiError(403, f"a rep key sees only its own capability ({caller.rep}), not {rep_id!r}")
-    if caller.role == "manager" and team != caller.team:
-        raise ApiError(403, f"a manager key sees only its team ({caller.team}); {rep_id} is in {team}")
-    return team
+def check_rep(svc: Service, caller: Caller, rep_id: str) -> str | None:
+    """The rep's team; 404 unknown rep, 403 out of the caller's reach (see :mod:`talktrack.serving.access`)."""
+    owner = Access(svc.catalog, caller).rep(rep_id)
+    return next(iter(owner.teams), None)
 
 
 def check_team(svc: Service, caller: Caller, team_id: str) -> None:
     """404 unknown team; 403 another team for a manager key."""
-    if caller.role == "manager" and team_id != caller.team:
-        raise ApiError(403, f"a manager key sees only its own team ({caller.team}), not {team_id!r}")
-    try:
-        coaching.team_reps(svc.catalog, team_id)
-    except coaching.CoachingError as exc:
-        raise ApiError(404, str(exc), code="team_not_found") from None
+    access = Access(svc.catalog, caller)
+    access.pin_team(team_id)  # a manager asking for another team: 403 whether or not it exists
+    access.team(team_id)
 
 
 def _flagged(svc: Service, team: str, month: str | None) -> list[dict]:

@@ -9,6 +9,7 @@ their team's; the CRM may post evidence for verification.
 from __future__ import annotations
 
 import re
+import shutil
 import tempfile
 import threading
 from datetime import datetime
@@ -20,7 +21,14 @@ from fastapi import APIRouter, File, Form, Path, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import select
 
-from talktrack.core.catalog.schema import Call, Rep, Team
+from talktrack.core.catalog.schema import Deal, EvidenceDocument
+from talktrack.models.documents import (
+    SUPPORTED_SUFFIXES,
+    DocumentError,
+    DocumentLimits,
+    DocumentTooLarge,
+    read_document,
+)
 from talktrack.pipelines.semantic import sop
 from talktrack.pipelines.semantic.evidence import (
     EvidenceError,
@@ -29,17 +37,19 @@ from talktrack.pipelines.semantic.evidence import (
     verify_deal,
     verify_evidence,
 )
+from talktrack.serving.access import Access
 from talktrack.serving.auth import Allowed
 from talktrack.serving.errors import ApiError
 from talktrack.serving.keys import Caller
 from talktrack.serving.routes.crm import check_deal_scope
 from talktrack.serving.routes.deps import ServiceDep
+from talktrack.serving.routes.params import ID_PATTERN
 from talktrack.serving.state import Service
 
 router = APIRouter(prefix="/v1", tags=["SOP, key questions and evidence"])
 Reader = Allowed("admin", "coach", "manager", "rep")
 EvidencePoster = Allowed("admin", "coach", "manager", "rep", "crm")
-DealId = Path(min_length=1, max_length=64, description="The deal's external (CRM) id.")
+DealId = Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="The deal's external (CRM) id.")
 MAX_TEXT_CHARS = 200_000
 # "Rep: ..." / "客户：..." at the start of a line names who speaks in a plain-text transcript.
 _SPEAKER = re.compile(r"^\s*(rep|sales|seller|agent|销售|customer|client|buyer|prospect|客户)\s*[:：]\s*", re.I)
@@ -80,6 +90,15 @@ class SopCheckIn(BaseModel):
             raise ValueError("a transcript needs its stage (e.g. qualification)")
         return self
 
+    @model_validator(mode="after")
+    def _bounded_text(self):
+        """All utterances together hold no more text than ``text`` may (5000 x 20000 would be 100M)."""
+        total = sum(len(utterance.text) for utterance in self.utterances or ())
+        if total > MAX_TEXT_CHARS:
+            raise ValueError(f"utterances: {total} characters in all; at most {MAX_TEXT_CHARS} per request "
+                             "(check a long call in parts)")
+        return self
+
 
 class EvidenceIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -115,7 +134,7 @@ def sop_check(body: SopCheckIn, caller: Reader, svc: ServiceDep) -> dict:
 
 @router.get("/deals/{deal_id}/key-questions", summary="Per stage of a deal: key questions covered and never covered")
 def key_questions(caller: Reader, svc: ServiceDep, deal_id: str = DealId) -> dict:
-    check_deal_scope(svc, caller, deal_id)
+    Access(svc.catalog, caller).deal(deal_id)
     sop_checker(svc)
     try:
         return sop.deal_key_questions(svc.catalog, svc.settings, svc.workspace, deal_id)
@@ -160,16 +179,7 @@ def _known_stage(svc: Service, stage: str) -> None:
 
 
 def _check_call_scope(svc: Service, caller: Caller, call_id: str) -> None:
-    with svc.catalog.session() as session:
-        row = session.execute(select(Rep.external_id, Team.external_id).select_from(Call)
-                              .outerjoin(Rep, Rep.id == Call.rep_id).outerjoin(Team, Team.id == Rep.team_id)
-                              .where(Call.external_id == call_id)).first()
-    if row is None:
-        raise ApiError(404, f"call {call_id!r} is not in the catalog", code="call_not_found")
-    if caller.role == "rep" and row[0] != caller.rep:
-        raise ApiError(403, f"a rep key sees only its own calls (rep {caller.rep}); {call_id} is not one")
-    if caller.role == "manager" and row[1] != caller.team:
-        raise ApiError(403, f"a manager key sees only its team's calls ({caller.team}); {call_id} is not one")
+    Access(svc.catalog, caller).call(call_id)
 
 
 # -- evidence -------------------------------------------------------------------------------------
@@ -215,19 +225,29 @@ async def evidence_verify_file(
 ) -> dict:
     from starlette.concurrency import run_in_threadpool
 
+    # The kind and the caller's reach of the deal before the document is read: reading costs the most.
+    await run_in_threadpool(_check_target, svc, caller, deal_id, kind)
     text = await run_in_threadpool(_document_text, svc, file)
     return await run_in_threadpool(_verify_text, svc, caller, deal_id, text, kind, None, None)
 
 
 @router.get("/deals/{deal_id}/evidence", summary="Every evidence document of a deal checked: fake progress?")
 def deal_evidence(caller: Reader, svc: ServiceDep, deal_id: str = DealId) -> dict:
-    check_deal_scope(svc, caller, deal_id)
+    access = Access(svc.catalog, caller)
+    access.deal(deal_id)
     try:
         report = evidence(svc).run(lambda v: verify_deal(svc.catalog, svc.settings, svc.workspace, deal_id,
                                                          verifier=v))
     except EvidenceError as exc:
         raise ApiError(404, str(exc), code="deal_not_found") from None
+    report.items = [_as_seen_by(access, item) for item in report.items]
     return report.to_dict() | {"counts": report.counts()}
+
+
+def _as_seen_by(access: Access, verdict):
+    """The verdict without other customers' evidence ids, deals and passages the caller may not read."""
+    evidence_ids, call_ids = verdict.referenced()
+    return verdict.redacted(access.readable_evidence(evidence_ids), access.readable_calls(call_ids))
 
 
 def evidence(svc: Service) -> EvidenceHolder:
@@ -236,9 +256,11 @@ def evidence(svc: Service) -> EvidenceHolder:
 
 def _verify_text(svc: Service, caller: Caller, deal_id: str, text: str, kind: str,
                  submitted_at: datetime | None, evidence_id: str | None) -> dict:
-    if kind not in svc.settings.evidence_kinds:
-        raise ApiError(422, f"kind {kind!r} is not an evidence kind; known: {', '.join(svc.settings.evidence_kinds)}")
-    check_deal_scope(svc, caller, deal_id)
+    _known_kind(svc, kind)
+    access = Access(svc.catalog, caller)
+    access.deal(deal_id)
+    if evidence_id is not None:
+        _check_evidence_of_deal(svc, evidence_id, deal_id)
     if submitted_at is not None and submitted_at.tzinfo is not None:
         submitted_at = _naive_utc(submitted_at)
     try:
@@ -247,31 +269,61 @@ def _verify_text(svc: Service, caller: Caller, deal_id: str, text: str, kind: st
             submitted_at=submitted_at, kind=kind, verifier=v))
     except EvidenceError as exc:  # e.g. a document with only whitespace
         raise ApiError(422, str(exc)) from None
-    return verdict.to_dict()
+    return _as_seen_by(access, verdict).to_dict()
+
+
+def _known_kind(svc: Service, kind: str) -> None:
+    if kind not in svc.settings.evidence_kinds:
+        raise ApiError(422, f"kind {kind!r} is not an evidence kind; known: {', '.join(svc.settings.evidence_kinds)}")
+
+
+def _check_target(svc: Service, caller: Caller, deal_id: str, kind: str) -> None:
+    """422 for an unknown evidence kind; 404 or 403 for a deal out of the caller's reach."""
+    _known_kind(svc, kind)
+    Access(svc.catalog, caller).deal(deal_id)
+
+
+def _check_evidence_of_deal(svc: Service, evidence_id: str, deal_id: str) -> None:
+    """``evidence_id`` names this deal's own evidence (422 otherwise: it would exclude another's document)."""
+    with svc.catalog.session() as session:
+        found = session.scalar(select(Deal.external_id).join(EvidenceDocument, EvidenceDocument.deal_id == Deal.id)
+                               .where(EvidenceDocument.external_id == evidence_id))
+    if found != deal_id:
+        raise ApiError(422, f"body.evidence_id: {evidence_id!r} is not evidence of deal {deal_id!r}")
 
 
 def _document_text(svc: Service, upload: UploadFile) -> str:
-    """The upload's text; 415 for a type we cannot read, 413 over ``serving.max_upload_mb``, 422 unreadable."""
-    from talktrack.models.documents import SUPPORTED_SUFFIXES, DocumentError, read_document
-
+    """The upload's text; 415 for a type we cannot read, 413 past ``serving.max_document_mb`` or a
+    reading limit (its text, a .docx's unpacked size, a PDF's pages: :func:`document_limits`),
+    422 unreadable."""
     name = PurePath(upload.filename or "").name
     suffix = PurePath(name).suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise ApiError(415, f"file {name!r}: unsupported type {suffix or '(none)'!r}; send one of "
                             f"{', '.join(SUPPORTED_SUFFIXES)}")
-    limit = int(svc.settings.serving.max_upload_mb * 1024 * 1024)
+    limits = document_limits(svc)
     size = upload.size if upload.size is not None else _stream_size(upload)
-    if size > limit:
-        raise ApiError(413, f"file {name!r} is {size} bytes; at most {limit} "
-                            f"(serving.max_upload_mb = {svc.settings.serving.max_upload_mb})")
+    if size > limits.max_bytes:
+        raise ApiError(413, f"file {name!r} is {size} bytes; at most {limits.max_bytes} "
+                            f"(serving.max_document_mb = {svc.settings.serving.max_document_mb:g})")
     with tempfile.TemporaryDirectory(prefix="tt-evidence-") as folder:
         path = FilePath(folder) / f"upload{suffix}"
         upload.file.seek(0)
-        path.write_bytes(upload.file.read())
+        with path.open("wb") as out:
+            shutil.copyfileobj(upload.file, out)
         try:
-            return read_document(path, max_bytes=limit)
+            return read_document(path, limits=limits)
+        except DocumentTooLarge as exc:
+            raise ApiError(413, f"file {name!r}: {exc.reason}") from None
         except DocumentError as exc:
             raise ApiError(422, f"file {name!r}: {exc.reason}") from None
+
+
+def document_limits(svc: Service) -> DocumentLimits:
+    """What reading one uploaded document may cost: its bytes (``serving.max_document_mb``), and as
+    much text as ``POST /v1/evidence/verify`` takes (:data:`MAX_TEXT_CHARS`)."""
+    return DocumentLimits(max_bytes=int(svc.settings.serving.max_document_mb * 1024 * 1024),
+                          max_chars=MAX_TEXT_CHARS)
 
 
 def _stream_size(upload: UploadFile) -> int:

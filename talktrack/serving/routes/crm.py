@@ -16,10 +16,12 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from talktrack.pipelines import stage_timers
-from talktrack.serving.auth import Allowed, team_scope
+from talktrack.serving.access import Access
+from talktrack.serving.auth import Allowed
 from talktrack.serving.errors import ApiError
 from talktrack.serving.keys import Caller
 from talktrack.serving.routes.deps import ServiceDep
+from talktrack.serving.routes.params import ID_PATTERN
 from talktrack.serving.scoring_cache import invalidate_deal_features
 from talktrack.serving.state import Service
 
@@ -27,7 +29,7 @@ router = APIRouter(prefix="/v1/crm", tags=["CRM"])
 Writer = Allowed("admin", "crm")
 HistoryReader = Allowed("admin", "coach", "crm", "manager", "rep")
 AlertReader = Allowed("admin", "coach", "crm", "manager")
-DealId = Path(min_length=1, max_length=64, description="The deal's external (CRM) id.")
+DealId = Path(min_length=1, max_length=64, pattern=ID_PATTERN, description="The deal's external (CRM) id.")
 
 
 class StageEventIn(BaseModel):
@@ -42,8 +44,9 @@ class StageEventIn(BaseModel):
 
 
 @router.post("/deals/{deal_id}/stage-events", summary="Record a deal's stage change (idempotent)")
-def post_stage_event(body: StageEventIn, _caller: Writer, svc: ServiceDep, deal_id: str = DealId) -> dict:
+def post_stage_event(body: StageEventIn, caller: Writer, svc: ServiceDep, deal_id: str = DealId) -> dict:
     """The deal's history after the event; ``created`` is false for a retry of a recorded event."""
+    Access(svc.catalog, caller).deal(deal_id, write=True)
     try:
         timeline, created = stage_timers.record_stage_event(
             svc.catalog, svc.settings, deal_id, body.stage, _utc(body.entered_at, "body.entered_at"), body.outcome
@@ -77,7 +80,7 @@ def alerts(
     as_of: datetime | None = Query(None, description="Alerts as of this time (ISO; default now)."),
     team: str | None = Query(None, min_length=1, max_length=64, description="Only this team (external id)."),
 ) -> dict:
-    team = team_scope(caller, team)
+    team = Access(svc.catalog, caller).pin_team(team)
     if team is not None and not stage_timers.team_exists(svc.catalog, team):
         raise ApiError(404, f"unknown team {team!r}", code="team_not_found")
     when = _utc(as_of, "query.as_of") or stage_timers.utcnow()
@@ -93,7 +96,7 @@ def funnel(
     since: datetime | None = Query(None, description="Deals created at or after this time (ISO; default all)."),
     until: datetime | None = Query(None, description="Deals created before this time (ISO; default: all)."),
 ) -> dict:
-    team = team_scope(caller, team)
+    team = Access(svc.catalog, caller).pin_team(team)
     if team is not None and not stage_timers.team_exists(svc.catalog, team):
         raise ApiError(404, f"unknown team {team!r}", code="team_not_found")
     since, until = _utc(since, "query.since"), _utc(until, "query.until")
@@ -103,17 +106,9 @@ def funnel(
     return stage_timers.stage_funnel(svc.catalog, svc.settings, team, since, until)
 
 
-def check_deal_scope(svc: Service, caller: Caller, deal_id: str) -> stage_timers.DealOwner:
-    """404 for an unknown deal; 403 when a rep asks for another rep's deal or a manager for another team's."""
-    try:
-        owner = stage_timers.deal_owner(svc.catalog, deal_id)
-    except stage_timers.DealNotFound as exc:
-        raise ApiError(404, str(exc), code="deal_not_found") from None
-    if caller.role == "rep" and owner.rep != caller.rep:
-        raise ApiError(403, f"a rep key sees only its own deals (rep {caller.rep}); {deal_id} is {owner.rep}'s")
-    if caller.role == "manager" and owner.team != caller.team:
-        raise ApiError(403, f"a manager key sees only its team's deals ({caller.team}); {deal_id} is not one")
-    return owner
+def check_deal_scope(svc: Service, caller: Caller, deal_id: str) -> None:
+    """404 for an unknown deal; 403 for one out of the caller's read reach (see :mod:`talktrack.serving.access`)."""
+    Access(svc.catalog, caller).deal(deal_id)
 
 
 def _utc(value: datetime | None, field: str) -> datetime | None:

@@ -12,7 +12,8 @@ from fastapi import APIRouter, Query
 
 from talktrack.pipelines import deals as deal_list
 from talktrack.pipelines import stage_timers
-from talktrack.serving.auth import Allowed, rep_scope, team_scope
+from talktrack.serving.access import Access
+from talktrack.serving.auth import Allowed
 from talktrack.serving.errors import ApiError
 from talktrack.serving.routes.deps import ServiceDep
 from talktrack.serving.state import Service
@@ -32,7 +33,8 @@ def list_deals(
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=10_000_000),
 ) -> dict:
-    filters = deal_list.DealFilter(team=team_scope(caller, team), rep=rep_scope(caller, rep), status=status,
+    access = Access(svc.catalog, caller)
+    filters = deal_list.DealFilter(team=access.pin_team(team), rep=access.pin_rep(rep), status=status,
                                    stage=stage)
     check_filters(svc, filters)
     total, deals = deal_list.list_deals(svc.catalog, svc.settings, filters, limit=limit, offset=offset)

@@ -30,16 +30,20 @@ from talktrack.pipelines.drills import (
     drill_config_path,
     load_drill_settings,
 )
-from talktrack.serving.auth import Allowed, rep_scope, team_scope
+from talktrack.serving.access import Access
+from talktrack.serving.auth import Allowed
+from talktrack.serving.disclosure import redact_calls
 from talktrack.serving.errors import ApiError, NotReady
 from talktrack.serving.keys import Caller
 from talktrack.serving.routes.deps import ServiceDep
+from talktrack.serving.quotas import DrillQuota
+from talktrack.serving.routes.params import ID_PATTERN
 from talktrack.serving.state import Service
 
 router = APIRouter(prefix="/v1/drills", tags=["virtual customer drills"])
 Practiser = Allowed("rep", "coach", "admin")
 Reader = Allowed("rep", "manager", "coach", "admin")
-DrillId = Path(min_length=1, max_length=32, description="The drill's id (from POST /v1/drills).")
+DrillId = Path(min_length=1, max_length=32, pattern=ID_PATTERN, description="The drill's id (from POST /v1/drills).")
 MAX_AUDIO_BYTES = 10 * 1024 * 1024
 TURN_BODY = {
     "required": True,
@@ -94,7 +98,7 @@ def drill_errors() -> Iterator[None]:
 
 
 @router.post("", summary="Start a drill: the virtual customer's opening line", status_code=201)
-def start(body: Scenario, caller: Practiser, svc: ServiceDep) -> dict:
+def start(body: Scenario, caller: Practiser, _quota: DrillQuota, svc: ServiceDep) -> dict:
     rep, team = drill_rep(svc, caller, body.rep_id)
     with drill_errors():
         drills = engine(svc)
@@ -106,41 +110,36 @@ def start(body: Scenario, caller: Practiser, svc: ServiceDep) -> dict:
 
 def drill_rep(svc: Service, caller: Caller, requested: str | None) -> tuple[str, str | None]:
     """(rep, team) the drill belongs to: a rep key's own rep; the named rep for a coach/admin."""
-    rep = rep_scope(caller, requested)
+    access = Access(svc.catalog, caller)
+    rep = access.pin_rep(requested)
     if rep is None:
         raise ApiError(422, "body.rep_id: name the rep (external id) this drill is for")
-    with svc.catalog.session() as session:
-        found = session.execute(
-            select(Rep.external_id, Team.external_id).outerjoin(Team, Team.id == Rep.team_id)
-            .where(Rep.external_id == rep)
-        ).first()
-    if found is None:
-        raise ApiError(404, f"rep {rep!r}: not in the catalog", code="rep_not_found")
-    return found[0], found[1]
+    owner = access.rep(rep, write=True)
+    return rep, next(iter(owner.teams), None)
 
 
-def check_access(svc: Service, caller: Caller, drill_id: str) -> dict:
-    """The drill's owner; 403 for a rep's other drills or a manager's other teams."""
+def check_access(svc: Service, caller: Caller, drill_id: str, *, write: bool = False) -> dict:
+    """The drill's owner; 403 when it is out of the caller's reach (another rep's, another team's)."""
     with drill_errors():
         owner = engine(svc).owner(drill_id)
-    if caller.role == "rep" and owner["rep"] != caller.rep:
-        raise ApiError(403, f"a rep key sees only its own drills ({caller.rep})")
-    if caller.role == "manager" and owner["team"] != caller.team:
-        raise ApiError(403, f"a manager key sees only its team's drills ({caller.team})")
+    Access(svc.catalog, caller).drill(owner, drill_id, write=write)
     return owner
 
 
 @router.post("/{drill_id}/turns", summary="Answer the customer (JSON text or multipart audio)",
              openapi_extra={"requestBody": TURN_BODY})
-async def turn(request: Request, caller: Practiser, svc: ServiceDep, drill_id: str = DrillId) -> dict:
-    await run_in_threadpool(check_access, svc, caller, drill_id)
+async def turn(request: Request, caller: Practiser, _quota: DrillQuota, svc: ServiceDep,
+               drill_id: str = DrillId) -> dict:
+    await run_in_threadpool(lambda: check_access(svc, caller, drill_id, write=True))
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/json":
         text = parse_typed_answer(await request.body())
-        return await run_in_threadpool(_turn, svc, drill_id, text, "text")
+        answered = await run_in_threadpool(_turn, svc, drill_id, text, "text")
+        return await run_in_threadpool(redact_calls, Access(svc.catalog, caller), answered)
     if kind == "multipart/form-data":
         data, name = await _audio(request)
-        return await run_in_threadpool(_spoken_turn, svc, drill_id, data, name)
+        answered = await run_in_threadpool(_spoken_turn, svc, drill_id, data, name)
+        return await run_in_threadpool(redact_calls, Access(svc.catalog, caller), answered)
     raise ApiError(415, f"content type {kind or 'none'!r}: send application/json {{\"text\": ...}} or "
                         "multipart/form-data with an `audio` file")
 
@@ -192,9 +191,9 @@ def _spoken_turn(svc: Service, drill_id: str, data: bytes, name: str) -> dict:
 
 @router.post("/{drill_id}/end", summary="End a drill: its summary, stored for the rep and their manager")
 def end(caller: Practiser, svc: ServiceDep, drill_id: str = DrillId) -> dict:
-    check_access(svc, caller, drill_id)
+    check_access(svc, caller, drill_id, write=True)
     with drill_errors():
-        return engine(svc).end(drill_id)
+        return redact_calls(Access(svc.catalog, caller), engine(svc).end(drill_id))
 
 
 @router.get("", summary="Drills: a rep's own, a manager's team's, everyone's for a coach or admin")
@@ -206,7 +205,8 @@ def drills(
     status: Literal["active", "ended"] | None = Query(None),
     limit: int = Query(50, ge=1, le=500),
 ) -> dict:
-    rep, team = rep_scope(caller, rep_id), team_scope(caller, team_id)
+    access = Access(svc.catalog, caller)
+    rep, team = access.pin_rep(rep_id), access.pin_team(team_id)
     return {"drills": engine(svc).list(rep=rep, team=team, status=status, limit=limit),
             "filters": {"rep_id": rep, "team_id": team, "status": status}}
 
@@ -215,4 +215,4 @@ def drills(
 def drill(caller: Reader, svc: ServiceDep, drill_id: str = DrillId) -> dict:
     check_access(svc, caller, drill_id)
     with drill_errors():
-        return engine(svc).get(drill_id)
+        return redact_calls(Access(svc.catalog, caller), engine(svc).get(drill_id))

@@ -12,31 +12,20 @@ from fastapi import Path as PathParam
 from sqlalchemy import select
 
 from talktrack.core.catalog.schema import Call, Job
+from talktrack.serving.access import may_read_job
 from talktrack.serving.auth import Allowed
+from talktrack.serving.disclosure import public_text
 from talktrack.serving.errors import ApiError
-from talktrack.serving.keys import Caller
 from talktrack.serving.routes.deps import ServiceDep
+from talktrack.serving.routes.params import ID_PATTERN
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"])
 JobReader = Allowed("admin", "coach", "manager", "rep", "ml", "crm")
 
 
-def may_read(caller: Caller, creator: dict) -> bool:
-    """Admin, or the creator's role with the creator's rep (rep keys) or team (manager keys)."""
-    if caller.role == "admin":
-        return True
-    if caller.role != creator.get("role"):
-        return False
-    if caller.role == "rep":
-        return caller.rep == creator.get("rep")
-    if caller.role == "manager":
-        return caller.team == creator.get("team")
-    return True
-
-
 @router.get("/{job_id}", summary="A job's status, call, error, result and times")
 def get_job(
-    caller: JobReader, svc: ServiceDep, job_id: str = PathParam(min_length=1, max_length=32)
+    caller: JobReader, svc: ServiceDep, job_id: str = PathParam(min_length=1, max_length=32, pattern=ID_PATTERN)
 ) -> dict:
     with svc.catalog.session() as session:
         row = session.execute(select(Job, Call.external_id).outerjoin(Call, Job.call_id == Call.id)
@@ -44,12 +33,12 @@ def get_job(
     if row is None:
         raise ApiError(404, f"job {job_id!r} does not exist")
     job, call_id = row
-    if not may_read(caller, (job.payload or {}).get("creator") or {}):
+    if not may_read_job(caller, (job.payload or {}).get("creator") or {}):
         raise ApiError(403, f"job {job_id!r} was submitted by another role or scope; a {caller.role} key "
                             "may not read it")
     return {
         "job_id": job.external_id, "kind": job.kind, "status": job.status, "call_id": call_id,
-        "error": job.error, "result": job.result, "created_by": job.created_by,
+        "error": public_text(job.error), "result": job.result, "created_by": job.created_by,
         "attempts": (job.payload or {}).get("attempts", 0),
         "created_at": _iso(job.created_at), "started_at": _iso(job.started_at), "finished_at": _iso(job.finished_at),
         "call_url": f"/v1/calls/{call_id}" if call_id else None,

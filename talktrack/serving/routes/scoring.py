@@ -12,6 +12,7 @@ calls :func:`invalidate_deal_features` (re-exported here).
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter
@@ -20,6 +21,7 @@ from sqlalchemy import select
 
 from talktrack.core.catalog.schema import Deal, Rep, Team
 from talktrack.models.features.deal import build_deal_table
+from talktrack.serving.access import Owner, may_read
 from talktrack.serving.auth import Allowed
 from talktrack.serving.champion import LoadedModel
 from talktrack.serving.errors import ApiError, NotReady
@@ -48,7 +50,8 @@ class ScoreRequest(BaseModel):
 
 class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    deal_ids: list[str] = Field(min_length=1, max_length=MAX_BATCH, description="Deal external ids.")
+    deal_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        min_length=1, max_length=MAX_BATCH, description="Deal external ids.")
 
 
 @router.post("", summary="Score one deal")
@@ -198,13 +201,13 @@ def check_deals(svc: Service, deal_ids: list[str], caller: Caller) -> dict[str, 
 
 
 def check_team(caller: Caller, teams: dict[str, str | None]) -> None:
-    """403 when a manager key asks for deals of another team."""
-    if caller.role == "manager":
-        foreign = [deal_id for deal_id, team in teams.items() if team != caller.team]
-        if foreign:
-            raise ApiError(
-                403, f"a manager key sees only its team ({caller.team}); not: {', '.join(foreign[:5])}"
-            )
+    """403 when any of the deals (deal id -> its team) is out of the caller's read reach. Only the
+    team is known here (the cache keeps it), so a role that reaches its own deals only is refused."""
+    foreign = [deal_id for deal_id, team in teams.items()
+               if not may_read(caller, Owner("deal", deal_id, frozenset(), frozenset({team} - {None})))]
+    if foreign:
+        raise ApiError(403, f"a {caller.role} key may not read these deals: {', '.join(foreign[:5])}"
+                            + (f" and {len(foreign) - 5} more" if len(foreign) > 5 else ""))
 
 
 def align_to_model(features: pd.DataFrame, model) -> pd.DataFrame:

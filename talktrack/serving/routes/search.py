@@ -6,7 +6,8 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 
-from talktrack.serving.auth import Allowed, rep_scope, team_scope
+from talktrack.serving.access import Access
+from talktrack.serving.auth import Allowed
 from talktrack.serving.errors import ApiError
 from talktrack.serving.routes.deps import ServiceDep
 
@@ -28,7 +29,8 @@ def search(
 ) -> dict:
     if not q.strip():
         raise ApiError(422, "query.q: the search text is empty")
-    rep, team = rep_scope(caller, rep), team_scope(caller, team)
+    access = Access(svc.catalog, caller)
+    rep, team = access.pin_rep(rep), access.pin_team(team)
     try:
         hits = svc.utterances.get().search(
             q, k, role=role, rep=rep, team=team, outcome=outcome, language=language

@@ -13,16 +13,15 @@ from datetime import date
 
 from fastapi import APIRouter, File, Form, UploadFile
 from fastapi.responses import JSONResponse
-from sqlalchemy import select
 
-from talktrack.core.catalog.schema import Deal, Rep, Team
 from talktrack.serving import jobs
+from talktrack.serving.access import Access
 from talktrack.serving.auth import Allowed
 from talktrack.serving.errors import ApiError
-from talktrack.serving.keys import Caller
-from talktrack.serving.routes.calls import UploadLimitRoute, job_worker, may_see, save_upload
+from talktrack.serving.routes.calls import job_worker
+from talktrack.serving.quotas import charge
 from talktrack.serving.routes.deps import ServiceDep
-from talktrack.serving.state import Service
+from talktrack.serving.uploads import UploadLimitRoute, save_upload
 
 router = APIRouter(prefix="/v1/crm/voice-notes", tags=["CRM"], route_class=UploadLimitRoute)
 NoteTaker = Allowed("admin", "crm", "manager", "rep")
@@ -40,34 +39,23 @@ def post_voice_note(
     svc: ServiceDep,
     file: UploadFile | None = File(None, description="The spoken note (audio); or send `text`."),
     text: str | None = Form(None, max_length=MAX_TEXT_CHARS, description="A typed note instead of audio."),
-    deal_id: str | None = Form(None, max_length=64, description="The deal the note is about."),
+    deal_id: str | None = Form(None, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+                               description="The deal the note is about."),
     reference_date: date | None = Form(None, description="The day the note was taken (resolves 'next Tuesday')."),
     language: str | None = Form(None, max_length=8, pattern=r"^(?:[a-z]{2,3}|mixed)$"),
 ) -> JSONResponse:
     has_file = file is not None and bool(file.filename)
     if has_file == bool(text and text.strip()):
         raise ApiError(422, "send either `file` (a recording of the note) or `text` (a typed note), not both or none")
-    _check_deal(svc, caller, deal_id)
+    if deal_id is not None:
+        Access(svc.catalog, caller).deal(deal_id, write=True, field="form.deal_id")
     if not has_file:
         result = jobs.voice_note_result(svc, text.strip(), reference_date, deal_id)
         return JSONResponse({"status": "done", "job_id": None, "result": result}, status_code=200)
+    charge(svc, caller, "uploads")  # a recording costs a transcription; a typed note does not count
     path, _ = save_upload(svc, file, svc.workspace.audio_dir / "voice-notes")
     payload = {"audio_path": str(path), "deal_id": deal_id, "language": language,
                "reference_date": reference_date.isoformat() if reference_date else None}
     job_id = job_worker(svc).submit(jobs.VOICE_NOTE_JOB, payload, call_pk=None, creator=caller)
     return JSONResponse({"status": "queued", "job_id": job_id, "status_url": f"/v1/jobs/{job_id}"},
                         status_code=202)
-
-
-def _check_deal(svc: Service, caller: Caller, deal_id: str | None) -> None:
-    """422 for an unknown deal; 403 for a deal of another rep (rep key) or team (manager key)."""
-    if deal_id is None:
-        return
-    with svc.catalog.session() as session:
-        owner = session.execute(select(Rep.external_id, Team.external_id).select_from(Deal)
-                                .join(Rep, Deal.rep_id == Rep.id).join(Team, Rep.team_id == Team.id)
-                                .where(Deal.external_id == deal_id)).first()
-    if owner is None:
-        raise ApiError(422, f"form.deal_id: deal {deal_id!r} is not in the catalog")
-    if not may_see(caller, *owner):
-        raise ApiError(403, f"deal {deal_id!r} belongs to rep {owner[0]!r}; a {caller.role} key may not add notes to it")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from talktrack.pipelines.semantic.evidence.sources import Passage
@@ -40,10 +41,19 @@ class Reason:
     effect: str
     message: str
     passages: tuple[Passage, ...] = ()
+    # The message without other customers' ids and words, for a reader who may not see them.
+    public_message: str | None = None
 
     def to_dict(self) -> dict:
         return {"code": self.code, "effect": self.effect, "message": self.message,
                 "passages": [p.to_dict() for p in self.passages]}
+
+    def redacted(self, visible: Callable[[Passage], bool]) -> Reason:
+        """Only the passages ``visible`` allows; the public message when any was withheld."""
+        kept = tuple(p for p in self.passages if visible(p))
+        if len(kept) == len(self.passages):
+            return self
+        return replace(self, passages=kept, message=self.public_message or self.message, public_message=None)
 
 
 @dataclass
@@ -69,6 +79,7 @@ class EvidenceVerdict:
     similar: list[tuple[str, float]] = field(default_factory=list)
     submitted_at: datetime | None = None
     options: dict = field(default_factory=dict)
+    copy_hidden: bool = False  # copied from a document the reader may not see (``copy_of`` withheld)
 
     def to_dict(self) -> dict:
         return {
@@ -78,8 +89,37 @@ class EvidenceVerdict:
             "reasons": [r.to_dict() for r in self.reasons],
             "matched_facts": [f.to_dict() for f in self.matched_facts], "unmatched_facts": self.unmatched_facts,
             "similar": [{"evidence_id": e, "similarity": round(s, 4)} for e, s in self.similar],
+            "copied_from_other_customer": self.copy_of is not None or self.copy_hidden,
             "options": self.options,
         }
+
+    def redacted(self, readable_evidence: set[str], readable_calls: set[str]) -> EvidenceVerdict:
+        """The verdict as a reader sees it who may read only ``readable_evidence`` and ``readable_calls``:
+        another customer's copy is reported without its id, deal or passages; hidden neighbours are dropped."""
+        def visible(passage: Passage) -> bool:
+            if passage.source == "evidence":
+                return passage.ref in readable_evidence
+            if passage.source == "call":
+                return passage.ref in readable_calls
+            return passage.ref == self.deal_id  # a CRM record: only this deal's own
+
+        hidden_copy = self.copy_of is not None and self.copy_of not in readable_evidence
+        return replace(
+            self,
+            reasons=[r.redacted(visible) for r in self.reasons],
+            matched_facts=[replace(m, passages=tuple(p for p in m.passages if visible(p))) for m in self.matched_facts],
+            copy_of=None if hidden_copy else self.copy_of,
+            copy_hidden=self.copy_hidden or hidden_copy,
+            similar=[(e, s) for e, s in self.similar if e in readable_evidence],
+        )
+
+    def referenced(self) -> tuple[set[str], set[str]]:
+        """(evidence ids, call ids) this verdict names, to ask a reader's policy about."""
+        passages = [p for r in self.reasons for p in r.passages] + [p for m in self.matched_facts for p in m.passages]
+        evidence = {e for e, _ in self.similar} | {p.ref for p in passages if p.source == "evidence"}
+        if self.copy_of:
+            evidence.add(self.copy_of)
+        return evidence, {p.ref for p in passages if p.source == "call"}
 
 
 @dataclass

@@ -259,16 +259,19 @@ def _copy_reason(copy: CopyFinding) -> Reason:
                   f"copy of another customer's evidence {row.evidence_id} (deal {row.deal_id}, similarity "
                   f"{copy.source.similarity:.2f} with names masked): shares {len(copy.shared)} specifics; "
                   f"belonging to that customer's calls: {foreign}",
-                  (source, *(p[0] for _, p in copy.foreign)))
+                  (source, *(p[0] for _, p in copy.foreign)),
+                  public_message=f"copied from another customer's evidence (similarity {copy.source.similarity:.2f} "
+                                 f"with names masked): shares {len(copy.shared)} specifics, "
+                                 f"{len(copy.foreign)} of them said in that customer's calls")
 
 
 def _template_reason(cluster: list[Neighbour]) -> Reason:
     customers = len({n.row.customer_pk for n in cluster})
     passages = tuple(Passage("evidence", n.row.evidence_id, f"evidence {n.row.evidence_id} of deal {n.row.deal_id} "
                              f"(similarity {n.similarity:.2f})", at=n.row.submitted_at) for n in cluster[:5])
-    return Reason("template_cluster", "against",
-                  f"generic text: near-identical to {len(cluster)} documents of {customers} other customers, "
-                  "and nothing in it is specific to this customer", passages)
+    message = (f"generic text: near-identical to {len(cluster)} documents of {customers} other customers, "
+               "and nothing in it is specific to this customer")
+    return Reason("template_cluster", "against", message, passages, public_message=message)
 
 
 def _load_row(catalog, evidence_id: str) -> EvidenceRow | None:

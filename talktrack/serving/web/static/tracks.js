@@ -109,7 +109,7 @@
         el("span", {}, `${TT.clock(e.start_s)}–${TT.clock(e.end_s)}`)),
       line("customer", e.objection), line("rep", e.answer),
       el("div", { class: "actions" },
-        e.audio_clip ? Clips.button(e.call_id, e.start_s, e.end_s) : null,  // only calls with a recording
+        e.audio_url ? Clips.button(e.call_id, e.start_s, e.end_s) : null,  // only calls with a recording the key may read
         el("a", { href: `/app/calls/${encodeURIComponent(e.call_id)}?t=${e.start_s}` }, t("tracks.open_call"))));
   }
 
