@@ -43,8 +43,10 @@ class DocumentLimits:
     100:1 past a grace size is a bomb): sizes and ratios are read from the zip's central
     directory before anything is inflated, then every member is inflated in 64 KB steps and
     refused the moment it yields more than it declared (a directory can lie). The element limit
-    bounds python-docx's work (about 6 µs per element). The PDF time limit is checked between
-    pages, so one page may overrun it; pypdf's own limits bound a page's streams.
+    bounds python-docx's work: at 100,000 elements it took 1.9 s (25,000 one-word paragraphs) and
+    1.2 s (an empty 5,800-row table) on a busy 2-core machine; a 60-page formatted proposal of
+    200,000 characters has about 60,000. The PDF time limit is checked between pages, so one page
+    may overrun it; pypdf's own limits bound a page's streams.
     """
 
     max_bytes: int = MAX_DOCUMENT_BYTES
@@ -52,7 +54,7 @@ class DocumentLimits:
     max_unzipped_bytes: int = 64 * MB
     max_zip_ratio: float = 100.0
     max_zip_members: int = 1000
-    max_docx_elements: int = 200_000
+    max_docx_elements: int = 100_000
     max_pdf_pages: int = 500
     max_pdf_s: float = 5.0
 
