@@ -7,8 +7,9 @@ several apps in one process do not share counters. Several worker processes (``t
 that folder, and ``/metrics``, whichever worker answers it, sums them over all workers
 (prometheus_client's multiprocess mode) — otherwise each scrape would see one worker's share.
 
-Routes are labelled by their template (``/v1/tracks/{track_id}``), and unmatched paths as
-``unmatched``, so label cardinality stays bounded.
+Every label comes from a fixed set, so no request can add series: routes are labelled by their
+template (``/v1/tracks/{track_id}``) and unmatched paths as ``unmatched``, methods outside
+:data:`METHODS` (``FOO``, ``PROPFIND``) as ``other``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 # Seconds; fine steps below 100 ms where scoring latency targets lie.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"})
 
 
 def multiprocess_dir() -> str | None:
@@ -58,6 +60,7 @@ class HttpMetrics:
         )
 
     def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        method = method if method in METHODS else "other"
         self.requests.labels(method, route, str(status)).inc()
         self.latency.labels(method, route, str(status)).observe(seconds)
 
