@@ -41,7 +41,6 @@ from talktrack.serving.access import Access
 from talktrack.serving.auth import Allowed
 from talktrack.serving.errors import ApiError
 from talktrack.serving.keys import Caller
-from talktrack.serving.routes.crm import check_deal_scope
 from talktrack.serving.routes.deps import ServiceDep
 from talktrack.serving.routes.params import ID_PATTERN
 from talktrack.serving.state import Service

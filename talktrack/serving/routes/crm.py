@@ -19,11 +19,9 @@ from talktrack.pipelines import stage_timers
 from talktrack.serving.access import Access
 from talktrack.serving.auth import Allowed
 from talktrack.serving.errors import ApiError
-from talktrack.serving.keys import Caller
 from talktrack.serving.routes.deps import ServiceDep
 from talktrack.serving.routes.params import ID_PATTERN
 from talktrack.serving.scoring_cache import invalidate_deal_features
-from talktrack.serving.state import Service
 
 router = APIRouter(prefix="/v1/crm", tags=["CRM"])
 Writer = Allowed("admin", "crm")
@@ -69,7 +67,7 @@ def deal_stages(
     deal_id: str = DealId,
     as_of: datetime | None = Query(None, description="Compute as of this time (ISO; default now)."),
 ) -> dict:
-    check_deal_scope(svc, caller, deal_id)
+    Access(svc.catalog, caller).deal(deal_id)
     return stage_timers.deal_timeline(svc.catalog, svc.settings, deal_id, _utc(as_of, "query.as_of")).to_dict()
 
 
@@ -104,11 +102,6 @@ def funnel(
         raise ApiError(422, f"query.until ({until.isoformat()}) must be after query.since "
                             f"({since.isoformat()})")
     return stage_timers.stage_funnel(svc.catalog, svc.settings, team, since, until)
-
-
-def check_deal_scope(svc: Service, caller: Caller, deal_id: str) -> None:
-    """404 for an unknown deal; 403 for one out of the caller's read reach (see :mod:`talktrack.serving.access`)."""
-    Access(svc.catalog, caller).deal(deal_id)
 
 
 def _utc(value: datetime | None, field: str) -> datetime | None:

@@ -16,10 +16,8 @@ from typing import Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
 from starlette.datastructures import UploadFile
 
-from talktrack.core.catalog.schema import Rep, Team
 from talktrack.models.audio import AudioError
 from talktrack.pipelines.drills import (
     DrillEnded,
@@ -104,8 +102,9 @@ def start(body: Scenario, caller: Practiser, _quota: DrillQuota, svc: ServiceDep
         drills = engine(svc)
         drills.check_scenario(body.objection_type, body.persona, body.language)  # 422 before the bank is built
         drills.warm_up()
-        return drills.start(body.objection_type, body.persona, body.language, rep=rep, team=team,
-                            actor=caller.actor)
+        started = drills.start(body.objection_type, body.persona, body.language, rep=rep, team=team,
+                               actor=caller.actor)
+    return redact_calls(Access(svc.catalog, caller), started)
 
 
 def drill_rep(svc: Service, caller: Caller, requested: str | None) -> tuple[str, str | None]:
@@ -207,7 +206,7 @@ def drills(
 ) -> dict:
     access = Access(svc.catalog, caller)
     rep, team = access.pin_rep(rep_id), access.pin_team(team_id)
-    return {"drills": engine(svc).list(rep=rep, team=team, status=status, limit=limit),
+    return {"drills": redact_calls(access, engine(svc).list(rep=rep, team=team, status=status, limit=limit)),
             "filters": {"rep_id": rep, "team_id": team, "status": status}}
 
 
