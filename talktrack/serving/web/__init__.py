@@ -24,6 +24,7 @@ from fastapi.templating import Jinja2Templates
 
 from talktrack.core.config import Settings
 from talktrack.pipelines.drills import drill_config_path, load_drill_settings
+from talktrack.serving.routes.params import ID_PATTERN
 
 HERE = Path(__file__).parent
 STATIC_URL = "/web/static"
@@ -90,7 +91,7 @@ def tracks_page(request: Request) -> HTMLResponse:
 
 
 @router.get("/app/calls/{call_id}", response_class=HTMLResponse)
-def call_page(request: Request, call_id: str = PathParam(max_length=128)) -> HTMLResponse:
+def call_page(request: Request, call_id: str = PathParam(min_length=1, max_length=64, pattern=ID_PATTERN)) -> HTMLResponse:
     return render(request, "call", call_id=call_id)
 
 
