@@ -98,8 +98,8 @@ def test_each_role_reaches_exactly_its_routes(client, keys, route):
 
 # --- every id a request names goes through the access policy ----------------------------------------
 @pytest.fixture(scope="module")
-def foreign(world_workspace, keys) -> dict:
-    """Ids of the other team: a rep of it, its deal, customer, call and evidence."""
+def foreign(world_workspace, keys, client) -> dict:
+    """Ids of the other team: a rep of it, its deal, customer, call, evidence and a drill."""
     from sqlalchemy import select
 
     from talktrack.core.catalog.schema import Call, Customer, Deal, EvidenceDocument, Rep, Team
@@ -114,8 +114,11 @@ def foreign(world_workspace, keys) -> dict:
                               .where(Team.external_id != keys["team_id"]).order_by(Call.id).limit(1))
         evidence = session.scalar(select(EvidenceDocument.external_id).join(Deal, Deal.id == EvidenceDocument.deal_id)
                                   .where(Deal.external_id == deal).limit(1))
-    return {"rep": keys["other_rep_id"], "team": "", "deal": deal, "customer": customer, "call": call,
-            "evidence": evidence}
+    drill = client.post("/v1/drills", headers=bearer(keys["coach"]), json={
+        "objection_type": "price", "persona": "skeptical", "rep_id": keys["other_rep_id"]})
+    assert drill.status_code == 201, drill.text
+    return {"rep": keys["other_rep_id"], "deal": deal, "customer": customer, "call": call, "evidence": evidence,
+            "drill": drill.json()["drill_id"]}
 
 
 WAV = ("x.wav", b"RIFF" + bytes(64), "audio/wav")
@@ -136,6 +139,10 @@ NAMED_IDS: dict[str, tuple[str, str, dict]] = {
                                                                "rep_id": "{rep}"}}),
     "body deal_id of a score": ("POST", "/v1/score", {"json": {"deal_id": "{deal}"}}),
     "body deal_ids of a batch": ("POST", "/v1/score/batch", {"json": {"deal_ids": ["{deal}"]}}),
+    "path drill_id of a turn": ("POST", "/v1/drills/{drill}/turns", {"json": {"text": "I see."}}),
+    "path drill_id of an end": ("POST", "/v1/drills/{drill}/end", {}),
+    "path drill_id": ("GET", "/v1/drills/{drill}", {}),
+    "path deal_id of a stage event": ("POST", "/v1/crm/deals/{deal}/stage-events", {"json": {"stage": "lead"}}),
     "path call_id": ("GET", "/v1/calls/{call}/transcript", {}),
     "path deal_id": ("GET", "/v1/deals/{deal}/key-questions", {}),
     "path deal_id of evidence": ("GET", "/v1/deals/{deal}/evidence", {}),
