@@ -229,15 +229,16 @@ def test_an_uploaded_txt_is_verified_and_an_exe_is_refused(client, keys, notes):
 
 
 def test_an_upload_over_the_limit_is_a_413(world_workspace, keys, tmp_path):
+    """A document has its own limit (serving.max_document_mb), far below the audio uploads' one."""
     from talktrack.serving.app import create_app
 
     settings, _, _ = world_workspace
-    small = settings.model_copy(update={"serving": settings.serving.model_copy(update={"max_upload_mb": 0.01})})
+    small = settings.model_copy(update={"serving": settings.serving.model_copy(update={"max_document_mb": 0.01})})
     with LiveServer(create_app(small)) as live, httpx.Client(base_url=live.url, timeout=60) as http:
         response = http.post("/v1/evidence/verify-file", data={"deal_id": "DEAL-00001"},
                              files={"file": ("big.txt", b"budget " * 3000, "text/plain")},
                              headers=bearer(keys["crm"]))
-    assert "max_upload_mb" in assert_error(response, 413)["message"]
+    assert "max_document_mb" in assert_error(response, 413)["message"]
 
 
 def test_a_deal_evidence_report_lists_each_document(client, keys, notes, world_workspace):
