@@ -214,7 +214,8 @@ def test_call_viewer_jumps_playback_to_a_clicked_line(page, keys, call_with_audi
     call = call_with_audio
     seconds = timed_goto(page, f"/app/calls/{call['call_id']}", "#transcript .line")
     assert seconds < PAGE_BUDGET_S, f"call page took {seconds:.2f} s"
-    page.wait_for_function("document.getElementById('call-audio') && document.getElementById('call-audio').readyState >= 1")
+    # a function, not an expression: Playwright evals an expression in the page, which the CSP forbids
+    page.wait_for_function("() => document.getElementById('call-audio')?.readyState >= 1")
     assert page.locator("#timeline rect.turn.rep").count() > 0 and page.locator("#timeline rect.turn.customer").count() > 0
     line = call["utterances"][len(call["utterances"]) // 2]
     page.click(f"#transcript .line[data-seq='{line['seq']}']")

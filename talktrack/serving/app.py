@@ -21,13 +21,16 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from talktrack.core.catalog import open_catalog
-from talktrack.core.config import Settings, load_settings
+from talktrack.core.config import ServingSettings, Settings, load_settings
 from talktrack.core.workspace import Workspace
-from talktrack.serving.body_limit import BodyLimitMiddleware
+from talktrack.serving.auth_gate import AuthGateMiddleware
+from talktrack.serving.body_limit import BodyLimit, BodyLimitMiddleware, BodyLimits
 from talktrack.serving.errors import install_error_handlers
 from talktrack.serving.heap import settle_heap
+from talktrack.serving.keys import authenticate
 from talktrack.serving.logging import RequestContextMiddleware, configure_logging
 from talktrack.serving.routes import ROUTE_MODULES, ROUTERS
+from talktrack.serving.security_headers import SecurityHeadersMiddleware
 from talktrack.serving.state import Service
 from talktrack.serving.web import install_web
 
@@ -75,10 +78,23 @@ def create_app(settings: Settings) -> FastAPI:
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    app.add_middleware(BodyLimitMiddleware, limit_mb=settings.serving.max_upload_mb)
+    # Outermost last: headers on every answer; the request's id and log line; the key checked,
+    # then the body's size, before any body is read.
+    app.add_middleware(BodyLimitMiddleware, limits=body_limits(settings.serving))
+    app.add_middleware(AuthGateMiddleware, authenticate=lambda key: authenticate(service.catalog, key))
     app.add_middleware(RequestContextMiddleware, on_done=service.metrics.observe)
+    app.add_middleware(SecurityHeadersMiddleware)
     install_web(app)
     return app
+
+
+def body_limits(serving: ServingSettings) -> BodyLimits:
+    """Uploads up to serving.max_upload_mb, documents to verify up to max_document_mb, JSON to max_json_mb."""
+    return BodyLimits(
+        multipart=BodyLimit("serving.max_upload_mb", serving.max_upload_mb),
+        other=BodyLimit("serving.max_json_mb", serving.max_json_mb, multipart=False),
+        by_path={"/v1/evidence/verify-file": BodyLimit("serving.max_document_mb", serving.max_document_mb)},
+    )
 
 
 def app_from_environment() -> FastAPI:

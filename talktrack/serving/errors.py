@@ -28,6 +28,7 @@ HTTP_CODES = {
     413: "too_large",
     415: "unsupported_type",
     422: "invalid_input",
+    429: "too_many_requests",
     500: "internal",
 }
 

@@ -51,6 +51,7 @@ const TT = (() => {
       if (value === null || value === undefined || value === false) continue;
       if (attr.startsWith("on")) node.addEventListener(attr.slice(2), value);
       else if (attr === "dataset") Object.assign(node.dataset, value);
+      else if (attr === "style") node.style.cssText = value;  // CSSOM: allowed by the pages' CSP (style-src 'self')
       else node.setAttribute(attr, value === true ? "" : value);
     }
     for (const child of children.flat()) {
@@ -142,6 +143,17 @@ const TT = (() => {
       .catch((error) => showError(main, error));
   }
 
+  // A URL from data (a course link), when it is an absolute http(s) URL; null for anything else
+  // (javascript:, data:, relative), which is then never put in an href.
+  function webUrl(url) {
+    try {
+      const parsed = new URL(String(url));
+      return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
   const pct = (x) => (x === null || x === undefined ? "–" : `${Math.round(x * 100)}%`);
   const num = (x, digits = 2) => (x === null || x === undefined ? "–" : Number(x).toFixed(digits));
   const interval = (ci, fmt = num) => (Array.isArray(ci) && ci.length === 2 ? `[${fmt(ci[0])}, ${fmt(ci[1])}]` : "");
@@ -152,6 +164,6 @@ const TT = (() => {
 
   return {
     KEY, HOME, NAV_ROLES, lang, taxonomy, t, applyI18n, name, el, api, ApiFailure, showError, signOut,
-    setupHeader, page, pct, num, interval, clock,
+    setupHeader, page, webUrl, pct, num, interval, clock,
   };
 })();

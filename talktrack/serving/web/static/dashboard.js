@@ -62,6 +62,13 @@
     }));
   }
 
+  // A course's title, linked only to an http(s) URL; any other URL is shown as plain text.
+  function courseTitle(course) {
+    const href = course.url ? TT.webUrl(course.url) : null;
+    if (href) return el("a", { href, rel: "noopener noreferrer" }, course.title);
+    return el("span", {}, el("b", {}, course.title), course.url ? el("span", { class: "muted" }, ` (${course.url})`) : null);
+  }
+
   async function loadRecommendations(team) {
     const box = $("recommendations");
     try {
@@ -70,7 +77,7 @@
       box.replaceChildren(folded("ul", { class: "trail" }, recommendations.map((r) => el("li", {},
         el("b", {}, `${r.rep} · ${dimension(r.dimension)}`), ` — ${r.reason}`,
         el("div", { class: "stats" },
-          el("span", {}, t("dash.course"), " ", r.course.url ? el("a", { href: r.course.url, rel: "noopener" }, r.course.title) : el("b", {}, r.course.title)),
+          el("span", {}, t("dash.course"), " ", courseTitle(r.course)),
           el("span", {}, t("dash.coach_session"), " ", el("b", {}, r.coach_session)),
           r.top_sellers.length ? el("span", {}, t("dash.learn_from"), " ", el("b", {}, r.top_sellers.join(", "))) : null),
         r.examples.slice(0, 2).map((e) => el("p", { class: "say muted" }, "“", e.text, "” ",
