@@ -94,6 +94,7 @@ def ingest_command(
     Re-running skips files already done (by content hash) and retries failures.
     """
     from talktrack.models.voiceprint import load_voiceprints
+    from talktrack.pipelines.ingest.ray_runtime import RayClusterError
     from talktrack.pipelines.ingest.runner import ingest
 
     app: AppContext = ctx.obj
@@ -102,11 +103,15 @@ def ingest_command(
         raise typer.Exit(2)
     options = speech_options(num_speakers, min_speakers, max_speakers, language)
     voiceprints = load_voiceprints(app.workspace.voiceprints_dir) or None
-    with _ingest_progress(app, quiet=as_json) as tick:
-        report = ingest(
-            source, app.catalog, app.settings, app.workspace.transcripts_dir,
-            options=options, address=ray_address, voiceprints=voiceprints, progress=tick,
-        )
+    try:
+        with _ingest_progress(app, quiet=as_json) as tick:
+            report = ingest(
+                source, app.catalog, app.settings, app.workspace.transcripts_dir,
+                options=options, address=ray_address, voiceprints=voiceprints, progress=tick,
+            )
+    except RayClusterError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
