@@ -134,7 +134,8 @@ def test_ingest_to_a_ray_address_where_nothing_listens_fails_at_once_naming_it(c
     folder.mkdir()
     shutil.copy(call_audio[0], folder)
     started = time.monotonic()
-    command = [str(BIN / "talktrack"), "-w", str(tmp_path / "ws"), "ingest", str(folder), "--ray-address", address]
+    command = [str(BIN / "talktrack"), "-w", str(tmp_path / "ws"), "ingest", str(folder),
+               "--ray-address", address]
     done = subprocess.run(command, env=_child_env(), capture_output=True, text=True, timeout=300)
     assert done.returncode == 2, done.stderr[-3000:]
     assert f"error: cannot join the Ray cluster at {address}: nothing answers there" in done.stderr
