@@ -19,13 +19,14 @@ export MLFLOW_DISABLE_TELEMETRY := true
 export RAY_USAGE_STATS_ENABLED := 0
 export PYANNOTE_METRICS_ENABLED := 0
 
-.PHONY: help install system-deps demo test test-postgres bench lock clean
+.PHONY: help install system-deps demo test test-postgres test-scale bench lock clean
 
 help:
 	@echo "make demo   - set up .venv and run the TalkTrack demo end to end"
 	@echo "make test   - set up .venv and run the tests"
 	@echo "make bench  - run the benchmarks (JSON under bench/results/)"
 	@echo "make test-postgres - the catalog tests against a local PostgreSQL server"
+	@echo "make test-scale - ingest on a 2-node Ray cluster, an MLflow server, 2 services on PostgreSQL"
 
 install: $(STAMP)
 
@@ -65,6 +66,12 @@ test: install system-deps
 # The catalog and import tests again, against a real PostgreSQL server.
 test-postgres: install
 	scripts/with_postgres.sh $(BIN)/python -m pytest -q tests/test_catalog.py tests/test_crm_import.py
+
+# The real engines as separate processes (tests/test_scale.py, about 3 minutes on 2 cores): ingest
+# joining a two-node `ray start` cluster, training and scoring against an `mlflow server`, and two
+# `talktrack serve` on one PostgreSQL catalog where one is killed mid-job and the other finishes it.
+test-scale: install system-deps
+	scripts/with_postgres.sh $(BIN)/python -m pytest -q -m slow --durations=0 tests/test_scale.py
 
 bench: install system-deps
 	$(BIN)/talktrack --workspace $(CURDIR)/workspace bench all --data ../shared/data --out bench/results
