@@ -92,7 +92,8 @@ def _join_cluster(address: str) -> None:
     maybe_enable_token_auth_if_token_available(warn_if_disabled=False)
     try:
         ray.init(address=address, log_to_driver=False, include_dashboard=False)
-    except (ConnectionError, RuntimeError, ray.exceptions.RayError) as exc:
+    # ValueError: a malformed address, or ray:// without the ray[client] extra
+    except (ConnectionError, RuntimeError, ValueError, ray.exceptions.RayError) as exc:
         raise RayClusterError(f"cannot join the Ray cluster at {address}: {_join_failure(exc)}") from exc
 
 
@@ -122,7 +123,7 @@ def _join_failure(exc: BaseException) -> str:
     if any("InvalidAuthToken" in str(link) or "AuthenticationError" in str(link) for link in chain):
         return TOKEN_HINT
     first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
-    return f"{first}; {START_HINT}"
+    return f"{first.rstrip('.')}; {START_HINT}"
 
 
 def _short_temp_dir() -> Path:
