@@ -170,11 +170,17 @@ def world_workspace(tmp_path_factory, semantic_workspace, semantic_world):
 
 @pytest.fixture(scope="session")
 def server(world_workspace):
-    """A real uvicorn server on localhost over ``world_workspace``."""
+    """A real uvicorn server on localhost over ``world_workspace``.
+
+    Its per-key quotas are lifted: many tests share its keys within a minute, and the quotas are
+    tested on private servers (tests/test_serving_limits.py)."""
+    from talktrack.core.config import QuotaSettings
     from talktrack.serving.app import create_app
     from tests.serving_support import LiveServer
 
     settings, _, _ = world_workspace
+    unlimited = QuotaSettings(uploads_per_minute=100_000, drills_per_minute=100_000)
+    settings = settings.model_copy(update={"serving": settings.serving.model_copy(update={"quotas": unlimited})})
     with LiveServer(create_app(settings)) as live:
         yield live
 

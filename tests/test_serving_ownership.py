@@ -35,10 +35,23 @@ def junk_recording(folder, seed: int):
 def imported_call_of(catalog, rep_id: str, skip: int = 0) -> str:
     """A call of ``rep_id`` imported with its transcript (status ``imported``) and moments."""
     with catalog.session() as session:
-        return session.scalar(select(Call.external_id).join(Rep, Rep.id == Call.rep_id)
+        call_id = session.scalar(select(Call.external_id).join(Rep, Rep.id == Call.rep_id)
                               .where(Rep.external_id == rep_id, Call.status == "imported",
                                      Call.id.in_(select(Moment.call_id)))
                               .order_by(Call.id).offset(skip).limit(1))
+    assert call_id is not None, f"the served world has no imported call of {rep_id} with moments (skip={skip})"
+    return call_id
+
+
+def imported_call_of_team_other_than(catalog, team_id: str) -> str:
+    """An imported call of any rep outside ``team_id``."""
+    with catalog.session() as session:
+        call_id = session.scalar(select(Call.external_id).join(Rep, Rep.id == Call.rep_id)
+                                 .join(Team, Team.id == Rep.team_id)
+                                 .where(Team.external_id != team_id, Call.status == "imported")
+                                 .order_by(Call.id).limit(1))
+    assert call_id is not None, f"the served world has no imported call outside team {team_id}"
+    return call_id
 
 
 def deal_of_other_team(catalog, team_id: str) -> tuple[str, str]:
@@ -103,7 +116,7 @@ def test_uploads_name_only_deals_customers_and_calls_in_reach(http, keys, tmp_pa
     junk = junk_recording(tmp_path, seed=300)
     for key, form in (("rep", {"deal_id": foreign_deal}), ("rep", {"customer_id": foreign_customer}),
                       ("manager", {"deal_id": foreign_deal}),
-                      ("rep", {"call_id": imported_call_of(catalog, keys["other_rep_id"])})):
+                      ("rep", {"call_id": imported_call_of_team_other_than(catalog, keys["team_id"])})):
         refused = upload(http, keys[key], junk, **form)
         assert_error(refused, 403)
         if "customer_id" not in form:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 
 from fastapi import Request, UploadFile
@@ -119,29 +119,17 @@ def save_upload(svc: Service, upload: UploadFile, folder: Path) -> tuple[Path, s
 
 
 # --- claiming a call -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class UploadForm:
-    """What an upload says about its call (all optional)."""
-
-    call_id: str | None = None
-    rep_id: str | None = None
-    deal_id: str | None = None
-    customer_id: str | None = None
-    language: str | None = None
-    num_speakers: int | None = None
-    stage: str | None = None
-
-
-def claim(svc: Service, access: Access, form: UploadForm) -> IngestItem:
-    """The upload's metadata, every id checked against the caller's write reach (403) and the catalog (422),
-    the customer against the deal's, and a named existing call against the set-once rule (409)."""
+def claim(svc: Service, access: Access, form: IngestItem, stage: str | None) -> IngestItem:
+    """The upload's metadata (``form``, without a path yet), every id checked against the caller's write
+    reach (403) and the catalog (422), the customer against the deal's, and a named existing call
+    against the set-once rule (409); returns it with the rep and customer the deal implies."""
     caller = access.caller
-    if form.stage is not None and form.stage not in svc.settings.stage_keys:
-        raise ApiError(422, f"form.stage: {form.stage!r} is not a stage; use one of {', '.join(svc.settings.stage_keys)}")
+    if stage is not None and stage not in svc.settings.stage_keys:
+        raise ApiError(422, f"form.stage: {stage!r} is not a stage; use one of {', '.join(svc.settings.stage_keys)}")
     existing_call = form.call_id is not None and _call_exists(svc, form.call_id)
     if existing_call:
         access.call(form.call_id, write=True)
-        _check_stage(svc, form.call_id, form.stage)
+        _check_stage(svc, form.call_id, stage)
     rep_id = access.pin_rep(form.rep_id)
     customer_id = form.customer_id
     if rep_id is not None:
@@ -156,7 +144,7 @@ def claim(svc: Service, access: Access, form: UploadForm) -> IngestItem:
         access.customer(customer_id, write=True, field="form.customer_id")
     if rep_id is None and caller.role == "manager" and not existing_call:
         raise ApiError(422, "form.rep_id: a manager key uploads calls of its team's reps; name the rep")
-    return IngestItem(Path(), form.call_id, rep_id, form.deal_id, customer_id, form.language, form.num_speakers)
+    return replace(form, rep_id=rep_id, customer_id=customer_id)
 
 
 def existing(svc: Service, access: Access, content_hash: str, call_id: str | None) -> dict | None:
@@ -185,8 +173,7 @@ def existing(svc: Service, access: Access, content_hash: str, call_id: str | Non
 def register(svc: Service, access: Access, item: IngestItem, path: Path, content_hash: str,
              stage: str | None) -> tuple[sink.Registered, int]:
     """Register the upload as an attempt at its call (409 on a set-once conflict); (registered, call pk)."""
-    item = IngestItem(path, *[getattr(item, f) for f in ("call_id", "rep_id", "deal_id", "customer_id", "language",
-                                                          "num_speakers")])
+    item = replace(item, path=path)
     try:
         registered = sink.register(svc.catalog, item, content_hash, source="upload", created_by=access.caller.actor)
     except sink.RegistrationConflict as exc:

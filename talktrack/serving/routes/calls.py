@@ -28,7 +28,7 @@ from sqlalchemy.orm import aliased
 
 from talktrack.core.catalog.schema import CALL_STATUSES, Call, Customer, Deal, Job, Moment, Rep, Speaker, Team, Utterance
 from talktrack.pipelines.ingest import sink
-from talktrack.pipelines.ingest.manifest import AUDIO_SUFFIXES
+from talktrack.pipelines.ingest.manifest import AUDIO_SUFFIXES, IngestItem
 from talktrack.pipelines.semantic.sop import SopNotFoundError, check_call
 from talktrack.serving import jobs, uploads
 from talktrack.serving.access import Access
@@ -127,8 +127,8 @@ def upload_call(
     stage: str | None = Form(None, max_length=32, description="The sales stage the call was in."),
 ) -> JSONResponse:
     access = Access(svc.catalog, caller)
-    form = uploads.UploadForm(call_id, rep_id, deal_id, customer_id, language, num_speakers, stage)
-    item = uploads.claim(svc, access, form)
+    form = IngestItem(Path(), call_id, rep_id, deal_id, customer_id, language, num_speakers)
+    item = uploads.claim(svc, access, form, stage)
     path, content_hash = uploads.save_upload(svc, file, svc.workspace.audio_dir)
     duplicate = uploads.existing(svc, access, content_hash, call_id)
     if duplicate is not None:
