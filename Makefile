@@ -63,9 +63,9 @@ demo: install system-deps
 test: install system-deps
 	$(BIN)/python -m pytest
 
-# The catalog and import tests again, against a real PostgreSQL server.
+# The catalog, import and backup tests again, against a real PostgreSQL server (pg_dump/pg_restore).
 test-postgres: install
-	scripts/with_postgres.sh $(BIN)/python -m pytest -q tests/test_catalog.py tests/test_crm_import.py
+	scripts/with_postgres.sh $(BIN)/python -m pytest -q tests/test_catalog.py tests/test_crm_import.py tests/test_backup.py
 
 # The real engines as separate processes (tests/test_scale.py, about 3 minutes on 2 cores): ingest
 # joining a two-node `ray start` cluster, training and scoring against an `mlflow server`, and two
