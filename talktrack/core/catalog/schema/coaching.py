@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from talktrack.core.catalog.schema.base import Base
 
-
 TRACK_STATUSES = ("proposed", "approved", "rejected", "edited")
 
 

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from talktrack.core.catalog.schema.base import Base
 from talktrack.core.catalog.schema.crm import Deal
 
-
 CALL_STATUSES = ("pending", "processing", "transcribed", "imported", "failed")
 # A call transcribed from its recording: its transcript outranks one imported from a CRM.
 TRANSCRIBED_FROM_AUDIO = "transcribed"
