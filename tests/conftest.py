@@ -146,7 +146,7 @@ def world_workspace(tmp_path_factory, semantic_workspace, semantic_world):
     from talktrack.evaluation.semantic.oracle import write_truth_moments
     from talktrack.evaluation.world.labels import labels_from_new_world
     from talktrack.pipelines.semantic.moments import train_detector
-    from talktrack.pipelines.mining import MiningOptions, mine_talk_tracks
+    from talktrack.pipelines.mining import mine_talk_tracks, options_from_settings
     from talktrack.pipelines.semantic.index import build_utterance_index
     from talktrack.training.capability import register_capability, train_capability
     from talktrack.training.customer import train_customer
@@ -156,7 +156,8 @@ def world_workspace(tmp_path_factory, semantic_workspace, semantic_world):
     shutil.copytree(source.root, root)
     settings, workspace, catalog = _open_workspace(root, settings)
     write_truth_moments(semantic_world, catalog)
-    mine_talk_tracks(catalog, settings, workspace, options=MiningOptions(min_support_deals=8, confidence=0.8))
+    mine_talk_tracks(catalog, settings, workspace,
+                     options=options_from_settings(settings, min_support_deals=8, confidence=0.8))
     build_utterance_index(catalog, settings, workspace)
     labels = labels_from_new_world(
         tmp_path_factory.mktemp("serving-labels"), 9, {"reps": 8, "customers": 40, "deals": 80, "calls": 160, "audio": 0}

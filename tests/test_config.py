@@ -83,3 +83,29 @@ def test_unreadable_config_files_say_so(tmp_path):
     listing.write_text("- a\n- b\n")
     with pytest.raises(ConfigError, match="top level must be a mapping"):
         load_settings(listing, environ={})
+
+
+def test_drill_settings_are_part_of_the_tree_and_reached_by_yaml_and_environment(tmp_path):
+    """Drills used to be read from drills.yaml on their own; now --config and TALKTRACK_DRILLS__* reach them."""
+    user = tmp_path / "mine.yaml"
+    user.write_text("drills:\n  languages: [zh]\n  policy:\n    max_reply_lookahead: 5\n")
+    settings = load_settings(user, environ={"TALKTRACK_DRILLS__SCORING__CLOSENESS_WEIGHT": "0.7"})
+    assert settings.drills.languages == ("zh",)
+    assert settings.drills.policy.max_reply_lookahead == 5
+    assert settings.drills.scoring.closeness_weight == 0.7
+    assert settings.drills.scoring.moves_weight == 0.4  # the rest keeps its default
+    with pytest.raises(ConfigError, match=r"drills.generator = .*needs model_path"):
+        load_settings(environ={"TALKTRACK_DRILLS__GENERATOR__KIND": "transformers"})
+    with pytest.raises(ConfigError, match=r"drills.languages.0 = 'fr'"):
+        load_settings(environ={"TALKTRACK_DRILLS__LANGUAGES": "[fr]"})
+
+
+def test_a_workspace_drills_yaml_is_refused_and_told_where_its_content_goes(tmp_path):
+    """It used to replace the drill settings on its own; ignoring it now would silently drop a deployment's
+    personas or generator, so start fails until drills.file names it (and its knobs move to the tree)."""
+    (tmp_path / "drills.yaml").write_text("personas: {}\n")
+    with pytest.raises(ConfigError, match=r"no longer read on its own.*under `drills:`.*drills.file"):
+        load_settings(environ={"TALKTRACK_WORKSPACE": str(tmp_path)})
+    named = load_settings(environ={"TALKTRACK_WORKSPACE": str(tmp_path),
+                                   "TALKTRACK_DRILLS__FILE": str(tmp_path / "drills.yaml")})
+    assert named.drills.file == str(tmp_path / "drills.yaml")

@@ -17,6 +17,7 @@ import httpx
 import numpy as np
 import pytest
 
+from talktrack.core.config import DrillGeneratorSettings
 from talktrack.models.drills import REACTIONS, Reference, make_generator
 from talktrack.pipelines.drills import read_corpus
 from talktrack.pipelines.mining.patterns import is_subsequence
@@ -39,14 +40,30 @@ def drills(server):
 @pytest.fixture(scope="module")
 def corpus(drills, world_workspace):
     _, _, catalog = world_workspace
-    ds = drills.drill_settings.policy
-    return read_corpus(catalog, drills.builder.reader(), ds.max_reply_lookahead)
+    knobs = drills.settings.drills.policy
+    return read_corpus(catalog, drills.builder.reader(), knobs.max_reply_lookahead)
 
 
 @pytest.fixture
 def client(server):
     with httpx.Client(base_url=server.url, timeout=120) as http:
         yield http
+
+
+# -- the drill book ------------------------------------------------------------------------------
+def test_the_bundled_book_holds_the_personas_and_replies_and_an_old_layout_says_what_moved(tmp_path):
+    """drills.yaml once held the knobs too; a file of that layout is refused naming the keys that moved."""
+    from talktrack.core.config import ConfigError, load_settings
+    from talktrack.pipelines.drills import load_drill_book
+
+    settings = load_settings(environ={})
+    book = load_drill_book(settings.drills)
+    assert set(book.personas) == {"analytical", "skeptical", "busy_executive", "friendly"}
+    assert all(book.replies[label][language] for label in book.replies for language in settings.drills.languages)
+    old = tmp_path / "drills.yaml"
+    old.write_text("languages: [en]\ngenerator: {kind: none}\nreplies: {}\npersonas: {}\n")
+    with pytest.raises(ConfigError, match=r"languages, generator belong in the settings tree"):
+        load_drill_book(settings.drills.model_copy(update={"file": str(old)}))
 
 
 # -- the policy and what it learns from --------------------------------------------------------
@@ -151,7 +168,7 @@ def test_without_an_approved_track_the_breakdown_says_what_it_compared_with(dril
 
 def test_personas_pick_lines_that_fit_them(drills):
     pool = drills.bank().objections[("price", "en")]
-    personas = drills.drill_settings.personas
+    personas = drills.book.personas
 
     def best_length(persona: str) -> int:
         scores = drills.fitter.fit_scores(personas[persona], "en", pool.texts, pool.vectors)
@@ -173,10 +190,10 @@ def test_a_newly_saved_moment_detector_is_used_without_a_restart(drills):
 
 
 def test_the_default_generator_keeps_real_words_and_a_model_must_be_a_local_directory(drills, tmp_path):
-    persona = drills.drill_settings.personas["friendly"]
-    assert make_generator("none").rephrase("Too expensive.", persona, "en") == "Too expensive."
+    persona = drills.book.personas["friendly"]
+    assert make_generator(DrillGeneratorSettings()).rephrase("Too expensive.", persona, "en") == "Too expensive."
     with pytest.raises(ValueError, match="local transformers model directory"):
-        make_generator("transformers", str(tmp_path / "no-model"))
+        make_generator(DrillGeneratorSettings(kind="transformers", model_path=str(tmp_path / "no-model")))
 
 
 # -- the service ---------------------------------------------------------------------------------

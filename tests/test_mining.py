@@ -24,6 +24,26 @@ from talktrack.pipelines.mining.stats import (
 )
 
 
+def test_every_mining_option_comes_from_the_settings_and_a_flag_overrides_one():
+    """MiningOptions once declared 8 defaults of its own beside the 5 settings; now the settings are the
+    only source, so a --config or TALKTRACK_SEMANTIC__MINING__* value reaches every option."""
+    from dataclasses import fields
+
+    from talktrack.core.config import ConfigError, MiningSettings, load_settings
+    from talktrack.pipelines.mining import MiningOptions, options_from_settings
+
+    assert {f.name for f in fields(MiningOptions)} == set(MiningSettings.model_fields)
+    with pytest.raises(TypeError):
+        MiningOptions()  # no defaults of its own
+    settings = load_settings(environ={"TALKTRACK_SEMANTIC__MINING__MAX_TRACKS_PER_TYPE": "2",
+                                      "TALKTRACK_SEMANTIC__MINING__EXTENSION_SHARE": "0.8"})
+    options = options_from_settings(settings, min_support_deals=8, top_sellers=None)
+    assert (options.max_tracks_per_type, options.extension_share) == (2, 0.8)
+    assert (options.min_support_deals, options.top_sellers) == (8, 3)  # None: the setting stands
+    with pytest.raises(ConfigError, match="min_support_deals"):
+        options_from_settings(settings, min_support_deals=0)
+
+
 def test_subsequences_keep_order_and_skip_nothing_they_should_keep():
     found = subsequences(("acknowledge", "confirm_timeline", "offer_installments"), 2)
     assert ("confirm_timeline", "offer_installments") in found
@@ -76,7 +96,8 @@ def test_rep_adjusted_effect_recovers_the_truth_where_the_raw_difference_does_no
 def test_forward_selection_keeps_the_answer_not_its_relatives():
     rng = np.random.default_rng(11)
     answers, reps, won = _simulated_deals(rng)
-    chosen = forward_select(answers, reps, won, z_threshold=bonferroni_z(0.95, 3), group_penalty=0.5)
+    chosen = forward_select(answers, reps, won, z_threshold=bonferroni_z(0.95, 3), max_selected=3,
+                            group_penalty=0.5)
     assert chosen == [0]
 
 
@@ -109,10 +130,10 @@ def mined_workspace(fresh_semantic_workspace, semantic_world):
 
 
 def test_mining_stores_tracks_and_keeps_reviews_across_re_mining(mined_workspace):
-    from talktrack.pipelines.mining import MiningOptions, get_track, list_tracks, mine_talk_tracks, review_track
+    from talktrack.pipelines.mining import get_track, list_tracks, mine_talk_tracks, options_from_settings, review_track
 
     settings, workspace, catalog = mined_workspace
-    options = MiningOptions(min_support_deals=8, confidence=0.8)  # a 200-deal world has little power
+    options = options_from_settings(settings, min_support_deals=8, confidence=0.8)  # 200 deals: little power
     report = mine_talk_tracks(catalog, settings, workspace, options=options)
     tracks = [t for block in report["objection_types"] for t in block["tracks"]]
     assert tracks, "a 200-deal world with true moments yields at least one track at 80 % confidence"
@@ -182,14 +203,14 @@ def test_mining_as_of_a_cut_off_ignores_outcomes_that_came_later(mined_workspace
     from sqlalchemy import func, select
 
     from talktrack.core.catalog.schema import Deal
-    from talktrack.pipelines.mining import MiningOptions, mine_talk_tracks
+    from talktrack.pipelines.mining import mine_talk_tracks, options_from_settings
 
     settings, workspace, catalog = mined_workspace
     cutoff = datetime(2025, 8, 1)
     with catalog.session() as session:
         closed_before = session.scalar(select(func.count()).select_from(Deal).where(
             Deal.status.in_(("won", "lost")), Deal.closed_at < cutoff))
-    options = MiningOptions(min_support_deals=8, confidence=0.8)
+    options = options_from_settings(settings, min_support_deals=8, confidence=0.8)
     report = mine_talk_tracks(catalog, settings, workspace, options=options, closed_before=cutoff, save=False)
     assert 0 < report["closed_deals"] == closed_before
     everything = mine_talk_tracks(catalog, settings, workspace, options=options, save=False)

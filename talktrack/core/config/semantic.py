@@ -40,13 +40,18 @@ class MomentSettings(Strict):
 
 
 class MiningSettings(Strict):
-    """Talk-track mining."""
+    """Talk-track mining: the one source of ``talktrack.pipelines.mining.MiningOptions``."""
 
     top_sellers: int = Field(3, ge=1)
     min_support_deals: int = Field(15, ge=1)
     max_pattern_length: int = Field(3, ge=1, le=4)
     confidence: float = Field(0.95, gt=0.5, lt=1.0)
     exemplars: int = Field(3, ge=0, le=20)
+    max_tracks_per_type: int = Field(4, ge=1)
+    rep_penalty: float = Field(1.0, gt=0.0)      # L2 strength on the per-rep terms of the adjusted effect
+    # When nearly every deal that uses a selected pattern goes on to a longer one (this share of
+    # its deals), the data cannot tell them apart; the longer one is what reps say, so it is reported.
+    extension_share: float = Field(0.9, gt=0.0, le=1.0)
 
 
 class SopSettings(Strict):

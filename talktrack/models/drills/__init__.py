@@ -7,7 +7,8 @@
   :class:`LineGenerator` may rephrase them (none by default).
 - :class:`AnswerScorer` scores a rep's answer 0-100 against reference top-seller answers.
 
-Nothing here reads the catalog: :mod:`talktrack.pipelines.drills` builds the inputs.
+Nothing here reads the catalog: :mod:`talktrack.pipelines.drills` builds the inputs, and the
+knobs come from ``settings.drills`` (:class:`talktrack.core.config.DrillSettings`).
 """
 
 from talktrack.models.drills.persona import (
@@ -19,8 +20,8 @@ from talktrack.models.drills.persona import (
 )
 from talktrack.models.drills.policy import REACTIONS, CustomerPolicy, ReactionExample
 from talktrack.models.drills.reactions import REPLY_CLASSES, ReplyReader
-from talktrack.models.drills.scoring import AnswerScorer, Reference, ScoreWeights
+from talktrack.models.drills.scoring import AnswerScorer, Reference
 
 __all__ = ["REACTIONS", "REPLY_CLASSES", "AnswerScorer", "CustomerPolicy", "LineGenerator", "Persona",
-           "PersonaFitter", "ReactionExample", "Reference", "ReplyReader", "ScoreWeights",
+           "PersonaFitter", "ReactionExample", "Reference", "ReplyReader",
            "TransformersGenerator", "make_generator"]

@@ -23,6 +23,8 @@ from typing import Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from talktrack.core.config import DrillGeneratorSettings
+
 LENGTH_WEIGHT = 0.15
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -114,7 +116,7 @@ class TransformersGenerator:
     non-empty line; an empty one keeps the real line (the caller sees ``generator`` in the result).
     """
 
-    def __init__(self, model_path: str | Path, *, max_new_tokens: int = 48) -> None:
+    def __init__(self, model_path: str | Path, *, max_new_tokens: int) -> None:
         self.model_path = Path(model_path)
         self.max_new_tokens = max_new_tokens
         self.name = f"transformers:{self.model_path.name}"
@@ -140,13 +142,13 @@ class TransformersGenerator:
         return line or text
 
 
-def make_generator(kind: str, model_path: str | None = None, *, max_new_tokens: int = 48) -> LineGenerator:
-    """``none`` keeps real wording; ``transformers`` needs ``model_path``, a local model directory."""
-    if kind == "none":
+def make_generator(options: DrillGeneratorSettings) -> LineGenerator:
+    """The generator ``settings.drills.generator`` names: ``none`` keeps real wording; ``transformers``
+    needs ``model_path``, a local model directory."""
+    if options.kind == "none":
         return KeepWording()
-    if kind == "transformers":
-        if not model_path or not (Path(model_path) / "config.json").is_file():
-            raise ValueError(f"drills generator.model_path = {model_path!r}: expected a local transformers "
-                             "model directory (with config.json); models are never fetched from a hub")
-        return TransformersGenerator(model_path, max_new_tokens=max_new_tokens)
-    raise ValueError(f"drills generator.kind = {kind!r}: expected none or transformers")
+    model_path = options.model_path
+    if not model_path or not (Path(model_path) / "config.json").is_file():
+        raise ValueError(f"drills.generator.model_path = {model_path!r}: expected a local transformers "
+                         "model directory (with config.json); models are never fetched from a hub")
+    return TransformersGenerator(model_path, max_new_tokens=options.max_new_tokens)

@@ -13,7 +13,9 @@ customer moves on to after a new objection (counts, add-one smoothed).
 
 Example::
 
-    policy = CustomerPolicy(objection_types, moves).fit(examples)
+    knobs = settings.drills.policy
+    policy = CustomerPolicy(objection_types, moves, C=knobs.regularization_c,
+                            min_episodes=knobs.min_episodes_per_type, prior_strength=knobs.prior_strength).fit(examples)
     policy.predict_proba("price", ("confirm_timeline", "offer_installments"))
     # {"concede": 0.68, "push_back": 0.21, "new_objection": 0.11}
 """
@@ -43,8 +45,8 @@ class ReactionExample:
 class CustomerPolicy:
     """Per objection type, how real customers reacted to answers with these moves."""
 
-    def __init__(self, objection_types: Sequence[str], moves: Sequence[str], *, C: float = 1.0,
-                 min_episodes: int = 20, prior_strength: float = 3.0) -> None:
+    def __init__(self, objection_types: Sequence[str], moves: Sequence[str], *, C: float,
+                 min_episodes: int, prior_strength: float) -> None:
         self.objection_types = tuple(objection_types)
         self.moves = tuple(moves)
         self.C = C

@@ -9,7 +9,7 @@ caller skip listener tokens and look at the next reply.
 
 Example::
 
-    reader = ReplyReader(embedder).fit({"concede": [...], "push_back": [...], "neither": [...]})
+    reader = ReplyReader(embedder, margin=settings.drills.policy.reader_margin).fit({"concede": [...], "push_back": [...], "neither": [...]})
     reader.predict(["Fine, that works for me."])   # ["concede"]
 """
 
@@ -25,7 +25,7 @@ REPLY_CLASSES = ("concede", "push_back", "neither")
 class ReplyReader:
     """Nearest class centroid over unit sentence vectors; ``margin`` favours ``neither`` when unsure."""
 
-    def __init__(self, embedder, *, margin: float = 0.02) -> None:
+    def __init__(self, embedder, *, margin: float) -> None:
         self.embedder = embedder
         self.margin = margin
 

@@ -7,13 +7,13 @@
   ``[closeness_floor, closeness_ceiling]`` to ``[0, 1]`` and clipped;
 - ``moves_share``: the share of the reference track's moves that the answer makes.
 
-Defaults (``configs/drills.yaml``): 0.6 closeness, 0.4 moves. When the reference has no
+The weights are ``settings.drills.scoring`` (defaults 0.6 closeness, 0.4 moves). When the reference has no
 track (nothing mined for that objection type yet), closeness carries the whole score and
 the breakdown says so.
 
 Example::
 
-    result = AnswerScorer(ScoreWeights()).score(vector, ("acknowledge",), reference)
+    result = AnswerScorer(settings.drills.scoring).score(vector, ("acknowledge",), reference)
     result["score"], result["breakdown"]["moves_missing"]
 """
 
@@ -23,16 +23,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
-
-class ScoreWeights(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    closeness_weight: float = Field(0.6, ge=0.0, le=1.0)
-    moves_weight: float = Field(0.4, ge=0.0, le=1.0)
-    closeness_floor: float = Field(0.2, ge=-1.0, le=1.0)
-    closeness_ceiling: float = Field(0.75, ge=-1.0, le=1.0)
-    closest: int = Field(3, ge=1, le=20)
+from talktrack.core.config import DrillScoringSettings
 
 
 @dataclass
@@ -58,7 +50,7 @@ class Reference:
 
 
 class AnswerScorer:
-    def __init__(self, weights: ScoreWeights) -> None:
+    def __init__(self, weights: DrillScoringSettings) -> None:
         self.weights = weights
 
     def closeness(self, vector: np.ndarray, reference: Reference) -> tuple[float, float, np.ndarray]:

@@ -32,17 +32,18 @@ from talktrack.pipelines.mining.stats import (
 
 @dataclass(frozen=True)
 class MiningOptions:
-    top_sellers: int = 3
-    min_support_deals: int = 15
-    max_pattern_length: int = 3
-    confidence: float = 0.95
-    exemplars: int = 3
-    max_tracks_per_type: int = 4
-    rep_penalty: float = 1.0
-    # When nearly every deal that uses a selected pattern goes on to a longer one (this share
-    # of its deals), the data cannot tell them apart; the longer one is what reps actually
-    # say, so it is reported.
-    extension_share: float = 0.9
+    """One mining run's knobs, built by :func:`~talktrack.pipelines.mining.options_from_settings` from
+    ``settings.semantic.mining`` (the one place their defaults and meaning are written), with any
+    command-line overrides; echoed in the stored run."""
+
+    top_sellers: int
+    min_support_deals: int
+    max_pattern_length: int
+    confidence: float
+    exemplars: int
+    max_tracks_per_type: int
+    rep_penalty: float
+    extension_share: float
 
 
 @dataclass

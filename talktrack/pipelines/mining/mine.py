@@ -13,18 +13,20 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from threadpoolctl import threadpool_limits
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import Call, MiningRun
-from talktrack.core.config import Settings
+from talktrack.core.clock import utcnow
+from talktrack.core.config import ConfigError, MiningSettings, Settings
 from talktrack.core.workspace import Workspace
 from talktrack.models.embedding import EmbedderSet
 from talktrack.pipelines.mining.analysis import MiningOptions, PatternStats, analyse_type, type_data
 from talktrack.pipelines.mining.episodes import DealRecord, load_deals
 from talktrack.pipelines.mining.patterns import is_subsequence
-from talktrack.pipelines.mining.store import save_tracks, utcnow
+from talktrack.pipelines.mining.store import save_tracks
 from talktrack.pipelines.mining.wording import pick_exemplars, wording_groups
 
 Progress = Callable[[str, int, int], None]
@@ -36,11 +38,19 @@ class MiningError(RuntimeError):
 
 
 def options_from_settings(settings: Settings, **overrides) -> MiningOptions:
+    """``settings.semantic.mining`` as a run's options; an override that is not None (a CLI flag,
+    a test's smaller world) replaces that one value, and is checked as the setting would be.
+
+    >>> from talktrack.core.config import load_settings
+    >>> options_from_settings(load_settings(environ={}), min_support_deals=8).min_support_deals
+    8
+    """
     mining = settings.semantic.mining
-    values = {"top_sellers": mining.top_sellers, "min_support_deals": mining.min_support_deals,
-              "max_pattern_length": mining.max_pattern_length, "confidence": mining.confidence,
-              "exemplars": mining.exemplars}
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        values = MiningSettings.model_validate(mining.model_dump() | given).model_dump()
+    except ValidationError as exc:
+        raise ConfigError(f"mining options {given}: {exc}") from None
     return MiningOptions(**values)
 
 

@@ -56,7 +56,7 @@ class LogitFit:
 
 
 def fit_adjusted_logit(answers: np.ndarray, groups: np.ndarray, won: np.ndarray, *,
-                       covariates: np.ndarray | None = None, group_penalty: float = 1.0,
+                       group_penalty: float, covariates: np.ndarray | None = None,
                        max_iter: int = 50) -> LogitFit:
     """Logistic regression of ``won`` on answer indicators, deal covariates and a ridge-penalised
     effect per group.
@@ -102,8 +102,7 @@ def fit_adjusted_logit(answers: np.ndarray, groups: np.ndarray, won: np.ndarray,
 
 
 def forward_select(candidates: np.ndarray, groups: np.ndarray, won: np.ndarray, *, z_threshold: float,
-                   covariates: np.ndarray | None = None, max_selected: int = 6,
-                   group_penalty: float = 1.0) -> list[int]:
+                   max_selected: int, group_penalty: float, covariates: np.ndarray | None = None) -> list[int]:
     """Greedy forward selection of answer columns whose rep-adjusted effect is significant
     (either sign: an answer that loses deals is worth knowing too).
 

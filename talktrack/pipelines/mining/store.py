@@ -8,12 +8,13 @@ wording is written to the track's audit trail with who, when and a note.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import TalkTrack, TalkTrackReview
+from talktrack.core.clock import utcnow
 
 REVIEW_ACTIONS = {"approve": "approved", "reject": "rejected", "edit": "edited", "reopen": "proposed"}
 
@@ -24,10 +25,6 @@ class TrackNotFound(LookupError):
 
 class ReviewError(ValueError):
     """A review that cannot be applied (unknown action, an edit without wording)."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def save_tracks(session, found: list[dict], mined_at: datetime) -> dict[str, int]:

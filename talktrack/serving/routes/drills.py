@@ -25,8 +25,7 @@ from talktrack.pipelines.drills import (
     DrillError,
     DrillNotFound,
     DrillNotReady,
-    drill_config_path,
-    load_drill_settings,
+    load_drill_book,
 )
 from talktrack.serving.access import Access
 from talktrack.serving.auth import Allowed
@@ -73,9 +72,9 @@ class TypedAnswer(BaseModel):
 
 
 def engine(svc: Service) -> DrillEngine:
-    """The service's drill engine; ``<workspace>/drills.yaml`` replaces the bundled drill settings."""
+    """The service's drill engine: ``settings.drills`` and the book it names (one per process)."""
     return svc.shared("drills.engine", lambda: DrillEngine(svc.catalog, svc.settings, svc.workspace,
-                                                           load_drill_settings(drill_config_path(svc.workspace))))
+                                                           load_drill_book(svc.settings.drills)))
 
 
 @contextmanager

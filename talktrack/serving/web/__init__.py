@@ -23,7 +23,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from talktrack.core.config import Settings
-from talktrack.pipelines.drills import drill_config_path, load_drill_settings
+from talktrack.pipelines.drills import load_drill_book
 from talktrack.serving.routes.params import ID_PATTERN
 
 HERE = Path(__file__).parent
@@ -62,11 +62,10 @@ def taxonomy(settings: Settings) -> dict:
 
 
 def drill_scenarios(service) -> dict:
-    """What a drill may be started with (personas and languages of the deployment's drills.yaml), so the
-    drill page offers exactly the values ``POST /v1/drills`` accepts. Read per request: it is a small
-    YAML file, and a deployment that edits it sees the change without a restart."""
-    drills = load_drill_settings(drill_config_path(service.workspace))
-    personas = {key: {"en": p.name_en, "zh": p.name_zh} for key, p in drills.personas.items()}
+    """What a drill may be started with (the personas of the drill book, the languages of
+    ``settings.drills``), so the drill page offers exactly the values ``POST /v1/drills`` accepts."""
+    drills = service.settings.drills
+    personas = {key: {"en": p.name_en, "zh": p.name_zh} for key, p in load_drill_book(drills).personas.items()}
     return {"personas": personas, "languages": list(drills.languages)}
 
 
