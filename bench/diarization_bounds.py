@@ -43,6 +43,8 @@ from talktrack.models.diarization.base import Diarization, Turn, label_by_first_
 from talktrack.models.diarization.clustering import cluster_embeddings, recentre  # noqa: E402
 from talktrack.models.diarization.embedding import embed_windows  # noqa: E402
 from talktrack.models.diarization.resegmentation import frame_scores, frames_to_spans, resegment  # noqa: E402
+from talktrack.core.config import DiarizerSettings  # noqa: E402
+from talktrack.models.diarization.options import resemblyzer_params  # noqa: E402
 from talktrack.models.diarization.resemblyzer_backend import (  # noqa: E402
     ResemblyzerParams,
     embed_speech,
@@ -140,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "diarization_bounds.json")
     args = parser.parse_args(argv)
-    params = ResemblyzerParams()
+    params = resemblyzer_params(DiarizerSettings())
     output = {"params": params.as_params(), "condition": TARGET, "variants": VARIANTS}
     for split, corpus in (("train", Corpus(args.data, "train")),
                           ("dev_test", Corpus(args.data, "development").merged(Corpus(args.data, "test")))):

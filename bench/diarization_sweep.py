@@ -40,6 +40,8 @@ from talktrack.evaluation.diarization import (  # noqa: E402
 )
 from talktrack.models.audio import DecodedAudio, decode_audio  # noqa: E402
 from talktrack.models.diarization.base import Diarization  # noqa: E402
+from talktrack.core.config import DiarizerSettings  # noqa: E402
+from talktrack.models.diarization.options import resemblyzer_params, speaker_bounds  # noqa: E402
 from talktrack.models.diarization.resemblyzer_backend import (  # noqa: E402
     ResemblyzerParams,
     assign_speakers,
@@ -166,7 +168,8 @@ class Evaluator:
         out = {}
         for uri, audio in self.corpus.audio.items():
             regions, windows = front[uri]
-            turns = assign_speakers(regions, windows, audio.duration_s, params)
+            turns = assign_speakers(regions, windows, audio.duration_s, params,
+                                    speaker_bounds(DiarizerSettings()))
             out[uri] = Diarization(turns, "resemblyzer", params.as_params(), {})
         return out
 
@@ -255,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     held_out = Evaluator(Corpus(args.data, "development").merged(Corpus(args.data, "test")))
     tts_dir = tempfile.TemporaryDirectory()
     tts = Evaluator(Corpus.generated(Path(tts_dir.name)))
-    base = ResemblyzerParams()
+    base = resemblyzer_params(DiarizerSettings())
     output: dict[str, Any] = {
         "selection": f"lowest train DER at {TARGET} (overlap scored) among configurations whose DER on "
         f"generated two-speaker calls is below {TTS_MAX_DER}",

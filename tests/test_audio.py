@@ -88,12 +88,14 @@ def test_decode_bytes_matches_the_file(jfk, jfk_audio):
 
 def test_ami_empty_wav_is_loud_non_speech_not_silence(shared_data):
     """ami_debug/empty.wav is 1 s of full-scale clicks (peak 0 dBFS): it decodes; the VAD finds no speech."""
+    from talktrack.core.config import DiarizerSettings
+    from talktrack.models.diarization.options import vad_options
     from talktrack.models.vad import speech_regions
 
     audio = decode_audio(shared_data / "ami_debug" / "empty.wav")
     assert audio.duration_s == pytest.approx(1.0)
     assert np.abs(audio.samples).max() > 0.5
-    assert speech_regions(audio.mono) == []
+    assert speech_regions(audio.mono, vad_options(DiarizerSettings())) == []
 
 
 def assert_refused(path_or_name, reason_start: str, call) -> AudioError:

@@ -1,4 +1,5 @@
-"""Registering recordings for calls (the sink every path uses: CLI, Ray ingest, service uploads).
+"""Registering recordings for calls (the sink every path uses: CLI, Ray ingest, service uploads), and
+``process_call``, the one way a recording becomes a transcript, its files and the catalog's call.
 
 A call's rep, deal and customer are set once; one recording is one call; each try at processing is
 an attempt, and a failed one never hides the transcript a call already has.
@@ -14,7 +15,9 @@ from sqlalchemy import func, select
 from talktrack.core.catalog.schema import Call, Deal, Rep, Utterance
 from talktrack.core.records import Transcript
 from talktrack.pipelines.ingest import sink
+from talktrack.pipelines.ingest.call import CallRecording, UnsupportedLanguage, process_call
 from talktrack.pipelines.ingest.manifest import IngestItem
+from talktrack.pipelines.speech.process import SpeechOptions, SpeechPipeline
 
 
 @pytest.fixture
@@ -97,3 +100,40 @@ def test_a_call_without_a_transcript_fails_with_its_attempt(world, tmp_path):
     assert again.attempt == 2 and again.needs_work
     resumed = sink.register(catalog, IngestItem(tmp_path / "d.wav", "CALL-NEW-3"), "hash-d")
     assert resumed.attempt == 2
+
+
+def test_process_call_stores_the_transcript_with_its_turns_and_files(world, tmp_path, shared_data, settings):
+    catalog, (rep_a, _), _, _ = world
+    jfk = shared_data / "asr_en" / "whisper_jfk" / "jfk.flac"
+    registered = sink.register(catalog, IngestItem(jfk, "CALL-JFK", rep_id=rep_a), "hash-jfk")
+    steps = []
+    result = process_call(SpeechPipeline(settings), CallRecording(jfk, "CALL-JFK", SpeechOptions(),
+                                                                  attempt=registered.attempt),
+                          tmp_path / "out", catalog=catalog, hook=lambda step, _: steps.append(step))
+    assert steps[-2:] == ["transcript", "outputs"]  # a hook that raises at "outputs" stops the store
+    assert sorted(result.files) == ["json", "rttm", "srt"] and result.transcript.turns
+    rttm = result.files["rttm"].read_text().splitlines()
+    assert len(rttm) == len(result.transcript.turns)
+    assert Transcript.model_validate_json(result.files["json"].read_text()).turns == result.transcript.turns
+    with catalog.session() as session:
+        call = session.scalar(select(Call).where(Call.external_id == "CALL-JFK"))
+        assert call.status == "transcribed" and call.transcript_path == str(result.files["json"])
+    assert utterance_count(catalog, "CALL-JFK") == len(result.transcript.utterances) > 0
+    assert [a["status"] for a in sink.attempts(catalog, "CALL-JFK")] == ["done"]
+
+
+def test_process_call_refuses_a_language_the_model_cannot_read_and_keeps_the_old_transcript(world, tmp_path,
+                                                                                             settings):
+    """tiny.en is English-only: a Mandarin call is refused before any work (CLI, ingest and service alike)."""
+    catalog, _, imported, _ = world
+    before = utterance_count(catalog, imported)
+    attempt = sink.register(catalog, IngestItem(recording(tmp_path, "zh.wav"), imported), "hash-zh")
+    pipeline = SpeechPipeline(settings)
+    call = CallRecording(tmp_path / "zh.wav", imported, SpeechOptions(), language="zh", attempt=attempt.attempt)
+    with pytest.raises(UnsupportedLanguage, match="English-only"):
+        process_call(pipeline, call, tmp_path / "out", catalog=catalog)
+    assert "transcriber" not in vars(pipeline)  # refused before the model was loaded
+    assert not (tmp_path / "out").exists()
+    assert utterance_count(catalog, imported) == before
+    (failed,) = sink.attempts(catalog, imported)
+    assert failed["status"] == "failed" and "English-only" in failed["error"]

@@ -7,7 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
-from dataclasses import asdict
+from dataclasses import MISSING, asdict, fields, replace
 
 import numpy as np
 import pytest
@@ -17,20 +17,25 @@ from talktrack.evaluation.diarization import evaluate_diarization, read_rttm, re
 from talktrack.models.audio import DecodedAudio, decode_audio
 from talktrack.models.diarization import (
     ChannelOptions,
-    ClusteringOptions,
     Diarization,
     PyannoteUnavailable,
     ResemblyzerParams,
+    SegmentationParams,
+    SpeakerBounds,
     Turn,
     build_diarizer,
+    channel_layout,
     resemblyzer_params,
     resolve_device,
+    segmentation_params,
+    speaker_bounds,
 )
-from talktrack.models.diarization.base import label_by_first_appearance
-from talktrack.models.diarization.channels import channel_evidence, is_two_party_stereo
-from talktrack.models.diarization.clustering import cluster_embeddings
-from talktrack.models.diarization.embedding import mel_spectrogram
-from talktrack.models.diarization.resegmentation import viterbi
+from talktrack.models.diarization.base import label_by_first_appearance, speaker_index, speaker_label
+from talktrack.models.diarization.channels import channel_evidence
+from talktrack.models.diarization.clustering import ClusteringOptions, cluster_embeddings
+from talktrack.models.diarization.embedding import EmbeddingOptions, mel_spectrogram
+from talktrack.models.diarization.options import channel_options, vad_options
+from talktrack.models.diarization.resegmentation import ResegmentationOptions, viterbi
 from talktrack.models.vad import VadOptions, speech_regions
 
 # Measured with the default settings (the combined backend; the window backend's parameters tuned
@@ -43,6 +48,13 @@ from talktrack.models.vad import VadOptions, speech_regions
 # 0.017 above the measurement, for floating-point and thread-count noise.
 AMI_DEV_TEST_DER_BOUND = 0.35
 AMI_DEV_TEST_NO_OVERLAP_DER_BOUND = 0.23
+DEFAULTS = DiarizerSettings()  # the one source of the option bundles' values
+BOUNDS = speaker_bounds(DEFAULTS)  # 1 to 6 speakers, count found automatically
+VAD, CHANNELS, CLUSTERING = vad_options(DEFAULTS), channel_options(DEFAULTS), resemblyzer_params(DEFAULTS).clustering
+
+
+def two_party(audio: DecodedAudio) -> bool:
+    return channel_layout(audio, "auto", CHANNELS).mode == "split"
 
 
 @pytest.fixture(scope="session")
@@ -83,13 +95,33 @@ def test_labels_follow_first_appearance():
     assert [(t.start, t.speaker) for t in turns] == expected
 
 
-def test_settings_params_are_the_backend_defaults():
-    """default.yaml, the pydantic settings and the models' option bundles agree (no drift)."""
-    from_yaml = resemblyzer_params(load_settings(environ={}).models.diarizer)
-    assert from_yaml == ResemblyzerParams()
-    assert resemblyzer_params(DiarizerSettings()) == ResemblyzerParams()
-    channels = load_settings(environ={}).models.diarizer.params.channels.model_dump(exclude={"detect"})
-    assert ChannelOptions(**channels) == ChannelOptions()
+@pytest.mark.parametrize("bundle", [VadOptions, ChannelOptions, ClusteringOptions, EmbeddingOptions,
+                                    ResegmentationOptions, ResemblyzerParams, SegmentationParams])
+def test_option_bundles_declare_no_defaults_of_their_own(bundle):
+    """One source of defaults: a bundle's values come from the settings (VadOptions once said 0.5 / 30 ms
+    where the settings say 0.3 / 150 ms), so a bundle built without them is an error, not a drift."""
+    assert all(f.default is MISSING and f.default_factory is MISSING for f in fields(bundle)), bundle
+    with pytest.raises(TypeError):
+        bundle()
+
+
+def test_default_yaml_and_the_settings_build_the_same_bundles():
+    from_yaml = load_settings(environ={}).models.diarizer
+    assert resemblyzer_params(from_yaml) == resemblyzer_params(DEFAULTS)
+    assert segmentation_params(from_yaml) == segmentation_params(DEFAULTS)
+    assert channel_options(from_yaml) == CHANNELS and speaker_bounds(from_yaml) == BOUNDS
+    assert (VAD.threshold, VAD.speech_pad_ms, VAD.neg_threshold) == (0.3, 150, 0.1)
+
+
+def test_speaker_bounds_are_checked_and_clipped_to_the_maximum():
+    assert speaker_bounds(DEFAULTS, maximum=1) == SpeakerBounds(minimum=1, maximum=1)
+    assert speaker_bounds(DiarizerSettings(min_speakers=2), maximum=1).minimum == 1
+    assert speaker_bounds(DEFAULTS, num=3).as_params() == {"speakers__num": 3, "speakers__min": 1, "speakers__max": 6}
+    with pytest.raises(ValueError, match="exceeds max_speakers"):
+        SpeakerBounds(minimum=3, maximum=2)
+    with pytest.raises(ValueError, match="num_speakers must be at least 1"):
+        SpeakerBounds(minimum=1, maximum=6, num=0)
+    assert speaker_label(7) == "SPEAKER_07" and speaker_index(speaker_label(12)) == 12
 
 
 def test_params_can_be_tuned_from_the_environment():
@@ -134,7 +166,7 @@ def test_pyannote_backend_says_how_to_install_it(tmp_path, shared_data):
     diarizer = build_diarizer(settings, device="cpu")  # builds without importing pyannote.audio
     audio = decode_audio(shared_data / "ami_debug" / "dev00.wav")
     with pytest.raises(PyannoteUnavailable, match=r"pip install -e '\.\[pyannote\]'"):
-        diarizer.diarize(audio)
+        diarizer.diarize(audio, BOUNDS)
 
 
 # ---------------------------------------------------------------- pieces
@@ -164,7 +196,7 @@ def same_partition(a: np.ndarray, b: np.ndarray) -> bool:
 @pytest.mark.parametrize("method", ["agglomerative", "spectral"])
 def test_clustering_finds_the_number_of_speakers(seed, method):
     points, truth = clustered_points(seed, [20, 12, 8])
-    options = ClusteringOptions(method=method, threshold=0.5, min_cluster_s=1.0)
+    options = replace(CLUSTERING, method=method, threshold=0.5, min_cluster_s=1.0)
     labels = cluster_embeddings(points, np.full(len(points), 0.5), options)
     assert same_partition(labels, truth)
     assert labels[0] == 0  # numbered by first appearance
@@ -173,7 +205,7 @@ def test_clustering_finds_the_number_of_speakers(seed, method):
 def test_clustering_respects_fixed_and_bounded_counts(seed):
     points, _ = clustered_points(seed, [20, 12, 8])
     weights = np.full(len(points), 0.5)
-    options = ClusteringOptions(threshold=0.5, min_cluster_s=1.0)
+    options = replace(CLUSTERING, threshold=0.5, min_cluster_s=1.0)
     assert len(set(cluster_embeddings(points, weights, options, num_speakers=2))) == 2
     assert len(set(cluster_embeddings(points, weights, options, max_speakers=2))) == 2
     assert len(set(cluster_embeddings(points, weights, options, min_speakers=4))) == 4
@@ -183,7 +215,7 @@ def test_clustering_respects_fixed_and_bounded_counts(seed):
 
 def test_small_clusters_are_folded_into_their_neighbours(seed):
     points, truth = clustered_points(seed, [20, 16, 2])  # 2 windows x 0.5 s = 1 s: below min_cluster_s
-    labels = cluster_embeddings(points, np.full(len(points), 0.5), ClusteringOptions(threshold=0.5))
+    labels = cluster_embeddings(points, np.full(len(points), 0.5), replace(CLUSTERING, threshold=0.5))
     assert len(set(labels)) == 2
     assert same_partition(labels[truth < 2], truth[truth < 2])
 
@@ -196,13 +228,13 @@ def test_viterbi_pays_for_each_change():
 
 def test_vad_finds_the_speech_of_a_real_file(shared_data):
     audio = decode_audio(shared_data / "asr_en" / "whisper_jfk" / "jfk.flac")
-    regions = speech_regions(audio.mono, VadOptions())
+    regions = speech_regions(audio.mono, VAD)
     speech = sum(end - start for start, end in regions)
     assert 6.0 < speech < 11.0
     assert all(a < b <= c for (a, b), (c, _) in zip(regions, regions[1:]))
-    assert speech_regions(np.zeros(16000, dtype=np.float32)) == []
-    assert VadOptions().as_params()["vad__min_silence_duration_ms"] == 100
-    assert VadOptions().as_params()["vad__neg_threshold"] == "none"
+    assert speech_regions(np.zeros(16000, dtype=np.float32), VAD) == []
+    assert VAD.as_params()["vad__min_silence_duration_ms"] == 100
+    assert replace(VAD, neg_threshold=None).as_params()["vad__neg_threshold"] == "none"
 
 
 def test_vad_hysteresis_offset_keeps_more_speech(shared_data):
@@ -211,7 +243,8 @@ def test_vad_hysteresis_offset_keeps_more_speech(shared_data):
     def speech(options):
         return sum(end - start for start, end in speech_regions(audio.mono, options))
 
-    assert speech(VadOptions(threshold=0.5, neg_threshold=0.05)) >= speech(VadOptions(threshold=0.5))
+    silero = replace(VAD, threshold=0.5, neg_threshold=None)  # silero's own offset: threshold - 0.15
+    assert speech(replace(silero, neg_threshold=0.05)) >= speech(silero)
     with pytest.raises(ValueError, match="neg_threshold"):
         load_settings(environ={"TALKTRACK_MODELS__DIARIZER__PARAMS__VAD__NEG_THRESHOLD": "0.5"})
 
@@ -221,8 +254,8 @@ def test_vad_hysteresis_offset_keeps_more_speech(shared_data):
 
 def test_dialer_stereo_is_diarized_by_channel(shared_data, diarizer):
     audio = decode_audio(shared_data / "asr_en" / "faster_whisper_stereo" / "stereo_diarization.wav")
-    assert is_two_party_stereo(audio)
-    result = diarizer.diarize(audio)
+    assert two_party(audio)
+    result = diarizer.diarize(audio, BOUNDS)
     assert result.backend == "channels"
     assert result.speakers == ["SPEAKER_00", "SPEAKER_01"]
     by_speaker = {s: [t for t in result.turns if t.speaker == s] for s in result.speakers}
@@ -239,13 +272,16 @@ def stereo(audio: DecodedAudio, samples: np.ndarray) -> DecodedAudio:
 
 def test_stereo_with_one_signal_is_not_taken_for_two_parties(shared_data, diarizer):
     jfk = decode_audio(shared_data / "asr_en" / "whisper_jfk" / "jfk.flac")  # stereo, same voice on both
-    assert not is_two_party_stereo(jfk)
-    assert diarizer.diarize(jfk).backend == "combined"
+    assert not two_party(jfk)
+    assert diarizer.diarize(jfk, BOUNDS).backend == "combined"
     mono = decode_audio(shared_data / "asr_en" / "wenet_librispeech" / "librispeech-1995-1837-0001.wav")
-    assert channel_evidence(mono.samples) is None and not is_two_party_stereo(mono)
-    assert diarizer.diarize(mono).backend == "combined"
+    assert channel_evidence(mono.samples, CHANNELS) is None and not two_party(mono)
+    assert channel_layout(mono, "split", CHANNELS).mode == "mix"  # one channel cannot be split
+    assert channel_layout(jfk, "split", None) == channel_layout(jfk, "split", CHANNELS)  # forced: no measuring
+    assert channel_layout(jfk, "auto", None).reason.startswith("channel detection is off")
+    assert diarizer.diarize(mono, BOUNDS).backend == "combined"
     duplicated = stereo(mono, np.stack([mono.mono, 0.5 * mono.mono]))
-    assert not is_two_party_stereo(duplicated)
+    assert not two_party(duplicated)
 
 
 def test_a_stereo_room_recording_is_not_taken_for_two_parties(shared_data):
@@ -256,9 +292,9 @@ def test_a_stereo_room_recording_is_not_taken_for_two_parties(shared_data):
     second = np.r_[np.zeros(a.size // 2), b, np.zeros(a.size - a.size // 2)]
     room = np.stack([first + 0.6 * np.roll(second, 8), 0.6 * np.roll(first, 8) + second])
     template = decode_audio(shared_data / "asr_en" / "faster_whisper_stereo" / "stereo_diarization.wav")
-    assert not is_two_party_stereo(stereo(template, room))
+    assert not two_party(stereo(template, room))
     dialer = np.stack([first + 0.01 * second, second + 0.01 * first])  # -40 dB echo only
-    assert is_two_party_stereo(stereo(template, dialer))
+    assert two_party(stereo(template, dialer))
 
 
 # ---------------------------------------------------------------- quality on real and generated audio
@@ -266,7 +302,7 @@ def test_a_stereo_room_recording_is_not_taken_for_two_parties(shared_data):
 
 def test_ami_development_and_test_der_with_automatic_speaker_count(ami, diarizer):
     results = [
-        evaluate_diarization(ami, ami / f"debug.{split}.rttm", ami / f"debug.{split}.uem", diarizer=diarizer)
+        evaluate_diarization(ami, ami / f"debug.{split}.rttm", ami / f"debug.{split}.uem", diarizer=diarizer, bounds=BOUNDS)
         for split in ("development", "test")
     ]
     json.dumps(results)  # the CLI writes it as JSON
@@ -282,7 +318,7 @@ def test_ami_development_and_test_der_with_automatic_speaker_count(ami, diarizer
     assert overall["collar_0"] >= overall["collar_0.25"]
     assert all(1 <= entry["speakers_found"] <= 6 for entry in files)
     params = results[0]["params"]
-    assert params["clustering__threshold"] == ClusteringOptions().threshold
+    assert params["clustering__threshold"] == CLUSTERING.threshold
     assert params["speakers__num"] == "auto"
     assert results[0]["timings"]["real_time_factor"] > 0  # speed itself is measured by `talktrack bench`
 
@@ -294,7 +330,7 @@ def pooled(components: list[dict]) -> float:
 
 
 def test_fixed_speaker_count_is_honoured(ami, diarizer):
-    result = diarizer.diarize(decode_audio(ami / "dev00.wav"), num_speakers=2)
+    result = diarizer.diarize(decode_audio(ami / "dev00.wav"), speaker_bounds(DEFAULTS, num=2))
     assert result.speakers == ["SPEAKER_00", "SPEAKER_01"]
     assert result.params["speakers__num"] == 2
     assert all(a.start <= b.start for a, b in zip(result.turns, result.turns[1:]))
@@ -305,7 +341,7 @@ def test_evaluation_reads_non_ascii_labels_and_lists_what_it_skips(ami, tmp_path
     assert "MÉO069" in {turn.speaker for turn in references["trn00"]}
     assert read_uem(ami / "debug.train.uem")["trn00"] == [(0.0, 30.0)]
     (tmp_path / "trn00.wav").symlink_to(ami / "trn00.wav")
-    result = evaluate_diarization(tmp_path, ami / "debug.train.rttm", diarizer=diarizer)
+    result = evaluate_diarization(tmp_path, ami / "debug.train.rttm", diarizer=diarizer, bounds=BOUNDS)
     assert [entry["uri"] for entry in result["files"]] == ["trn00"]
     assert len(result["skipped"]) == 9 and "no audio file trn01.*" in result["skipped"][0]["reason"]
     conditions = {"collar_0", "collar_0_no_overlap", "collar_0.25", "collar_0.25_no_overlap"}
@@ -343,7 +379,7 @@ def test_generated_two_speaker_call_is_diarized_almost_perfectly(tmp_path, diari
     path = tmp_path / "call.wav"
     reference = render_dialogue(DIALOGUE, VOICES, path, seed=seed)
     audio = decode_audio(path)
-    result = diarizer.diarize(audio)
+    result = diarizer.diarize(audio, BOUNDS)
     assert len(result.speakers) == 2
     scores = score({"call": reference}, {"call": result}, {}, {"call": audio.duration_s})
     assert scores["overall"]["collar_0.25"]["der"] < 0.05
@@ -351,8 +387,8 @@ def test_generated_two_speaker_call_is_diarized_almost_perfectly(tmp_path, diari
 
 
 def test_diarization_logs_every_parameter(ami, diarizer):
-    result = diarizer.diarize(decode_audio(ami / "dev01.wav"))
+    result = diarizer.diarize(decode_audio(ami / "dev01.wav"), BOUNDS)
     expected = {f"{step}__{name}" for step in ("vad", "embedding", "clustering", "resegmentation")
-                for name in asdict(getattr(ResemblyzerParams(), step))}
+                for name in asdict(getattr(resemblyzer_params(DEFAULTS), step))}
     assert expected <= set(result.params)
     assert set(result.timings) >= {"vad", "embedding", "clustering", "resegmentation", "total"}

@@ -15,15 +15,22 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from talktrack.core.config import load_settings
+from talktrack.core.config import DiarizerSettings, load_settings
 from talktrack.evaluation.diarization import evaluate_diarization, read_rttm
 from talktrack.models.audio import decode_audio
-from talktrack.models.diarization import CombinedDiarizer, SegmentationDiarizer, build_diarizer
+from talktrack.models.diarization import (
+    CombinedDiarizer,
+    SegmentationDiarizer,
+    build_diarizer,
+    segmentation_params,
+    speaker_bounds,
+)
 from talktrack.models.diarization.campplus import campplus_encoder, fbank
 from talktrack.models.diarization.segmentation import powerset_table
 from talktrack.models.diarization.segmentation_backend import segment, segmentation_model
 
 AMI_DEV_TEST_DER_BOUND = 0.41  # measured 0.391, with room for thread-count noise
+BOUNDS = speaker_bounds(DiarizerSettings())  # the configured 1 to 6 speakers, found automatically
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +107,7 @@ def test_the_segmentation_backend_is_chosen_by_config_and_overlaps_turns(ami):
     settings = load_settings(environ={"TALKTRACK_MODELS__DIARIZER__BACKEND": "segmentation"}).models.diarizer
     diarizer = build_diarizer(settings, device="cpu", channel_aware=False)
     assert isinstance(diarizer, SegmentationDiarizer)
-    result = diarizer.diarize(decode_audio(ami / "tst00.wav"))
+    result = diarizer.diarize(decode_audio(ami / "tst00.wav"), BOUNDS)
     assert result.backend == "segmentation" and len(result.speakers) >= 2
     overlapping = sum(1 for a in result.turns for b in result.turns
                       if a.speaker != b.speaker and a.start < b.end and b.start < a.end)
@@ -110,8 +117,9 @@ def test_the_segmentation_backend_is_chosen_by_config_and_overlaps_turns(ami):
 
 
 def test_ami_development_and_test_der_of_the_segmentation_backend(ami):
-    diarizer = SegmentationDiarizer()
-    results = [evaluate_diarization(ami, ami / f"debug.{split}.rttm", ami / f"debug.{split}.uem", diarizer=diarizer)
+    diarizer = SegmentationDiarizer(segmentation_params(DiarizerSettings()))
+    results = [evaluate_diarization(ami, ami / f"debug.{split}.rttm", ami / f"debug.{split}.uem", diarizer=diarizer,
+                                    bounds=BOUNDS)
                for split in ("development", "test")]
     components = [result["overall"]["collar_0.25"] for result in results]
     overall = sum(c["der"] * c["total_s"] for c in components) / sum(c["total_s"] for c in components)
@@ -121,15 +129,15 @@ def test_ami_development_and_test_der_of_the_segmentation_backend(ami):
 def test_the_default_combined_backend_keeps_the_result_with_more_speakers(ami):
     diarizer = build_diarizer(load_settings(environ={}).models.diarizer, device="cpu", channel_aware=False)
     assert isinstance(diarizer, CombinedDiarizer)
-    meeting = diarizer.diarize(decode_audio(ami / "tst00.wav"))  # four people, most speech overlapped
+    meeting = diarizer.diarize(decode_audio(ami / "tst00.wav"), BOUNDS)  # four people, most speech overlapped
     assert meeting.params["combined__segmentation_speakers"] > meeting.params["combined__window_speakers"]
     assert meeting.params["combined__chosen"] == "segmentation"
     assert len(meeting.speakers) == meeting.params["combined__segmentation_speakers"]
     assert any(a.speaker != b.speaker and a.start < b.end and b.start < a.end
                for a in meeting.turns for b in meeting.turns)  # its overlap survives the choice
-    two_people = diarizer.diarize(decode_audio(ami / "dev00.wav"))
+    two_people = diarizer.diarize(decode_audio(ami / "dev00.wav"), BOUNDS)
     assert two_people.params["combined__chosen"] == "resemblyzer" and len(two_people.speakers) == 2
-    assert two_people.params["segmentation_clustering__threshold"] == SegmentationDiarizer().params.clustering.threshold
+    assert two_people.params["segmentation_clustering__threshold"] == DiarizerSettings().segmentation.threshold
     assert {"embedding", "segmentation_embedding", "total"} <= set(two_people.timings)
-    fixed = diarizer.diarize(decode_audio(ami / "tst00.wav"), num_speakers=4)
+    fixed = diarizer.diarize(decode_audio(ami / "tst00.wav"), speaker_bounds(DiarizerSettings(), num=4))
     assert fixed.params["combined__chosen"] == "resemblyzer (fixed count)" and len(fixed.speakers) == 4

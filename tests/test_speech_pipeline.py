@@ -28,7 +28,8 @@ from talktrack.models.voiceprint import (
     save_voiceprint,
     similarity,
 )
-from talktrack.pipelines.speech import SpeechOptions, SpeechPipeline, transcribe_files
+from talktrack.pipelines.ingest.call import transcribe_files
+from talktrack.pipelines.speech import SpeechOptions, SpeechPipeline
 from talktrack.pipelines.speech.align import Turn, align_words, assign_speakers, drop_echo, join_words
 from talktrack.pipelines.speech.outputs import srt_time, to_srt, write_outputs
 from talktrack.pipelines.speech.roles import assign_roles, roles_from_cues, roles_from_voiceprints
@@ -376,6 +377,9 @@ def test_rttm_and_srt_files(batch):
     fields = [line.split() for line in rttm]
     assert fields and all(f[0] == "SPEAKER" and f[1] == "sales_call" and len(f) == 10 for f in fields)
     assert {f[7] for f in fields} == {"SPEAKER_00", "SPEAKER_01"}
+    # the RTTM is the diarization's turns, which the transcript carries (so the JSON alone rebuilds it)
+    transcript = Transcript.model_validate_json(Path(outcomes[0].outputs["json"]).read_text(encoding="utf-8"))
+    assert [(f[7], float(f[3])) for f in fields] == [(t.speaker, round(t.start, 3)) for t in transcript.turns]
     srt = Path(outcomes[0].outputs["srt"]).read_text(encoding="utf-8")
     first = srt.split("\n\n")[0].splitlines()
     assert first[0] == "1" and " --> " in first[1] and first[2].startswith("SPEAKER_0")

@@ -64,10 +64,11 @@ def bench_diarization(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = 
     """DER on the AMI debug development+test clips, speaker count found automatically."""
     from talktrack.core.config import DiarizerSettings
     from talktrack.evaluation.diarization import evaluate_diarization
-    from talktrack.models.diarization import build_diarizer
+    from talktrack.models.diarization import build_diarizer, speaker_bounds
 
     app: AppContext = ctx.obj
     diarizer = build_diarizer(app.settings.models.diarizer)
+    bounds = speaker_bounds(app.settings.models.diarizer)  # the configured range, count found automatically
     ami = data / "ami_debug"
     figures = {}
     with tempfile.TemporaryDirectory(prefix="talktrack-ami-") as folder:
@@ -76,15 +77,15 @@ def bench_diarization(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = 
             rttm, uem = Path(folder) / f"{name}.rttm", Path(folder) / f"{name}.uem"
             for suffix, target in (("rttm", rttm), ("uem", uem)):
                 target.write_text("".join((ami / f"debug.{s}.{suffix}").read_text(encoding="utf-8") for s in subsets), encoding="utf-8")
-            figures[name] = evaluate_diarization(ami, rttm, uem, diarizer=diarizer)
-        figures["generated_calls"] = _generated_calls_der(app, Path(folder) / "world", diarizer)
+            figures[name] = evaluate_diarization(ami, rttm, uem, diarizer=diarizer, bounds=bounds)
+        figures["generated_calls"] = _generated_calls_der(app, Path(folder) / "world", diarizer, bounds)
     app.console.print({name: {c: r["der"] for c, r in result["overall"].items()} for name, result in figures.items()})
     backend = app.settings.models.diarizer.backend  # another backend's figures go beside the default's
     default = DiarizerSettings.model_fields["backend"].default
     _write(app, out, "diarization_ami" if backend == default else f"diarization_ami_{backend}", figures)
 
 
-def _generated_calls_der(app: AppContext, folder: Path, diarizer) -> dict:
+def _generated_calls_der(app: AppContext, folder: Path, diarizer, bounds) -> dict:
     """DER on two-speaker calls rendered by the world generator (espeak-ng voices), against their RTTM."""
     from talktrack.cli.world import taxonomy_from_settings
     from talktrack.evaluation.diarization import evaluate_diarization
@@ -95,7 +96,7 @@ def _generated_calls_der(app: AppContext, folder: Path, diarizer) -> dict:
     audio = folder / "audio"
     rttm = folder / "all.rttm"
     rttm.write_text("".join(p.read_text(encoding="utf-8") for p in sorted(audio.glob("*.rttm"))), encoding="utf-8")
-    return evaluate_diarization(audio, rttm, None, diarizer=diarizer)
+    return evaluate_diarization(audio, rttm, None, diarizer=diarizer, bounds=bounds)
 
 
 @bench_app.command("asr")

@@ -37,11 +37,12 @@ def eval_diarization(
 ) -> None:
     """DER per file and overall (collar 0 and 0.25, with and without overlap)."""
     from talktrack.evaluation.diarization import evaluate_diarization
-    from talktrack.models.diarization import build_diarizer
+    from talktrack.models.diarization import build_diarizer, speaker_bounds
 
     app: AppContext = ctx.obj
     diarizer = build_diarizer(app.settings.models.diarizer)
-    report = evaluate_diarization(audio_dir, rttm, uem, diarizer=diarizer, num_speakers=num_speakers)
+    bounds = speaker_bounds(app.settings.models.diarizer, num=num_speakers)
+    report = evaluate_diarization(audio_dir, rttm, uem, diarizer=diarizer, bounds=bounds)
     if not as_json:
         _print_der(app, report)
     _emit(app, report, out, as_json)

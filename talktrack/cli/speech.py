@@ -45,7 +45,7 @@ def transcribe_command(
 ) -> None:
     """Diarize and transcribe recordings to JSON, RTTM and SRT."""
     from talktrack.models.voiceprint import load_voiceprints
-    from talktrack.pipelines.speech.process import transcribe_files
+    from talktrack.pipelines.ingest.call import transcribe_files
 
     app: AppContext = ctx.obj
     options = speech_options(num_speakers, min_speakers, max_speakers, language, redact)

@@ -51,8 +51,20 @@ class TranscriptUtterance(BaseModel):
         return self
 
 
+class TranscriptTurn(BaseModel):
+    """One stretch of one speaker's voice as the diarizer found it (turns may overlap; utterances are
+    the words grouped by speaker, so a turn without words has no utterance)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+    speaker: str = Field(min_length=1, max_length=32)
+
+
 class Transcript(BaseModel):
-    """One call: who spoke (with roles), and every utterance with its times."""
+    """One call: who spoke (with roles), every utterance with its times, and the diarization turns
+    behind them (``turns``: empty for a transcript that was not diarized here, e.g. an imported one)."""
 
     model_config = ConfigDict(extra="ignore")
 
@@ -62,6 +74,7 @@ class Transcript(BaseModel):
     duration_s: float | None = Field(None, ge=0)
     speakers: list[TranscriptSpeaker]
     utterances: list[TranscriptUtterance]
+    turns: list[TranscriptTurn] = []
     source: dict[str, Any] = {}
     options: dict[str, Any] = {}
     models: dict[str, Any] = {}

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from talktrack.models.audio import AudioError, decode_audio
-from talktrack.models.diarization.base import Diarization, Diarizer, Turn
+from talktrack.models.diarization.base import Diarization, Diarizer, SpeakerBounds, Turn
 
 COLLARS_S = (0.0, 0.25)
 CONDITIONS = tuple((collar, skip_overlap) for collar in COLLARS_S for skip_overlap in (False, True))
@@ -37,11 +37,11 @@ def evaluate_diarization(
     uem_path: str | Path | None = None,
     *,
     diarizer: Diarizer,
-    num_speakers: int | None = None,
-    min_speakers: int = 1,
-    max_speakers: int = 6,
+    bounds: SpeakerBounds,
 ) -> dict[str, Any]:
     """Diarize every file the RTTM names (``{uri}.wav`` etc. in ``audio_dir``) and score it.
+
+    ``bounds``: the speaker count asked for (``models.diarization.options.speaker_bounds``).
 
     Files the RTTM names but ``audio_dir`` lacks, or that do not decode, are listed
     under ``"skipped"`` with the reason, not scored.
@@ -61,9 +61,7 @@ def evaluate_diarization(
             skipped.append({"uri": uri, "reason": str(exc)})
             continue
         started = time.perf_counter()
-        result = diarizer.diarize(
-            audio, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers
-        )
+        result = diarizer.diarize(audio, bounds)
         elapsed = time.perf_counter() - started
         hypotheses[uri], durations[uri] = result, audio.duration_s
         files.append(_file_entry(uri, path, audio.duration_s, elapsed, references[uri], result))
@@ -77,9 +75,9 @@ def evaluate_diarization(
         "audio_dir": str(audio_dir),
         "rttm": str(rttm_path),
         "uem": None if uem_path is None else str(uem_path),
-        "num_speakers": num_speakers,
-        "min_speakers": min_speakers,
-        "max_speakers": max_speakers,
+        "num_speakers": bounds.num,
+        "min_speakers": bounds.minimum,
+        "max_speakers": bounds.maximum,
         "backends": sorted({h.backend for h in hypotheses.values()}),
         "params": {} if first is None else dict(first.params),
         "files": files,

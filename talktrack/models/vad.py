@@ -5,7 +5,7 @@ A leaf: imports nothing of ours. The model is the ONNX file shipped inside the
 "sequence" front-end: one ONNX call per ~16 s block instead of a Python loop
 over 32 ms frames, with the same per-frame probabilities.
 
-    >>> speech_regions(audio.mono, VadOptions(threshold=0.5))   # doctest: +SKIP
+    >>> speech_regions(audio.mono, vad_options(settings.models.diarizer))   # doctest: +SKIP
     [(0.29, 2.62), (3.3, 10.59)]
 """
 
@@ -31,20 +31,23 @@ class VadOptions:
     min_speech_duration_ms: shorter speech regions are dropped.
     min_silence_duration_ms: a pause must last this long to split two regions.
     speech_pad_ms: each region is widened by this much on both sides.
+
+    No field has a default here: the values come from the settings
+    (``models.diarizer.params.vad``, built by ``talktrack.models.diarization.options.vad_options``).
     """
 
-    threshold: float = 0.5
-    min_speech_duration_ms: int = 250
-    min_silence_duration_ms: int = 100
-    speech_pad_ms: int = 30
-    neg_threshold: float | None = None
+    threshold: float
+    min_speech_duration_ms: int
+    min_silence_duration_ms: int
+    speech_pad_ms: int
+    neg_threshold: float | None
 
     def as_params(self, prefix: str = "vad") -> dict[str, float | int | str]:
         """Flat ``vad__threshold``-style keys, for logging next to a result."""
         return {f"{prefix}__{key}": ("none" if value is None else value) for key, value in asdict(self).items()}
 
 
-def speech_regions(mono16k: np.ndarray, options: VadOptions = VadOptions()) -> list[tuple[float, float]]:
+def speech_regions(mono16k: np.ndarray, options: VadOptions) -> list[tuple[float, float]]:
     """Speech regions of a 16 kHz mono float32 signal, in seconds, sorted and disjoint."""
     if mono16k.size == 0:
         return []

@@ -5,19 +5,23 @@ accepted with a 202 lives only in memory. One :class:`JobWorker` thread per app 
 oldest queued job, claims it with a conditional UPDATE (two processes never run the same
 job), runs it and records its result or the reason it failed; one bad job never stops it.
 
+A call job is :func:`~talktrack.pipelines.ingest.call.process_call` (the one way a recording becomes a
+transcript, its files and the catalog's call), then the call's moments and its deal's cached score.
+
 Restart safety: while a job runs, its worker stamps ``heartbeat_at`` every quarter of
 ``serving.job_lease_s``. On start, and then every lease while idle, a worker re-queues the jobs
 left ``running`` by a process that is gone (a crash, a kill, a shutdown that did not wait for a
 long job): a process of this host that no longer exists at once, any other when its stamp is
 older than the lease — so several hosts on one catalog never take each other's live jobs, and a
 dead host's job is finished by another. Re-running is harmless:
-a call is keyed by its audio's SHA-256 and :func:`sink.store_result` replaces its transcript,
+a call is keyed by its audio's SHA-256 and storing a result replaces its transcript,
 and moments are replaced per call, so a retried job never duplicates a call or a moment.
 A job interrupted ``serving.max_job_attempts`` times is failed instead of retried forever.
 
 Time limit: a job still running after ``serving.job_time_limit_s`` is failed with that reason and
-the worker goes on to the next. Python cannot kill a thread, so the job is told to stop (it checks
-between pipeline steps, and before it stores anything) and its late result is discarded.
+the worker goes on to the next, and records the call's attempt as failed. Python cannot kill a thread,
+so the job is told to stop (it checks between pipeline steps, and before it stores anything) and its
+late result is discarded.
 
     >>> worker = JobWorker(service)                                       # doctest: +SKIP
     >>> worker.start()                          # re-queues orphans, then works in the background
@@ -35,6 +39,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select, update
@@ -42,14 +47,20 @@ from sqlalchemy import select, update
 from talktrack.core.catalog.calls import utcnow
 from talktrack.core.catalog.schema import Call, Deal, Job
 from talktrack.models.audio import decode_audio
-from talktrack.pipelines.ingest import sink
+from talktrack.pipelines.ingest.call import (
+    CallRecording,
+    UnsupportedLanguage,
+    failure_reason,
+    process_call,
+    record_failure,
+    refuse_unsupported_language,
+)
 from talktrack.pipelines.semantic.moments import (
     detector_stamp,
     field_notes,
     label_calls,
     load_detector,
 )
-from talktrack.pipelines.speech.outputs import write_outputs
 from talktrack.pipelines.speech.pii import redact_text
 from talktrack.pipelines.speech.process import SpeechOptions, SpeechPipeline
 from talktrack.serving.scoring_cache import invalidate_deal_features
@@ -62,6 +73,11 @@ SHUTDOWN_WAIT_S = 10.0
 
 class JobFailed(Exception):
     """A job that cannot be done; the message is the reason recorded on the job (and its call)."""
+
+
+class JobGivenUp(JobFailed):
+    """The worker gave up on a job from outside it (time limit, too many interrupted attempts): the
+    job never reached its own bookkeeping, so the worker records the call's attempt as failed."""
 
 
 class JobContext:
@@ -221,16 +237,16 @@ class JobWorker:
         job_pk, kind, payload = claimed
         try:
             if payload["attempts"] > self.service.settings.serving.max_job_attempts:
-                raise JobFailed(f"gave up after {payload['attempts'] - 1} interrupted attempts")
+                raise JobGivenUp(f"gave up after {payload['attempts'] - 1} interrupted attempts")
             with self._heartbeat(job_pk):
                 result = self._run_limited(kind, payload)
         except Exception as exc:  # noqa: BLE001 - a job's failure is recorded; the worker goes on
-            reason = _reason(exc)
-            if not isinstance(exc, JobFailed):
+            reason = failure_reason(exc)
+            if not isinstance(exc, (JobFailed, UnsupportedLanguage)):
                 log.exception("job %s (%s) failed", job_pk, kind)
             self._finish(job_pk, "failed", error=reason)
-            if payload.get("call_id"):
-                sink.store_failure(self.catalog, payload["call_id"], reason, payload.get("attempt"))
+            if payload.get("call_id") and isinstance(exc, JobGivenUp):  # else process_call recorded it
+                record_failure(self.catalog, payload["call_id"], payload.get("attempt"), reason)
         else:
             self._finish(job_pk, "done", result=result)
         return True
@@ -252,7 +268,7 @@ class JobWorker:
         if thread.is_alive():
             context.cancelled.set()
             log.warning("job (%s) passed its %g s time limit; given up", kind, context.limit_s)
-            raise JobFailed(time_limit_reason(context.limit_s))
+            raise JobGivenUp(time_limit_reason(context.limit_s))
         if "error" in outcome:
             raise outcome["error"]
         return outcome["result"]
@@ -327,34 +343,20 @@ def _process_alive(pid: int) -> bool:
     return True
 
 
-def _reason(exc: BaseException) -> str:
-    """One line a person can act on: the error's last non-empty line, else its type."""
-    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-    return lines[-1] if lines else type(exc).__name__
-
-
 # --- job kinds ------------------------------------------------------------------------------------
 def run_call_job(service, payload: dict, context: JobContext) -> dict:
     """Transcribe an uploaded call into the catalog, then label its moments when a detector is trained."""
-    settings, workspace, catalog = service.settings, service.workspace, service.catalog
-    call_id = payload["call_id"]
-    _refuse_unsupported_language(settings, payload.get("language"))
-    options = SpeechOptions(num_speakers=payload.get("num_speakers"), language=payload.get("language"))
-    captured: dict[str, Any] = {}
-
-    def hook(step: str, artifact: Any) -> None:
-        captured[step] = artifact
-        context.check()
-
-    transcript = speech_pipeline(service).process(payload["audio_path"], options, call_id=call_id, hook=hook)
-    context.check()
-    written = write_outputs(transcript, workspace.transcripts_dir, call_id, turns=captured["diarize"].turns)
-    context.check()
-    sink.store_result(catalog, call_id, transcript, written["json"], payload.get("attempt"))
-    moments = label_call_moments(service, call_id)
-    forget_deal_scores(service, call_id)
+    language = payload.get("language")
+    options = SpeechOptions(num_speakers=payload.get("num_speakers"), language=language)
+    recording = CallRecording(Path(payload["audio_path"]), payload["call_id"], options, language=language,
+                              attempt=payload.get("attempt"))
+    result = process_call(speech_pipeline(service), recording, service.workspace.transcripts_dir,
+                          catalog=service.catalog, hook=lambda step, artifact: context.check())
+    transcript = result.transcript
+    moments = label_call_moments(service, result.call_id)
+    forget_deal_scores(service, result.call_id)
     return {
-        "call_id": call_id,
+        "call_id": result.call_id,
         "duration_s": transcript.duration_s,
         "language": transcript.language,
         "speakers": [{"speaker": s.speaker, "role": s.role} for s in transcript.speakers],
@@ -374,16 +376,6 @@ def forget_deal_scores(service, call_id: str) -> None:
         invalidate_deal_features(service, [deal])
 
 
-def _refuse_unsupported_language(settings, language: str | None) -> None:
-    """An English-only model (``*.en``) would turn a Mandarin call into confident nonsense."""
-    model = settings.models.transcriber.model
-    if language and language != "en" and model.endswith(".en"):
-        raise JobFailed(
-            f"language {language!r}: the transcriber model {model!r} is English-only; set "
-            "models.transcriber.model to a local multilingual faster-whisper model directory"
-        )
-
-
 def label_call_moments(service, call_id: str) -> int | None:
     """Replace one call's objection and move moments with the trained detector's; None when none is trained.
 
@@ -401,7 +393,7 @@ def run_voice_note(service, payload: dict, context: JobContext) -> dict:
     """Transcribe a rep's voice note (one speaker, PII masked) and read it as a field note."""
     settings = service.settings
     language = payload.get("language")
-    _refuse_unsupported_language(settings, language)
+    refuse_unsupported_language(settings, language)
     audio = decode_audio(payload["audio_path"], max_duration_s=settings.serving.max_voice_note_s)
     transcription = speech_pipeline(service).transcriber.transcribe(
         audio.mono, language=language or settings.models.transcriber.language

@@ -6,13 +6,15 @@ overlap-aware segmentation pipeline (pyannote segmentation-3.0 + CAM++, weights 
 package) and keeps the result that tells more speakers apart; or either of those alone; or a
 local pyannote.audio pipeline.
 Either way a two-party stereo file (a dialer recording, one party per channel) is
-diarized by channel instead of by clustering.
+diarized by channel instead of by clustering (:func:`.channels.channel_layout` decides).
+Every option bundle is built from the settings (:mod:`.options`); none declares its own defaults.
 
     >>> from talktrack.core.config import load_settings
     >>> from talktrack.models.audio import decode_audio
-    >>> diarizer = build_diarizer(load_settings().models.diarizer)
-    >>> result = diarizer.diarize(decode_audio("call.wav"))          # doctest: +SKIP
-    >>> result.backend, result.speakers                               # doctest: +SKIP
+    >>> settings = load_settings().models.diarizer
+    >>> diarizer = build_diarizer(settings)
+    >>> result = diarizer.diarize(decode_audio("call.wav"), speaker_bounds(settings))  # doctest: +SKIP
+    >>> result.backend, result.speakers                                                 # doctest: +SKIP
     ('combined', ['SPEAKER_00', 'SPEAKER_01'])
 """
 
@@ -20,37 +22,42 @@ from __future__ import annotations
 
 from talktrack.core.config import DiarizerSettings
 from talktrack.models.audio import DecodedAudio
-from talktrack.models.diarization.base import Diarization, Diarizer, Turn
-from talktrack.models.diarization.channels import ChannelOptions, diarize_channels, is_two_party_stereo
-from talktrack.models.diarization.clustering import ClusteringOptions
+from talktrack.models.diarization.base import Diarization, Diarizer, SpeakerBounds, Turn
+from talktrack.models.diarization.channels import ChannelLayout, ChannelOptions, channel_layout, diarize_channels
 from talktrack.models.diarization.combined_backend import CombinedDiarizer
-from talktrack.models.diarization.embedding import EmbeddingOptions
+from talktrack.models.diarization.options import (
+    channel_detector,
+    resemblyzer_params,
+    segmentation_params,
+    speaker_bounds,
+    vad_options,
+)
 from talktrack.models.diarization.pyannote_backend import PyannoteDiarizer, PyannoteUnavailable
-from talktrack.models.diarization.resegmentation import ResegmentationOptions
 from talktrack.models.diarization.resemblyzer_backend import ResemblyzerDiarizer, ResemblyzerParams
 from talktrack.models.diarization.segmentation_backend import SegmentationDiarizer, SegmentationParams
 from talktrack.models.vad import VadOptions
 
 __all__ = [
     "ChannelAwareDiarizer",
+    "ChannelLayout",
     "ChannelOptions",
-    "ClusteringOptions",
     "CombinedDiarizer",
     "Diarization",
     "Diarizer",
-    "EmbeddingOptions",
     "PyannoteDiarizer",
     "PyannoteUnavailable",
-    "ResegmentationOptions",
     "ResemblyzerDiarizer",
     "ResemblyzerParams",
     "SegmentationDiarizer",
     "SegmentationParams",
+    "SpeakerBounds",
     "Turn",
     "build_diarizer",
+    "channel_layout",
     "resolve_device",
     "resemblyzer_params",
     "segmentation_params",
+    "speaker_bounds",
 ]
 
 
@@ -62,19 +69,10 @@ class ChannelAwareDiarizer:
         self.channels = channels
         self.vad = vad
 
-    def diarize(
-        self,
-        audio: DecodedAudio,
-        *,
-        num_speakers: int | None = None,
-        min_speakers: int = 1,
-        max_speakers: int = 6,
-    ) -> Diarization:
-        if audio.samples.shape[0] == 2 and is_two_party_stereo(audio, self.channels):
+    def diarize(self, audio: DecodedAudio, bounds: SpeakerBounds) -> Diarization:
+        if channel_layout(audio, "auto", self.channels).mode == "split":
             return diarize_channels(audio, self.channels, self.vad)
-        return self.inner.diarize(
-            audio, num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers
-        )
+        return self.inner.diarize(audio, bounds)
 
 
 def build_diarizer(settings: DiarizerSettings, *, device: str = "auto", channel_aware: bool = True) -> Diarizer:
@@ -84,7 +82,6 @@ def build_diarizer(settings: DiarizerSettings, *, device: str = "auto", channel_
     whose transcribe step must agree), so no channel detection is wrapped around the backend.
     """
     resolved = resolve_device(device)
-    params = settings.params
     inner: Diarizer
     if settings.backend == "pyannote":
         if not settings.pyannote_pipeline_dir:
@@ -97,35 +94,14 @@ def build_diarizer(settings: DiarizerSettings, *, device: str = "auto", channel_
                                  _segmentation_diarizer(settings, resolved))
     else:
         inner = ResemblyzerDiarizer(resemblyzer_params(settings), device=resolved)
-    if not (channel_aware and params.channels.detect):
+    detector = channel_detector(settings)
+    if not channel_aware or detector is None:
         return inner
-    channels = ChannelOptions(**params.channels.model_dump(exclude={"detect"}))
-    return ChannelAwareDiarizer(inner, channels, VadOptions(**params.vad.model_dump()))
+    return ChannelAwareDiarizer(inner, detector, vad_options(settings))
 
 
 def _segmentation_diarizer(settings: DiarizerSettings, device: str) -> SegmentationDiarizer:
     return SegmentationDiarizer(segmentation_params(settings), device=device, checkpoint=settings.segmentation.checkpoint)
-
-
-def resemblyzer_params(settings: DiarizerSettings) -> ResemblyzerParams:
-    """The settings' ``params`` section as the backend's typed option bundles."""
-    params = settings.params
-    return ResemblyzerParams(
-        vad=VadOptions(**params.vad.model_dump()),
-        embedding=EmbeddingOptions(**params.embedding.model_dump()),
-        clustering=ClusteringOptions(**params.clustering.model_dump()),
-        resegmentation=ResegmentationOptions(**params.resegmentation.model_dump()),
-        peak_dbfs=params.peak_dbfs,
-    )
-
-
-def segmentation_params(settings: DiarizerSettings) -> SegmentationParams:
-    section = settings.segmentation
-    return SegmentationParams(
-        step_s=section.step_s, min_speech_s=section.min_speech_s, max_embed_s=section.max_embed_s,
-        clustering=ClusteringOptions(center=section.center, threshold=section.threshold,
-                                     min_cluster_s=section.min_cluster_s),
-    )
 
 
 def resolve_device(device: str = "auto") -> str:

@@ -78,21 +78,49 @@ class Diarization:
         )
 
 
+@dataclass(frozen=True)
+class SpeakerBounds:
+    """How many speakers to find: exactly ``num`` when given, else within [minimum, maximum].
+
+    Built from the settings by :func:`talktrack.models.diarization.options.speaker_bounds`, which
+    holds the configured defaults; impossible bounds are refused here, before any work is done.
+    """
+
+    minimum: int
+    maximum: int
+    num: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.num is not None and self.num < 1:
+            raise ValueError(f"num_speakers must be at least 1, got {self.num}")
+        if self.minimum < 1:
+            raise ValueError(f"min_speakers must be at least 1, got {self.minimum}")
+        if self.minimum > self.maximum:
+            raise ValueError(f"min_speakers ({self.minimum}) exceeds max_speakers ({self.maximum})")
+
+    def as_params(self) -> dict[str, int | str]:
+        num = "auto" if self.num is None else self.num
+        return {"speakers__num": num, "speakers__min": self.minimum, "speakers__max": self.maximum}
+
+
 class Diarizer(Protocol):
     """Anything that turns decoded audio into a :class:`Diarization`."""
 
-    def diarize(
-        self,
-        audio: DecodedAudio,
-        *,
-        num_speakers: int | None = None,
-        min_speakers: int = 1,
-        max_speakers: int = 6,
-    ) -> Diarization: ...
+    def diarize(self, audio: DecodedAudio, bounds: SpeakerBounds) -> Diarization: ...
 
 
 def speaker_label(index: int) -> str:
+    """The name of the ``index``-th speaker (or channel): ``SPEAKER_00``, ``SPEAKER_01``, …
+
+    >>> speaker_label(1), speaker_index("SPEAKER_01")
+    ('SPEAKER_01', 1)
+    """
     return f"SPEAKER_{index:02d}"
+
+
+def speaker_index(label: str) -> int:
+    """The number in a :func:`speaker_label` (a split recording's speaker is its channel)."""
+    return int(label.rsplit("_", 1)[-1])
 
 
 def label_by_first_appearance(spans: Iterable[tuple[float, float, Any]]) -> list[Turn]:
@@ -106,13 +134,3 @@ def label_by_first_appearance(spans: Iterable[tuple[float, float, Any]]) -> list
         name = names.setdefault(cluster, speaker_label(len(names)))
         turns.append(Turn(round(float(start), 3), round(float(end), 3), name))
     return turns
-
-
-def check_speaker_bounds(num_speakers: int | None, min_speakers: int, max_speakers: int) -> None:
-    """Refuse impossible bounds before any work is done."""
-    if num_speakers is not None and num_speakers < 1:
-        raise ValueError(f"num_speakers must be at least 1, got {num_speakers}")
-    if min_speakers < 1:
-        raise ValueError(f"min_speakers must be at least 1, got {min_speakers}")
-    if min_speakers > max_speakers:
-        raise ValueError(f"min_speakers ({min_speakers}) exceeds max_speakers ({max_speakers})")

@@ -15,12 +15,17 @@ Each channel is then run through the VAD; a frame counts for a channel only when
 that channel is not ``dominance_db`` quieter than the other, which drops the
 far-end echo that leaks into the near-end channel while keeping real overlap.
 SPEAKER_00 is channel 0 (left), SPEAKER_01 channel 1, whoever speaks first.
+
+:func:`channel_layout` is the one place that decides mix or split: the channel-aware diarizer
+and the speech pipeline (whose diarize and transcribe steps may run apart, on different Ray
+actors) both ask it, so they always agree.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -34,13 +39,14 @@ _FLOOR_DB = -100.0
 
 @dataclass(frozen=True)
 class ChannelOptions:
-    """Thresholds that recognise a two-party (dialer) stereo file; see the module docstring."""
+    """Thresholds that recognise a two-party (dialer) stereo file; see the module docstring.
+    Values from ``models.diarizer.params.channels`` (``options.channel_options``)."""
 
-    max_envelope_correlation: float = 0.5
-    dominance_db: float = 6.0
-    min_dominant_share: float = 0.6
-    min_channel_s: float = 0.5
-    active_above_floor_db: float = 10.0
+    max_envelope_correlation: float
+    dominance_db: float
+    min_dominant_share: float
+    min_channel_s: float
+    active_above_floor_db: float
 
     def as_params(self, prefix: str = "channels") -> dict[str, float | int | str]:
         return {f"{prefix}__{k}": v for k, v in asdict(self).items()}
@@ -63,9 +69,7 @@ class ChannelEvidence:
         )
 
 
-def channel_evidence(
-    samples: np.ndarray, options: ChannelOptions = ChannelOptions()
-) -> ChannelEvidence | None:
+def channel_evidence(samples: np.ndarray, options: ChannelOptions) -> ChannelEvidence | None:
     """Measure a (2, n) signal; None when it is not stereo or has no active frame."""
     if samples.ndim != 2 or samples.shape[0] != 2:
         return None
@@ -89,15 +93,40 @@ def channel_evidence(
     )
 
 
-def is_two_party_stereo(audio: DecodedAudio, options: ChannelOptions = ChannelOptions()) -> bool:
-    """True when ``audio`` has two channels that carry different speakers."""
-    evidence = channel_evidence(audio.samples, options)
-    return evidence is not None and evidence.is_two_party(options)
+ChannelMode = Literal["auto", "mix", "split"]
 
 
-def diarize_channels(
-    audio: DecodedAudio, options: ChannelOptions = ChannelOptions(), vad: VadOptions = VadOptions()
-) -> Diarization:
+@dataclass(frozen=True)
+class ChannelLayout:
+    """How the channels of one recording are used, and the measurement behind it."""
+
+    mode: Literal["mix", "split"]
+    reason: str
+    envelope_correlation: float | None = None
+
+
+def channel_layout(audio: DecodedAudio, mode: ChannelMode, detector: ChannelOptions | None) -> ChannelLayout:
+    """Split a two-channel recording when its channels carry different parties (see the module docstring).
+
+    ``mode``: "auto" measures, "mix"/"split" force either (a one-channel file is always mixed).
+    ``detector=None``: detection is off (``models.diarizer.params.channels.detect``), "auto" mixes.
+    """
+    if audio.samples.shape[0] < 2:
+        return ChannelLayout("mix", "one channel")
+    if mode in ("mix", "split"):
+        return ChannelLayout(mode, "requested")
+    if detector is None:
+        return ChannelLayout("mix", "channel detection is off (models.diarizer.params.channels.detect)")
+    evidence = channel_evidence(audio.samples, detector)
+    if evidence is None:
+        return ChannelLayout("mix", "no active frames to compare")
+    measured = round(evidence.envelope_correlation, 4)
+    if evidence.is_two_party(detector):
+        return ChannelLayout("split", "one party per channel", measured)
+    return ChannelLayout("mix", "channels carry the same voices", measured)
+
+
+def diarize_channels(audio: DecodedAudio, options: ChannelOptions, vad: VadOptions) -> Diarization:
     """SPEAKER_00 = channel 0, SPEAKER_01 = channel 1; overlapping turns where both talk."""
     started = time.perf_counter()
     levels = frame_levels_db(audio.samples)

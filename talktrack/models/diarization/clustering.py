@@ -23,7 +23,7 @@ Then clusters holding less than ``min_cluster_s`` seconds of speech are folded i
 the nearest remaining cluster: on short calls a handful of windows is more often a
 noise burst or an overlap than a speaker.
 
-    >>> labels = cluster_embeddings(emb, weights_s, ClusteringOptions(), max_speakers=4)  # doctest: +SKIP
+    >>> labels = cluster_embeddings(emb, weights_s, options, max_speakers=4)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -47,10 +47,10 @@ class ClusteringOptions:
         (never below min_speakers, and not when num_speakers is given).
     """
 
-    method: Method = "agglomerative"
-    center: bool = True
-    threshold: float = 1.15
-    min_cluster_s: float = 2.0
+    method: Method
+    center: bool
+    threshold: float
+    min_cluster_s: float
 
     def as_params(self, prefix: str = "clustering") -> dict[str, float | int | str]:
         return {f"{prefix}__{k}": v for k, v in asdict(self).items()}

@@ -16,8 +16,9 @@ so the result with more speakers is the one that resolved voices the other merge
 the window result. With a fixed ``num_speakers`` the count cannot arbitrate, and the window
 backend answers alone.
 
-    >>> diarizer = CombinedDiarizer(ResemblyzerDiarizer(), SegmentationDiarizer())
-    >>> result = diarizer.diarize(decode_audio("meeting.wav"))        # doctest: +SKIP
+    >>> settings = load_settings().models.diarizer                    # doctest: +SKIP
+    >>> diarizer = build_diarizer(settings)
+    >>> result = diarizer.diarize(decode_audio("meeting.wav"), speaker_bounds(settings))
     >>> result.params["combined__chosen"], result.params["combined__segmentation_speakers"]  # doctest: +SKIP
     ('segmentation', 3)
 """
@@ -25,7 +26,7 @@ backend answers alone.
 from __future__ import annotations
 
 from talktrack.models.audio import DecodedAudio
-from talktrack.models.diarization.base import Diarization, check_speaker_bounds
+from talktrack.models.diarization.base import Diarization, SpeakerBounds
 from talktrack.models.diarization.resemblyzer_backend import ResemblyzerDiarizer
 from talktrack.models.diarization.segmentation_backend import SegmentationDiarizer
 
@@ -39,20 +40,11 @@ class CombinedDiarizer:
         self.window = window
         self.segmentation = segmentation
 
-    def diarize(
-        self,
-        audio: DecodedAudio,
-        *,
-        num_speakers: int | None = None,
-        min_speakers: int = 1,
-        max_speakers: int = 6,
-    ) -> Diarization:
-        check_speaker_bounds(num_speakers, min_speakers, max_speakers)
-        bounds = {"num_speakers": num_speakers, "min_speakers": min_speakers, "max_speakers": max_speakers}
-        window = self.window.diarize(audio, **bounds)
-        if num_speakers is not None:
+    def diarize(self, audio: DecodedAudio, bounds: SpeakerBounds) -> Diarization:
+        window = self.window.diarize(audio, bounds)
+        if bounds.num is not None:
             return self._combined(window, None, chosen=window)
-        overlap_aware = self.segmentation.diarize(audio, **bounds)
+        overlap_aware = self.segmentation.diarize(audio, bounds)
         chosen = overlap_aware if len(overlap_aware.speakers) > len(window.speakers) else window
         return self._combined(window, overlap_aware, chosen=chosen)
 

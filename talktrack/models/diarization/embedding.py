@@ -39,11 +39,11 @@ class EmbeddingOptions:
     batch_size: windows per encoder call.
     """
 
-    window_s: float = 1.5
-    hop_s: float = 0.5
-    min_region_s: float = 0.4
-    window_rms_dbfs: float | None = -22.0
-    batch_size: int = 64
+    window_s: float
+    hop_s: float
+    min_region_s: float
+    window_rms_dbfs: float | None
+    batch_size: int
 
     def as_params(self, prefix: str = "embedding") -> dict[str, float | int | str]:
         return {f"{prefix}__{k}": ("none" if v is None else v) for k, v in asdict(self).items()}

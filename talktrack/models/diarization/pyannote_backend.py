@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from talktrack.models.audio import DecodedAudio
-from talktrack.models.diarization.base import Diarization, check_speaker_bounds, label_by_first_appearance
+from talktrack.models.diarization.base import Diarization, SpeakerBounds, label_by_first_appearance
 
 INSTALL_HINT = "pip install -e '.[pyannote]'"
 
@@ -34,32 +34,24 @@ class PyannoteDiarizer:
         self.pipeline_dir = Path(pipeline_dir)
         self.device = device
 
-    def diarize(
-        self,
-        audio: DecodedAudio,
-        *,
-        num_speakers: int | None = None,
-        min_speakers: int = 1,
-        max_speakers: int = 6,
-    ) -> Diarization:
-        check_speaker_bounds(num_speakers, min_speakers, max_speakers)
+    def diarize(self, audio: DecodedAudio, bounds: SpeakerBounds) -> Diarization:
         import torch
 
         pipeline = get_pipeline(self.pipeline_dir, self.device)
         started = time.perf_counter()
-        bounds: dict[str, int] = (
-            {"num_speakers": num_speakers}
-            if num_speakers is not None
-            else {"min_speakers": min_speakers, "max_speakers": max_speakers}
+        asked: dict[str, int] = (
+            {"num_speakers": bounds.num}
+            if bounds.num is not None
+            else {"min_speakers": bounds.minimum, "max_speakers": bounds.maximum}
         )
         waveform = torch.from_numpy(audio.mono[None, :].copy())  # shape (1, n)
-        output = pipeline({"waveform": waveform, "sample_rate": audio.sample_rate}, **bounds)
+        output = pipeline({"waveform": waveform, "sample_rate": audio.sample_rate}, **asked)
         annotation = getattr(output, "speaker_diarization", output)  # pyannote.audio 4 wraps it
         tracks = annotation.itertracks(yield_label=True)
         turns = label_by_first_appearance((segment.start, segment.end, label) for segment, _, label in tracks)
         params = _flatten(pipeline.parameters(instantiated=True))
         params.update({"pipeline_dir": str(self.pipeline_dir), "device": self.device})
-        params.update({f"speakers__{k.split('_')[0]}": v for k, v in bounds.items()})
+        params.update({f"speakers__{k.split('_')[0]}": v for k, v in asked.items()})
         return Diarization(turns, self.backend, params, {"pipeline": time.perf_counter() - started})
 
 

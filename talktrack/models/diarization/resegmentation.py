@@ -28,10 +28,10 @@ class ResegmentationOptions:
     min_turn_s: shorter runs between other speech are given to the better-scoring neighbour.
     """
 
-    step_s: float = 0.05
-    change_penalty: float = 0.005
-    iterations: int = 1
-    min_turn_s: float = 0.0
+    step_s: float
+    change_penalty: float
+    iterations: int
+    min_turn_s: float
 
     def as_params(self, prefix: str = "resegmentation") -> dict[str, float | int | str]:
         return {f"{prefix}__{k}": v for k, v in asdict(self).items()}

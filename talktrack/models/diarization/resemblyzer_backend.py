@@ -5,8 +5,9 @@ resemblyzer's ``pretrained.pt``), so it runs offline on a laptop CPU; the voice
 encoder runs on CUDA when asked to. Models load on the first :meth:`diarize`, not
 at construction.
 
-    >>> diarizer = ResemblyzerDiarizer()                          # doctest: +SKIP
-    >>> result = diarizer.diarize(decode_audio("call.wav"), max_speakers=4)
+    >>> settings = load_settings().models.diarizer                  # doctest: +SKIP
+    >>> diarizer = ResemblyzerDiarizer(resemblyzer_params(settings))
+    >>> result = diarizer.diarize(decode_audio("call.wav"), speaker_bounds(settings, maximum=4))
     >>> result.speakers, result.params["clustering__threshold"]
     (['SPEAKER_00', 'SPEAKER_01'], 1.15)
 """
@@ -16,17 +17,12 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from talktrack.models.audio import DecodedAudio
-from talktrack.models.diarization.base import (
-    Diarization,
-    Turn,
-    check_speaker_bounds,
-    label_by_first_appearance,
-)
+from talktrack.models.diarization.base import Diarization, SpeakerBounds, Turn, label_by_first_appearance
 from talktrack.models.diarization.clustering import ClusteringOptions, cluster_embeddings, recentre
 from talktrack.models.diarization.embedding import EmbeddingOptions, Windows, embed_windows
 from talktrack.models.diarization.resegmentation import ResegmentationOptions, frames_to_spans, resegment
@@ -35,19 +31,18 @@ from talktrack.models.vad import VadOptions, speech_regions
 
 @dataclass(frozen=True)
 class ResemblyzerParams:
-    """Every tunable parameter of the pipeline, one option bundle per step.
+    """Every tunable parameter of the pipeline, one option bundle per step (values from the settings:
+    ``options.resemblyzer_params``).
 
     peak_dbfs: the mono mix is scaled so its peak sits here before anything else
         (far-field meeting audio often peaks 20–40 dB below full scale); None: as is.
     """
 
-    vad: VadOptions = field(
-        default_factory=lambda: VadOptions(threshold=0.3, speech_pad_ms=150, neg_threshold=0.1)
-    )
-    embedding: EmbeddingOptions = field(default_factory=EmbeddingOptions)
-    clustering: ClusteringOptions = field(default_factory=ClusteringOptions)
-    resegmentation: ResegmentationOptions = field(default_factory=ResegmentationOptions)
-    peak_dbfs: float | None = -1.0
+    vad: VadOptions
+    embedding: EmbeddingOptions
+    clustering: ClusteringOptions
+    resegmentation: ResegmentationOptions
+    peak_dbfs: float | None
 
     def as_params(self) -> dict[str, float | int | str]:
         """Flat ``step__name`` keys, e.g. ``vad__threshold``, ``clustering__threshold``."""
@@ -65,39 +60,17 @@ class ResemblyzerDiarizer:
 
     backend = "resemblyzer"
 
-    def __init__(self, params: ResemblyzerParams | None = None, *, device: str = "cpu") -> None:
-        self.params = params or ResemblyzerParams()
+    def __init__(self, params: ResemblyzerParams, *, device: str = "cpu") -> None:
+        self.params = params
         self.device = device
 
-    def diarize(
-        self,
-        audio: DecodedAudio,
-        *,
-        num_speakers: int | None = None,
-        min_speakers: int = 1,
-        max_speakers: int = 6,
-    ) -> Diarization:
-        check_speaker_bounds(num_speakers, min_speakers, max_speakers)
+    def diarize(self, audio: DecodedAudio, bounds: SpeakerBounds) -> Diarization:
         timings: dict[str, float] = {}
         regions, windows = embed_speech(audio, self.params, device=self.device, timings=timings)
-        bounds = SpeakerBounds(num_speakers, min_speakers, max_speakers)
         turns = assign_speakers(regions, windows, audio.duration_s, self.params, bounds, timings=timings)
         timings["total"] = sum(timings.values())
         params = {**self.params.as_params(), **bounds.as_params(), "device": self.device}
         return Diarization(turns, self.backend, params, timings)
-
-
-@dataclass(frozen=True)
-class SpeakerBounds:
-    """How many speakers to find: exactly ``num`` when given, else within [minimum, maximum]."""
-
-    num: int | None = None
-    minimum: int = 1
-    maximum: int = 6
-
-    def as_params(self) -> dict[str, int | str]:
-        num = "auto" if self.num is None else self.num
-        return {"speakers__num": num, "speakers__min": self.minimum, "speakers__max": self.maximum}
 
 
 def embed_speech(
@@ -122,7 +95,7 @@ def assign_speakers(
     windows: Windows,
     duration_s: float,
     params: ResemblyzerParams,
-    bounds: SpeakerBounds = SpeakerBounds(),
+    bounds: SpeakerBounds,
     *,
     timings: dict[str, float] | None = None,
 ) -> list[Turn]:

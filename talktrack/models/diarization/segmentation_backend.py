@@ -15,8 +15,9 @@ The recipe of pyannote's speaker-diarization-3.x pipelines, written here on embe
    chunks' local counts, and that many speakers with the highest mean activity are kept, so
    overlapped speech comes out as overlapping turns.
 
-    >>> diarizer = SegmentationDiarizer()                                  # doctest: +SKIP
-    >>> diarizer.diarize(decode_audio("meeting.wav")).turns[:2]
+    >>> settings = load_settings().models.diarizer                           # doctest: +SKIP
+    >>> diarizer = SegmentationDiarizer(segmentation_params(settings))
+    >>> diarizer.diarize(decode_audio("meeting.wav"), speaker_bounds(settings)).turns[:2]
     [Turn(start=0.0, end=1.9, speaker='SPEAKER_00'), Turn(start=0.94, end=7.06, speaker='SPEAKER_01')]
 """
 
@@ -24,12 +25,12 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
 from talktrack.models.audio import DecodedAudio
-from talktrack.models.diarization.base import Diarization, check_speaker_bounds, label_by_first_appearance
+from talktrack.models.diarization.base import Diarization, SpeakerBounds, label_by_first_appearance
 from talktrack.models.diarization.campplus import EMBEDDING_DIM, SAMPLE_RATE, campplus_encoder
 from talktrack.models.diarization.clustering import ClusteringOptions, cluster_embeddings, recentre
 from talktrack.models.diarization.resegmentation import frames_to_spans
@@ -44,7 +45,8 @@ EMBED_BLOCK = 256  # chunk speakers embedded per call (at most max_embed_s of au
 
 @dataclass(frozen=True)
 class SegmentationParams:
-    """Every tunable parameter; the defaults had the lowest DER on the ami_debug train clips over
+    """Every tunable parameter (values from ``models.diarizer.segmentation``: ``options.segmentation_params``);
+    the configured defaults had the lowest DER on the ami_debug train clips over
     step 2.5 / 5 s, centring on/off, thresholds 0.3–1.2 and smallest clusters of 1 and 3 s.
 
     step_s: seconds between the starts of consecutive 10 s chunks (smaller: more votes per frame).
@@ -56,11 +58,10 @@ class SegmentationParams:
     clustering: threshold and smallest cluster, as in the window diarizer.
     """
 
-    step_s: float = 2.5
-    min_speech_s: float = 0.5
-    max_embed_s: float | None = 5.0
-    clustering: ClusteringOptions = field(
-        default_factory=lambda: ClusteringOptions(center=False, threshold=0.7, min_cluster_s=1.0))
+    step_s: float
+    min_speech_s: float
+    max_embed_s: float | None
+    clustering: ClusteringOptions
 
     def as_params(self) -> dict[str, float | int | str]:
         own = {f"segmentation__{k}": ("none" if v is None else v)
@@ -86,14 +87,11 @@ class SegmentationDiarizer:
 
     backend = "segmentation"
 
-    def __init__(self, params: SegmentationParams | None = None, *, device: str = "cpu",
-                 checkpoint: str | None = None) -> None:
-        self.params = params or SegmentationParams()
+    def __init__(self, params: SegmentationParams, *, device: str = "cpu", checkpoint: str | None = None) -> None:
+        self.params = params
         self.device, self.checkpoint = device, checkpoint
 
-    def diarize(self, audio: DecodedAudio, *, num_speakers: int | None = None, min_speakers: int = 1,
-                max_speakers: int = 6) -> Diarization:
-        check_speaker_bounds(num_speakers, min_speakers, max_speakers)
+    def diarize(self, audio: DecodedAudio, bounds: SpeakerBounds) -> Diarization:
         timings: dict[str, float] = {}
         model = segmentation_model(self.checkpoint, self.device)
         signal = audio.mono.astype(np.float32, copy=False)
@@ -106,7 +104,7 @@ class SegmentationDiarizer:
         timings["embedding"] = time.perf_counter() - started
         started = time.perf_counter()
         mapping = assign_global_speakers(embeddings, owners, weights, activity.shape[0], activity.shape[2],
-                                         self.params.clustering, num_speakers, min_speakers, max_speakers,
+                                         self.params.clustering, bounds.num, bounds.minimum, bounds.maximum,
                                          self.params.min_speech_s)
         timings["clustering"] = time.perf_counter() - started
         started = time.perf_counter()
@@ -116,8 +114,7 @@ class SegmentationDiarizer:
         turns = label_by_first_appearance(spans)
         timings["reconstruction"] = time.perf_counter() - started
         timings["total"] = sum(timings.values())
-        params = {**self.params.as_params(), "speakers__num": "auto" if num_speakers is None else num_speakers,
-                  "speakers__min": min_speakers, "speakers__max": max_speakers, "device": self.device,
+        params = {**self.params.as_params(), **bounds.as_params(), "device": self.device,
                   "segmentation__checkpoint": model.path.name}
         return Diarization(turns, self.backend, params, timings)
 

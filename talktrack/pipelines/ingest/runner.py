@@ -1,8 +1,9 @@
 """``talktrack ingest``: many recordings through the speech stages on Ray, into the catalog.
 
 For each recording the driver hashes the file, registers its call (skipping one that
-is already transcribed), and chains decode → (diarize ∥ transcribe) → assemble on the
-stage actors, with a bounded number of files in flight. Each finished file is written
+is already transcribed), and runs :func:`~talktrack.pipelines.ingest.call.process_call` on it over
+the stage actors (decode → (diarize ∥ transcribe) → assemble, :class:`.stages.RaySpeech`), with a
+bounded number of files in flight (one driver thread each). Each finished file is written
 to the catalog in its own transaction as soon as it is done, so killing the run loses
 at most the files in flight, and re-running picks them up again (they are still
 ``processing`` or ``failed``) without duplicating anything (calls are keyed by audio hash).
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,8 +23,10 @@ from talktrack.core.catalog import Catalog
 from talktrack.core.config import Settings
 from talktrack.core.files import file_sha256
 from talktrack.pipelines.ingest import sink
+from talktrack.pipelines.ingest.call import CallRecording, failure_reason, process_call
 from talktrack.pipelines.ingest.manifest import IngestItem, ManifestProblem, discover
 from talktrack.pipelines.ingest.ray_runtime import RayResources, start_ray
+from talktrack.pipelines.speech.process import SpeechOptions
 
 
 @dataclass(frozen=True)
@@ -65,57 +69,35 @@ class IngestReport:
 ProgressHook = Callable[[IngestReport, int], None]
 
 
-@dataclass(frozen=True)
-class StagePlan:
-    """How many actors of each stage, and their CPU/GPU shares, for the resources at hand."""
-
-    diarizers: int
-    transcribers: int
-    assemblers: int
-    device: str
-    diarizer_gpus: float
-    transcriber_gpus: float
-
-    @classmethod
-    def for_resources(cls, resources: RayResources, settings: Settings) -> StagePlan:
-        ray_settings = settings.ray
-        if resources.has_gpu:
-            per, share = ray_settings.num_gpus_per_transcriber, ray_settings.num_gpus_per_diarizer
-            diarizers = ray_settings.diarizers or max(1, int(resources.gpus))
-            free = max(resources.gpus - diarizers * share, per)
-            transcribers = ray_settings.transcribers or max(1, int(free // per))
-            transcribers = min(transcribers, max(1, int(resources.cpus) - diarizers))
-            return cls(diarizers, transcribers, 1, "cuda", share, per)
-        transcribers = ray_settings.transcribers or max(1, int(resources.cpus // 2))
-        diarizers = ray_settings.diarizers or max(1, transcribers // 2)
-        return cls(diarizers, transcribers, 1, "cpu", 0.0, 0.0)
-
-
 def ingest(
     source: Path,
     catalog: Catalog,
     settings: Settings,
     out_dir: Path,
     *,
-    options=None,
+    options: SpeechOptions | None = None,
     address: str | None = None,
     voiceprints: Mapping[str, np.ndarray] | None = None,
     progress: ProgressHook | None = None,
 ) -> IngestReport:
     """Process every recording of ``source`` (a folder or a manifest CSV); see the module doc."""
-    from talktrack.pipelines.speech.process import SpeechOptions
-
     started = time.perf_counter()
     items, problems = discover(source)
     report = IngestReport(manifest_problems=problems)
     todo = _register_all(catalog, items, report, progress)
-    todo = _refuse_unsupported_languages(catalog, settings, todo, report)
     if todo:
+        from talktrack.pipelines.ingest.stages import RaySpeech, StagePlan
+
         report.resources = start_ray(settings.ray, address=address)
         plan = StagePlan.for_resources(report.resources, settings)
-        _Dispatcher(catalog, settings, plan, out_dir, options or SpeechOptions(), voiceprints).run(
-            todo, report, lambda: progress(report, len(items)) if progress else None
-        )
+        speech = RaySpeech(settings, plan)
+        tick = lambda: progress(report, len(items)) if progress else None  # noqa: E731
+        with ThreadPoolExecutor(max_workers=plan.max_in_flight, thread_name_prefix="ingest") as pool:
+            calls = [pool.submit(_process, speech, catalog, _recording(r, options or SpeechOptions()), out_dir,
+                                 voiceprints) for r in todo]
+            for done in as_completed(calls):
+                report.results.append(done.result())
+                tick()
     report.seconds = time.perf_counter() - started
     return report
 
@@ -128,7 +110,7 @@ def _register_all(
         try:
             registered = sink.register(catalog, item, file_sha256(item.path))
         except (OSError, LookupError, sink.RegistrationConflict) as exc:
-            report.results.append(FileResult(str(item.path), item.call_id, "failed", _reason(exc)))
+            report.results.append(FileResult(str(item.path), item.call_id, "failed", failure_reason(exc)))
             continue
         if registered.needs_work:
             todo.append(registered)
@@ -139,99 +121,25 @@ def _register_all(
     return todo
 
 
-def _refuse_unsupported_languages(
-    catalog: Catalog, settings: Settings, todo: list[sink.Registered], report: IngestReport
-) -> list[sink.Registered]:
-    """An English-only model (``*.en``) would turn a Mandarin call into confident nonsense: refuse it."""
-    model = settings.models.transcriber.model
-    if not model.endswith(".en"):
-        return todo
-    kept = []
-    for registered in todo:
-        language = registered.item.language or registered.language
-        if language and language != "en":
-            reason = (
-                f"language {language!r}: the transcriber model {model!r} is English-only; set "
-                "models.transcriber.model to a local multilingual faster-whisper model directory"
-            )
-            sink.store_failure(catalog, registered.call_id, reason, registered.attempt)
-            report.results.append(FileResult(str(registered.item.path), registered.call_id, "failed", reason))
-        else:
-            kept.append(registered)
-    return kept
+def _recording(registered: sink.Registered, options: SpeechOptions) -> CallRecording:
+    """The call to process, with the manifest's speaker count and language over the run's options."""
+    item = registered.item
+    changes = {}
+    if item.num_speakers:
+        changes["num_speakers"] = item.num_speakers
+    if item.language:
+        changes["language"] = item.language
+    return CallRecording(item.path, registered.call_id, replace(options, **changes) if changes else options,
+                         language=item.language or registered.language, attempt=registered.attempt)
 
 
-class _Dispatcher:
-    """Keeps the stage actors busy with a bounded number of files in flight."""
-
-    def __init__(self, catalog, settings, plan: StagePlan, out_dir: Path, options, voiceprints) -> None:
-        from talktrack.pipelines.ingest import stages
-
-        self.catalog, self.settings, self.plan = catalog, settings, plan
-        self.out_dir, self.options, self.voiceprints = str(out_dir), options, voiceprints
-        diarize = stages.stage_actor(stages.DiarizeStage, num_cpus=0.5, num_gpus=plan.diarizer_gpus)
-        transcribe = stages.stage_actor(stages.TranscribeStage, num_cpus=1.0, num_gpus=plan.transcriber_gpus)
-        assemble = stages.stage_actor(stages.AssembleStage, num_cpus=0.25, num_gpus=0)
-        self.diarizers = [diarize.remote(settings, plan.device) for _ in range(plan.diarizers)]
-        self.transcribers = [transcribe.remote(settings, plan.device) for _ in range(plan.transcribers)]
-        self.assemblers = [assemble.remote(settings, "cpu") for _ in range(plan.assemblers)]
-        self.decode = stages.decode_stage.options(num_cpus=0.25)
-        self.max_in_flight = 2 * max(plan.transcribers, plan.diarizers) + 1
-        self._turn = 0
-
-    def run(self, todo: list[sink.Registered], report: IngestReport, tick: Callable[[], None]) -> None:
-        import ray
-
-        pending: dict = {}
-        queue = list(todo)
-        while queue or pending:
-            while queue and len(pending) < self.max_in_flight:
-                registered = queue.pop(0)
-                pending[self._submit(registered)] = (registered, time.perf_counter())
-            done, _ = ray.wait(list(pending), num_returns=1)
-            registered, began = pending.pop(done[0])
-            report.results.append(self._finish(done[0], registered, time.perf_counter() - began))
-            tick()
-
-    def _submit(self, registered: sink.Registered):
-        self._turn += 1
-        pick = lambda actors: actors[self._turn % len(actors)]  # noqa: E731 - round robin
-        audio = self.decode.remote(str(registered.item.path), self.settings.audio.max_duration_s)
-        options = self._options_for(registered.item)
-        diarization = pick(self.diarizers).__call__.remote(audio, options)
-        transcriptions = pick(self.transcribers).__call__.remote(audio, options)
-        return pick(self.assemblers).__call__.remote(
-            audio, diarization, transcriptions, options, registered.call_id, self.out_dir, self.voiceprints
-        )
-
-    def _options_for(self, item: IngestItem):
-        from dataclasses import replace
-
-        changes = {}
-        if item.num_speakers:
-            changes["num_speakers"] = item.num_speakers
-        if item.language:
-            changes["language"] = item.language
-        return replace(self.options, **changes) if changes else self.options
-
-    def _finish(self, ref, registered: sink.Registered, seconds: float) -> FileResult:
-        import ray
-
-        path = str(registered.item.path)
-        try:
-            transcript, json_path = ray.get(ref)
-        except Exception as exc:  # noqa: BLE001 - one bad file must not stop the batch
-            reason = _reason(exc)
-            sink.store_failure(self.catalog, registered.call_id, reason, registered.attempt)
-            return FileResult(path, registered.call_id, "failed", reason, seconds=seconds)
-        sink.store_result(self.catalog, registered.call_id, transcript, Path(json_path), registered.attempt)
-        return FileResult(path, registered.call_id, "done", duration_s=transcript.duration_s or 0.0, seconds=seconds)
-
-
-def _reason(exc: BaseException) -> str:
-    """The root cause of a (possibly Ray-wrapped) error, as one line without Ray's traceback."""
-    cause: BaseException = exc
-    while isinstance(getattr(cause, "cause", None), BaseException):  # Ray wraps a task error per hop
-        cause = cause.cause
-    lines = [line.strip() for line in str(cause).strip().splitlines() if line.strip()]
-    return lines[-1] if lines else type(cause).__name__
+def _process(speech, catalog: Catalog, recording: CallRecording, out_dir: Path, voiceprints) -> FileResult:
+    """One call through :func:`process_call` on the stage actors; a failure is this file's, the batch goes on."""
+    began = time.perf_counter()
+    path = str(recording.path)
+    try:
+        result = process_call(speech, recording, out_dir, catalog=catalog, voiceprints=voiceprints)
+    except Exception as exc:  # noqa: BLE001 - recorded on the call's attempt by process_call
+        return FileResult(path, recording.call_id, "failed", failure_reason(exc), seconds=time.perf_counter() - began)
+    return FileResult(path, recording.call_id, "done", duration_s=result.transcript.duration_s or 0.0,
+                      seconds=time.perf_counter() - began)

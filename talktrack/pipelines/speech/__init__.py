@@ -1,7 +1,7 @@
 """Speech: recordings to diarized, role-labelled, PII-masked transcripts (``talktrack.transcript/1``).
 
 The hub is :class:`SpeechPipeline` (``process`` end to end, or its steps one by one for
-Ray stages); :func:`transcribe_files` writes JSON/RTTM/SRT per file for the CLI.
+Ray stages). One recording to files and the catalog is ``talktrack.pipelines.ingest.call.process_call``.
 Names are imported on first access, so ``import talktrack.pipelines.speech.pii`` does
 not pull in the diarizer, and importing this package loads no model.
 """
@@ -12,12 +12,8 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    "ChannelLayout": "process",
-    "FileOutcome": "process",
     "SpeechOptions": "process",
     "SpeechPipeline": "process",
-    "channel_layout": "process",
-    "transcribe_files": "process",
     "RoleOptions": "roles",
     "SpeakerRole": "roles",
     "write_outputs": "outputs",

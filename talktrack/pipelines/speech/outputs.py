@@ -25,15 +25,13 @@ MAX_CUE_S = 7.0  # a subtitle longer than this is hard to follow
 MAX_CUE_CHARS = 84  # two lines of 42, the usual broadcast limit
 
 
-def write_outputs(
-    transcript: Transcript, out_dir: str | Path, stem: str, *, turns: Sequence[TurnLike] | None = None
-) -> dict[str, Path]:
-    """Write the three files; RTTM from diarization ``turns`` when given, else from utterances."""
+def write_outputs(transcript: Transcript, out_dir: str | Path, stem: str) -> dict[str, Path]:
+    """Write the three files (RTTM from the transcript's diarization turns, see :func:`to_rttm`)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {kind: out_dir / f"{stem}.{kind}" for kind in ("json", "rttm", "srt")}
     atomic_write_text(paths["json"], to_json(transcript))
-    atomic_write_text(paths["rttm"], to_rttm(transcript, stem, turns=turns))
+    atomic_write_text(paths["rttm"], to_rttm(transcript, stem))
     atomic_write_text(paths["srt"], to_srt(transcript))
     return paths
 
@@ -58,10 +56,11 @@ def to_json(transcript: Transcript) -> str:
     return json.dumps(transcript.model_dump(mode="json", by_alias=True), ensure_ascii=False, indent=2) + "\n"
 
 
-def to_rttm(transcript: Transcript, uri: str, *, turns: Sequence[TurnLike] | None = None) -> str:
-    """NIST RTTM ``SPEAKER`` lines, one per turn (or per utterance), in time order."""
+def to_rttm(transcript: Transcript, uri: str) -> str:
+    """NIST RTTM ``SPEAKER`` lines, one per diarization turn (per utterance for a transcript
+    without turns, e.g. an imported one), in time order."""
     uri = re.sub(r"\s+", "_", uri) or "call"
-    spans = turns if turns is not None else transcript.utterances
+    spans: Sequence[TurnLike] = transcript.turns or transcript.utterances
     lines = [
         f"SPEAKER {uri} 1 {span.start:.3f} {max(0.0, span.end - span.start):.3f} "
         f"<NA> <NA> {span.speaker} <NA> <NA>"

@@ -15,7 +15,8 @@ its turns come from that channel's VAD (far-end echo dropped), and each channel 
 transcribed on its own, so crosstalk never mixes two voices into one Whisper window and
 every word's speaker is known by construction. Anything else (one channel, a stereo room
 recording, a mono file saved as stereo) is mixed to mono and diarized by clustering.
-``SpeechOptions.channels`` forces either.
+``SpeechOptions.channels`` forces either; the decision is
+:func:`talktrack.models.diarization.channel_layout`'s, the same the channel-aware diarizer makes.
 
 PII is masked in ``assemble`` before a transcript exists, so nothing this module writes
 or returns carries it; hook artefacts of the earlier steps (``transcribe``, ``align``,
@@ -25,6 +26,9 @@ or returns carries it; hook artefacts of the earlier steps (``transcribe``, ``al
     >>> transcript = pipeline.process("call.wav", SpeechOptions(num_speakers=2))
     >>> [(s.speaker, s.role) for s in transcript.speakers]
     [('SPEAKER_00', 'rep'), ('SPEAKER_01', 'customer')]
+
+One recording to transcript files and the catalog is :func:`talktrack.pipelines.ingest.call.process_call`,
+which every entry point (CLI, Ray ingest, the service's jobs) uses around this hub.
 """
 
 from __future__ import annotations
@@ -40,18 +44,19 @@ from typing import Any, Literal
 import numpy as np
 
 from talktrack.core.config import Settings
-from talktrack.core.records import Transcript, TranscriptSpeaker, TranscriptUtterance
+from talktrack.core.records import Transcript, TranscriptUtterance
 from talktrack.models.audio import DecodedAudio, decode_audio
-from talktrack.models.diarization import Diarization, Turn, build_diarizer
-from talktrack.models.diarization.channels import ChannelOptions, channel_evidence, diarize_channels
+from talktrack.models.diarization import ChannelLayout, Diarization, Turn, build_diarizer, channel_layout
+from talktrack.models.diarization.base import speaker_index, speaker_label
+from talktrack.models.diarization.channels import ChannelMode, diarize_channels
+from talktrack.models.diarization.options import channel_detector, channel_options, speaker_bounds, vad_options
 from talktrack.models.threads import torch_threads
-from talktrack.models.transcription import ModelUnavailableError, Transcriber, Transcription
-from talktrack.models.vad import VadOptions
-from talktrack.models.voiceprint import VoiceprintError, embed_speech, encoder_version
+from talktrack.models.transcription import Transcriber, Transcription
+from talktrack.models.voiceprint import VoiceprintError, embed_speech
 from talktrack.pipelines.speech.align import align_words, drop_echo, merge_utterances
-from talktrack.pipelines.speech.outputs import write_outputs
 from talktrack.pipelines.speech.pii import redact_utterances
-from talktrack.pipelines.speech.roles import RoleOptions, SpeakerRole, assign_roles, with_roles
+from talktrack.pipelines.speech.provenance import RunRecord, build_transcript
+from talktrack.pipelines.speech.roles import RoleOptions, assign_roles, with_roles
 
 Hook = Callable[[str, Any], None]
 
@@ -76,7 +81,7 @@ class SpeechOptions:
     language: str | None = None
     max_pause_s: float = 1.0
     redact: bool | None = None
-    channels: Literal["auto", "mix", "split"] = "auto"
+    channels: ChannelMode = "auto"
     roles: RoleOptions = field(default_factory=RoleOptions)
 
     def __post_init__(self) -> None:
@@ -94,32 +99,6 @@ class SpeechOptions:
     def as_params(self, prefix: str = "speech") -> dict[str, Any]:
         flat = {f"{prefix}__{k}": v for k, v in asdict(self).items() if k != "roles"}
         return {**flat, **self.roles.as_params()}
-
-
-@dataclass(frozen=True)
-class ChannelLayout:
-    """How the channels of one recording are used, and the measurement behind it."""
-
-    mode: Literal["mix", "split"]
-    reason: str
-    envelope_correlation: float | None = None
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    """What :func:`transcribe_files` did with one input: output paths, or why it failed."""
-
-    path: str
-    outputs: dict[str, str] = field(default_factory=dict)
-    error: str | None = None
-    error_type: str | None = None
-    duration_s: float | None = None
-    speakers: int | None = None
-    timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
 
 
 class SpeechPipeline:
@@ -144,17 +123,9 @@ class SpeechPipeline:
     def diarizer(self):
         return build_diarizer(self.settings.models.diarizer, device=self.device, channel_aware=False)
 
-    @functools.cached_property
-    def _channel_options(self) -> tuple[ChannelOptions | None, VadOptions]:
-        params = self.settings.models.diarizer.params
-        detector = None
-        if params.channels.detect:
-            detector = ChannelOptions(**params.channels.model_dump(exclude={"detect"}))
-        return detector, VadOptions(**params.vad.model_dump())
-
     def layout(self, audio: DecodedAudio, options: SpeechOptions) -> ChannelLayout:
         """Mix or split, decided from the audio alone (so any step can ask and get the same answer)."""
-        return channel_layout(audio, options.channels, self._channel_options[0])
+        return channel_layout(audio, options.channels, channel_detector(self.settings.models.diarizer))
 
     def load(self) -> dict[str, float]:
         """Load the models now (e.g. in a Ray actor's constructor) instead of on the first call."""
@@ -178,18 +149,14 @@ class SpeechPipeline:
 
     def diarize(self, audio: DecodedAudio, options: SpeechOptions) -> Diarization:
         """Turns by channel (split) or by the configured diarizer on the mono mix."""
-        if self.layout(audio, options).mode == "split":
-            detector, vad = self._channel_options
-            return diarize_channels(audio, detector or ChannelOptions(), vad)
-        bounds = self._speaker_bounds(options)
-        with torch_threads(1):
-            return self.diarizer.diarize(audio, num_speakers=options.num_speakers, **bounds)
-
-    def _speaker_bounds(self, options: SpeechOptions) -> dict[str, int]:
         configured = self.settings.models.diarizer
-        low = options.min_speakers or configured.min_speakers
-        high = options.max_speakers or configured.max_speakers
-        return {"min_speakers": min(low, high), "max_speakers": high}
+        if self.layout(audio, options).mode == "split":
+            return diarize_channels(audio, channel_options(configured), vad_options(configured))
+        bounds = speaker_bounds(
+            configured, num=options.num_speakers, minimum=options.min_speakers, maximum=options.max_speakers
+        )
+        with torch_threads(1):
+            return self.diarizer.diarize(audio, bounds)
 
     def transcribe(self, audio: DecodedAudio, options: SpeechOptions) -> list[Transcription]:
         """Timed words: one Transcription for the mix, or one per channel when split."""
@@ -229,9 +196,9 @@ class SpeechPipeline:
             if redact:
                 utterances, redacted = redact_utterances(utterances, self.settings.pii)
         hook("redact", utterances)
-        return self._transcript(
-            audio, diarization, transcriptions, options, utterances, roles, redacted, call_id, steps
-        )
+        run = RunRecord(audio, self.layout(audio, options), diarization, transcriptions, utterances, roles,
+                        redacted, steps)
+        return build_transcript(run, self.settings, options.as_params(), redact=redact, call_id=call_id)
 
     def align(
         self,
@@ -248,10 +215,10 @@ class SpeechPipeline:
         # split channels: a word of channel k is channel k's speaker's, unless it is far-end echo
         streams = []
         for k, transcription in enumerate(transcriptions):
-            own = [t for t in diarization.turns if t.speaker == channel_speaker(k)]
-            others = [t for t in diarization.turns if t.speaker != channel_speaker(k)]
+            own = [t for t in diarization.turns if t.speaker == speaker_label(k)]
+            others = [t for t in diarization.turns if t.speaker != speaker_label(k)]
             words = drop_echo(transcription.words, own, others)
-            whole = [Turn(0.0, audio.duration_s, channel_speaker(k))]
+            whole = [Turn(0.0, audio.duration_s, speaker_label(k))]
             streams.append(align_words(words, whole, max_pause_s=pause, language=transcription.language))
         return merge_utterances(*streams)
 
@@ -263,7 +230,7 @@ class SpeechPipeline:
         embeddings = {}
         for speaker in diarization.speakers:
             regions = [(t.start, t.end) for t in diarization.turns if t.speaker == speaker]
-            samples = audio.samples[channel_index(speaker)] if split else audio.mono
+            samples = audio.samples[speaker_index(speaker)] if split else audio.mono
             try:
                 embeddings[speaker] = embed_speech(samples, regions)
             except VoiceprintError:
@@ -314,144 +281,6 @@ class SpeechPipeline:
         with _timed(timings, key):
             return step(*args)
 
-    # --- provenance ----------------------------------------------------------------------
-
-    def _transcript(
-        self, audio, diarization, transcriptions, options, utterances, roles, redacted, call_id, steps
-    ) -> Transcript:
-        speakers = sorted(set(diarization.speakers) | {u.speaker for u in utterances} | set(roles))
-        return Transcript(
-            call_id=call_id,
-            language=_language(transcriptions),
-            duration_s=round(audio.duration_s, 3),
-            speakers=[_speaker(s, roles.get(s)) for s in speakers],
-            utterances=utterances,
-            source=_source(audio, self.layout(audio, options)),
-            options=self._options(options, diarization, transcriptions),
-            models=self._models(diarization, transcriptions, roles, redacted),
-            timings=_timings(steps, audio, diarization, transcriptions),
-        )
-
-    def _options(self, options: SpeechOptions, diarization: Diarization, transcriptions) -> dict[str, Any]:
-        pii = self.settings.pii
-        flat = {
-            **options.as_params(),
-            **{f"diarization__{k}": _jsonable(v) for k, v in diarization.params.items()},
-            **{f"transcription__{k}": v for k, v in _first_options(transcriptions).items()},
-            "pii__redact": self.settings.pii.redact if options.redact is None else options.redact,
-            "pii__kinds": list(pii.kinds),
-            "pii__mask": pii.mask,
-            "pii__spoken_digits": pii.spoken_digits,
-            "audio__max_duration_s": self.settings.audio.max_duration_s,
-        }
-        return flat
-
-    def _models(
-        self, diarization, transcriptions, roles: Mapping[str, SpeakerRole], redacted
-    ) -> dict[str, Any]:
-        transcriber = transcriptions[0] if transcriptions else None
-        models: dict[str, Any] = {
-            "transcriber": {
-                **(transcriber.model.to_dict() if transcriber else {"name": self.transcriber.settings.model}),
-                "device": transcriber.device if transcriber else None,
-                "compute_type": transcriber.compute_type if transcriber else None,
-            },
-            "diarizer": {"backend": diarization.backend},
-            "roles": {
-                "method": sorted({r.method for r in roles.values()}),
-                "scores": {s: r.score for s, r in roles.items()},
-            },
-            "pii": {"method": "rules", "redacted": dict(redacted)},
-        }
-        if any(r.method == "voiceprint" for r in roles.values()):
-            models["voiceprint"] = {"encoder": encoder_version()}
-        return models
-
-
-def transcribe_files(
-    paths: Sequence[str | Path],
-    out_dir: str | Path,
-    settings: Settings,
-    options: SpeechOptions | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
-    *,
-    pipeline: SpeechPipeline | None = None,
-    voiceprints: Mapping[str, np.ndarray] | None = None,
-) -> list[FileOutcome]:
-    """Transcribe each file to ``<stem>.json/.rttm/.srt`` in ``out_dir``; a bad file is reported, not fatal.
-
-    ``progress(step, done, total)`` is called after each file (step ``"transcribe"``). Two
-    inputs with the same stem get ``stem``, ``stem-2``. A missing model stops the run
-    (every file would fail the same way).
-    """
-    pipeline = pipeline or SpeechPipeline(settings)
-    options = options or SpeechOptions()
-    outcomes, stems = [], set()
-    for done, path in enumerate(paths, start=1):
-        stem = _unique_stem(Path(path).stem, stems)
-        outcomes.append(_transcribe_one(pipeline, path, Path(out_dir), stem, options, voiceprints))
-        if progress:
-            progress("transcribe", done, len(paths))
-    return outcomes
-
-
-def _transcribe_one(pipeline, path, out_dir: Path, stem: str, options, voiceprints) -> FileOutcome:
-    captured: dict[str, Any] = {}
-    try:
-        hook = captured.__setitem__  # keeps the diarization for the RTTM
-        transcript = pipeline.process(path, options, call_id=stem, voiceprints=voiceprints, hook=hook)
-        written = write_outputs(transcript, out_dir, stem, turns=captured["diarize"].turns)
-    except ModelUnavailableError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - reported per file, the batch goes on
-        return FileOutcome(str(path), error=str(exc), error_type=type(exc).__name__)
-    return FileOutcome(
-        str(path),
-        outputs={kind: str(p) for kind, p in written.items()},
-        duration_s=transcript.duration_s,
-        speakers=len(transcript.speakers),
-        timings=dict(transcript.timings),
-    )
-
-
-# --- channels ------------------------------------------------------------------------------
-
-
-def channel_speaker(index: int) -> str:
-    return f"SPEAKER_{index:02d}"
-
-
-def channel_index(speaker: str) -> int:
-    return int(speaker.rsplit("_", 1)[-1])
-
-
-def channel_layout(
-    audio: DecodedAudio, mode: str = "auto", detector: ChannelOptions | None = ChannelOptions()
-) -> ChannelLayout:
-    """Split a two-channel recording when its channels carry different parties.
-
-    The test is the diarizer's own (:func:`~talktrack.models.diarization.channels.channel_evidence`
-    with the configured ``models.diarizer.params.channels``: uncorrelated level envelopes, one
-    channel clearly louder in most active frames), so the diarize and transcribe steps, which
-    may run apart on different Ray actors, always agree. ``detector=None``: detection is off.
-    """
-    if audio.samples.shape[0] < 2:
-        return ChannelLayout("mix", "one channel")
-    if mode in ("mix", "split"):
-        return ChannelLayout(mode, "requested")
-    if detector is None:
-        return ChannelLayout("mix", "channel detection is off (models.diarizer.params.channels.detect)")
-    evidence = channel_evidence(audio.samples, detector)
-    if evidence is None:
-        return ChannelLayout("mix", "no active frames to compare")
-    measured = round(evidence.envelope_correlation, 4)
-    if evidence.is_two_party(detector):
-        return ChannelLayout("split", "one party per channel", measured)
-    return ChannelLayout("mix", "channels carry the same voices", measured)
-
-
-# --- small helpers ---------------------------------------------------------------------------
-
 
 class _timed:
     """``with _timed(timings, "step_s"):`` records the seconds the block took."""
@@ -468,66 +297,3 @@ class _timed:
 
 def _no_hook(step: str, artifact: Any) -> None:
     return None
-
-
-def _language(transcriptions: Sequence[Transcription]) -> str:
-    if not transcriptions:
-        return "en"
-    return max(transcriptions, key=lambda t: len(t.words)).language
-
-
-def _speaker(speaker: str, role: SpeakerRole | None) -> TranscriptSpeaker:
-    if role is None:
-        return TranscriptSpeaker(speaker=speaker)
-    return TranscriptSpeaker(
-        speaker=speaker, role=role.role, role_confidence=role.confidence, rep_id=role.rep_id
-    )
-
-
-def _source(audio: DecodedAudio, layout: ChannelLayout) -> dict[str, Any]:
-    return {
-        "kind": "audio",
-        "path": audio.path,
-        "codec": audio.codec,
-        "source_sample_rate": audio.source_sample_rate,
-        "source_channels": audio.source_channels,
-        "channel_layout": layout.mode,
-        "channel_layout_reason": layout.reason,
-        "channel_envelope_correlation": layout.envelope_correlation,
-    }
-
-
-def _first_options(transcriptions: Sequence[Transcription]) -> dict[str, Any]:
-    return dict(transcriptions[0].options) if transcriptions else {}
-
-
-def _timings(
-    steps: Mapping[str, float], audio: DecodedAudio, diarization: Diarization, transcriptions
-) -> dict[str, float]:
-    timings = {**steps, "audio_duration_s": round(audio.duration_s, 3)}
-    timings.update({f"diarize__{k}": v for k, v in diarization.timings.items()})
-    load_s = sum(t.timings.get("load_s", 0.0) for t in transcriptions)
-    if load_s:
-        timings["transcriber_load_s"] = round(load_s, 4)
-    return timings
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, np.generic):
-        return value.item()
-    return str(value)
-
-
-def _unique_stem(stem: str, used: set[str]) -> str:
-    candidate, n = stem, 1
-    while candidate in used:
-        n += 1
-        candidate = f"{stem}-{n}"
-    used.add(candidate)
-    return candidate
