@@ -42,6 +42,7 @@ from talktrack.core.workspace import Workspace
 from talktrack.models.customer_scorer import CustomerScorer
 from talktrack.models.features.deal import CapabilityProvider, DealTable, build_deal_table, stage_info
 from talktrack.training import registry
+from talktrack.training.customer_fit import scorer_for, validation_loss
 from talktrack.training.registry import PromotionResult
 
 MODEL_NAME = "talktrack-customer-scorer"
@@ -130,21 +131,6 @@ def holdout_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     }
 
 
-def scorer_for(settings: Settings, family: str, **overrides) -> CustomerScorer:
-    """A scorer of ``family`` with the configured parameters (``overrides`` from tuning win)."""
-    cfg = settings.training.customer
-    params = dict(estimator=family, C=cfg.regularization_c, learning_rate=cfg.learning_rate, max_iter=cfg.max_iter,
-                  max_depth=cfg.max_depth, min_samples_leaf=cfg.min_samples_leaf,
-                  calibration=settings.training.calibration, cv=cfg.calibration_folds,
-                  random_state=settings.training.random_state)
-    return CustomerScorer(**(params | overrides))
-
-
-def scorer_for_params(params: dict) -> CustomerScorer:
-    """A scorer from a full parameter dict (a tuning trial's)."""
-    return CustomerScorer(**params)
-
-
 def validation_split(meta: pd.DataFrame, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Within the training rows: the earliest 80 % of closes fit, the latest 20 % validate."""
     closes = pd.to_datetime(meta["closed_at"]).to_numpy()
@@ -153,12 +139,6 @@ def validation_split(meta: pd.DataFrame, train: np.ndarray) -> tuple[np.ndarray,
     fit, validate = np.zeros(len(meta), bool), np.zeros(len(meta), bool)
     fit[order[:cut]], validate[order[cut:]] = True, True
     return fit, validate
-
-
-def validation_loss(scorer: CustomerScorer, X: np.ndarray, y: np.ndarray, fit: np.ndarray,
-                    validate: np.ndarray) -> float:
-    p = scorer.fit(X[fit], y[fit]).predict_proba(X[validate])[:, 1]
-    return float(log_loss(y[validate], np.clip(p, 1e-6, 1 - 1e-6), labels=[0, 1]))
 
 
 def selection_folds(meta: pd.DataFrame, train: np.ndarray, y: np.ndarray,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from talktrack.core.config import Settings
+from talktrack.training.customer_fit import scorer_for, scorer_for_params, validation_loss
 from talktrack.training.registry import flatten_params
 
 
@@ -39,8 +40,6 @@ def _trial(config: dict, X: np.ndarray, y: np.ndarray, fit: np.ndarray, validate
     from ray import tune
     from sklearn.metrics import roc_auc_score
 
-    from talktrack.training.customer import scorer_for_params, validation_loss
-
     scorer = scorer_for_params(base | config)
     loss = validation_loss(scorer, X, y, fit, validate)
     p = scorer.predict_proba(X[validate])[:, 1]
@@ -53,8 +52,6 @@ def tune_customer(settings: Settings, X: np.ndarray, y: np.ndarray, fit: np.ndar
     import ray
     from ray import tune
     from ray.tune.search import BasicVariantGenerator
-
-    from talktrack.training.customer import scorer_for
 
     if not ray.is_initialized():
         raise RayNotStartedError("--tune needs Ray: start it first (talktrack.pipelines.ingest.ray_runtime.start_ray)")
