@@ -131,6 +131,20 @@ def test_conversation_features_of_a_small_call():
     assert row["objections"] == 1 and row["objections_answered"] == 1.0
     assert row["approved_track_uses"] == 1 and row["mined_track_uses"] == 0
     assert row["key_question_coverage"] == 0.5
+    # the turn features the capability model adds (the same call, the same question definition)
+    assert row["questions_per_turn"] == pytest.approx(3 / 4)            # 3 questions over 4 rep turns
+    assert row["early_questions"] == 1                                  # turns 0-1 of 6 are the first quarter
+    assert row["echo_share"] == 0.0                                     # "budget is tight" is not taken up
+    assert row["rep_turn_chars"] == pytest.approx((38 + 44 + 34 + 6) / 4)
+    assert row["minutes"] == pytest.approx(1.0)
+
+
+def test_a_rep_turn_that_takes_up_the_customers_words_is_an_echo():
+    rows = [(1, 0, "customer", 0.0, 5.0, "Our response time is about 22 hours, which led to 83 complaints."),
+            (1, 1, "rep", 6.0, 9.0, "So 22 hours response time and 83 complaints. That's significant."),
+            (1, 2, "customer", 10.0, 12.0, "Yes."), (1, 3, "rep", 13.0, 15.0, "Let me show you the dashboard.")]
+    row = call_features(_frames(rows), {}).loc[1]
+    assert row["echo_share"] == 0.5 and row["questions_per_turn"] == 0.0
 
 
 def test_without_moments_the_moment_features_are_unknown_not_zero():

@@ -42,7 +42,7 @@ from talktrack.models.capability import (
     survey_arrays,
     write_model_dir,
 )
-from talktrack.training.capability_features import rep_month_features
+from talktrack.models.features.rep_month import rep_month_features
 
 MODEL_NAME = "talktrack-capability"
 EXPERIMENT = "capability"

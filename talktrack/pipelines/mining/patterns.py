@@ -4,6 +4,8 @@ A pattern is an ordered tuple of moves; an answer uses it when the moves appear 
 order in the answer, not necessarily next to each other ("confirm the timeline, then
 offer installments" is used by "acknowledge, confirm timeline, reframe, offer installments").
 A deal uses a pattern for an objection type when any of its answers to that type does.
+"Uses" is :func:`talktrack.models.talk_cues.is_subsequence`, the one definition the conversation
+features share (re-exported here for the miners).
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ from collections import Counter
 from collections.abc import Iterable
 from itertools import combinations
 
+from talktrack.models.talk_cues import is_subsequence
+
 Pattern = tuple[str, ...]
+__all__ = ["Pattern", "candidate_patterns", "deal_patterns", "is_subsequence", "pattern_key", "subsequences"]
 
 
 def subsequences(moves: tuple[str, ...], max_length: int) -> set[Pattern]:
@@ -24,11 +29,6 @@ def subsequences(moves: tuple[str, ...], max_length: int) -> set[Pattern]:
             if len(set(pattern)) == length:
                 found.add(pattern)
     return found
-
-
-def is_subsequence(pattern: Pattern, moves: tuple[str, ...]) -> bool:
-    remaining = iter(moves)
-    return all(move in remaining for move in pattern)
 
 
 def deal_patterns(answers: Iterable[tuple[str, ...]], max_length: int) -> set[Pattern]:

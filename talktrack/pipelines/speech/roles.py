@@ -23,6 +23,7 @@ Two ways, the first that applies wins:
    customer talk           −1.2    "our budget", "we currently use", "too expensive", "my boss",
                                    "send me", "预算", "我们现在用", "太贵", "考虑一下", "领导"
    share of the questions  +2.0    × (speaker's share of all questions − 1/n), when ≥2 questions
+                                   (turns that ask, :func:`talktrack.models.talk_cues.is_question`)
    addresses the other     +1.0    × (share of all "you/your/您/你们" − 1/n)
    speaks first            +0.4    (weak: an outbound call is often answered by the customer)
    ======================  ======  ==========================================================
@@ -45,6 +46,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from talktrack.core.records import Role, TranscriptUtterance
+from talktrack.models.talk_cues import is_question
 from talktrack.models.voiceprint import similarity
 
 
@@ -135,21 +137,11 @@ CUSTOMER = _rx(
     r"预算", r"我们(?:现在|目前)(?:用|使用|在用)", r"太贵", r"有点贵", r"贵了", r"考虑一下",
     r"(?:我们)?(?:老板|领导)", r"多少钱", r"怎么收费", r"给我(?:发|看)", r"我想(?:要|问)", r"我们公司(?:现在|目前)",
 )  # fmt: skip
-QUESTION_START = _rx(
-    r"^\W*(?:what|how|when|where|why|who|which|do|does|did|are|is|can|could|would|will|have|has|should"
-    r"|may|shall)\b"
-)
-QUESTION_ZH = _rx(r"[吗呢][。！]?$", r"什么|怎么|多少|哪|是否|有没有|能不能|可不可以|要不要|几")
 YOU = _rx(r"\byou(?:r|rs|'re|'ve|'ll)?\b", r"您", r"你们")
 PHRASE_CUES = {"intro": INTRO, "service": SERVICE, "vendor": VENDOR, "customer": CUSTOMER}
 WEIGHTS = {
     "intro": 2.5, "service": 1.0, "vendor": 1.0, "customer": -1.2, "questions": 2.0, "you": 1.0, "first": 0.4,
 }  # fmt: skip
-
-
-def is_question(text: str) -> bool:
-    text = text.strip()
-    return text.endswith(("?", "？")) or bool(QUESTION_START.search(text) or QUESTION_ZH.search(text))
 
 
 def cue_counts(utterances: Sequence[TranscriptUtterance]) -> dict[str, dict[str, float]]:
