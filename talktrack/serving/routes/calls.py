@@ -9,40 +9,34 @@ Who sees what is the access policy's (:mod:`talktrack.serving.access`): admin, c
 every call; a manager the calls of their team's reps; a rep their own. Calls imported without
 audio (CRM transcripts) have a transcript, moments and an SOP check too; only ``/audio`` needs a
 recording (404 otherwise).
+
+The routes only check and compose: what they read of the catalog is
+:mod:`talktrack.serving.call_queries`, Range requests and WAV clips are :mod:`talktrack.serving.media`.
 """
 
 from __future__ import annotations
 
-import io
-import mimetypes
-import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
 from fastapi import APIRouter, File, Form, Header, Query, UploadFile
 from fastapi import Path as PathParam
-from fastapi.responses import JSONResponse, Response, StreamingResponse
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from fastapi.responses import JSONResponse, Response
 
-from talktrack.core.catalog.schema import CALL_STATUSES, Call, Customer, Deal, Job, Moment, Rep, Speaker, Team, Utterance
-from talktrack.pipelines.ingest import sink
+from talktrack.core.catalog.schema import CALL_STATUSES
 from talktrack.pipelines.ingest.manifest import AUDIO_SUFFIXES, IngestItem
 from talktrack.pipelines.semantic.sop import SopNotFoundError, check_call
-from talktrack.serving import jobs, uploads
+from talktrack.serving import call_queries, jobs, media, uploads
 from talktrack.serving.access import Access
 from talktrack.serving.auth import Allowed
-from talktrack.serving.disclosure import public_text
+from talktrack.serving.call_queries import CallFilter, require_content, visible_call
 from talktrack.serving.errors import ApiError, NotReady
-from talktrack.serving.keys import Caller
-from talktrack.serving.routes.deps import ServiceDep
 from talktrack.serving.quotas import UploadQuota
+from talktrack.serving.routes.deps import ServiceDep
+from talktrack.serving.routes.params import ID_PATTERN
 from talktrack.serving.state import Service
 from talktrack.serving.uploads import UploadLimitRoute
 
-CHUNK = uploads.CHUNK
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 LANGUAGE_PATTERN = r"^(?:[a-z]{2,3}|mixed)$"
 
 router = APIRouter(prefix="/v1/calls", tags=["calls"], route_class=UploadLimitRoute)
@@ -69,46 +63,6 @@ def job_worker(svc: Service) -> jobs.JobWorker:
     if worker is None:
         raise NotReady("the job worker is not running (the service is starting or stopping); retry shortly")
     return worker
-
-
-_RepT, _TeamT, _DealT, _CustomerT = aliased(Rep), aliased(Team), aliased(Deal), aliased(Customer)
-SUMMARY_COLUMNS = (Call, _RepT.external_id, _TeamT.external_id, _DealT.external_id, _CustomerT.external_id)
-
-
-def _summary_query():
-    return (select(*SUMMARY_COLUMNS)
-            .outerjoin(_RepT, Call.rep_id == _RepT.id).outerjoin(_TeamT, _RepT.team_id == _TeamT.id)
-            .outerjoin(_DealT, Call.deal_id == _DealT.id).outerjoin(_CustomerT, Call.customer_id == _CustomerT.id))
-
-
-def summary(row) -> dict:
-    call, rep_id, team_id, deal_id, customer_id = row
-    return {
-        "call_id": call.external_id, "status": call.status, "error": public_text(call.error),
-        "rep_id": rep_id, "team_id": team_id, "deal_id": deal_id, "customer_id": customer_id,
-        "language": call.language, "stage": call.stage, "channel": call.channel,
-        "started_at": call.started_at.isoformat() if call.started_at else None,
-        "duration_s": call.duration_s, "has_audio": bool(call.audio_path),
-        "moments_model": call.moments_model,
-        "updated_at": call.updated_at.isoformat() if call.updated_at else None,
-    }
-
-
-def visible_call(svc: Service, caller: Caller, call_id: str):
-    """The call's summary row, when it exists (404) and the caller may read it (403)."""
-    Access(svc.catalog, caller).call(call_id)
-    with svc.catalog.session() as session:
-        return session.execute(_summary_query().where(Call.external_id == call_id)).one()
-
-
-def require_content(row) -> None:
-    """409 while a call has no transcript yet (being transcribed, or failed)."""
-    call = row[0]
-    if call.status in ("pending", "processing"):
-        raise NotReady(f"call {call.external_id!r} is still being transcribed (status {call.status}); "
-                       "follow its job and retry when it is done")
-    if call.status == "failed":
-        raise NotReady(f"call {call.external_id!r} failed: {public_text(call.error)}", code="call_failed")
 
 
 # --- upload --------------------------------------------------------------------------------------
@@ -161,59 +115,22 @@ def list_calls(
     rep, team = access.pin_rep(rep), access.pin_team(team)
     if deal is not None:
         access.deal(deal, field="query.deal")
-    query = _summary_query()
-    for column, value in ((_RepT.external_id, rep), (_TeamT.external_id, team), (_DealT.external_id, deal),
-                          (Call.status, status), (Call.stage, stage), (Call.language, language)):
-        if value is not None:
-            query = query.where(column == value)
-    if has_audio is not None:
-        query = query.where(Call.audio_path.is_not(None) if has_audio else Call.audio_path.is_(None))
-    with svc.catalog.session() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = session.execute(query.order_by(Call.id).limit(limit).offset(offset)).all()
-    return {"total": total, "limit": limit, "offset": offset,
-            "filters": {"rep": rep, "team": team, "deal": deal, "status": status, "stage": stage,
-                        "language": language, "has_audio": has_audio},
-            "calls": [summary(row) for row in rows]}
+    filters = CallFilter(rep=rep, team=team, deal=deal, status=status, stage=stage, language=language,
+                         has_audio=has_audio)
+    total, calls = call_queries.list_calls(svc.catalog, filters, limit=limit, offset=offset)
+    return {"total": total, "limit": limit, "offset": offset, "filters": filters.to_dict(), "calls": calls}
 
 
 @router.get("/{call_id}", summary="A call: status, error, metadata, speakers and its latest job")
 def get_call(caller: StatusReader, svc: ServiceDep, call_id: str = CallIdPath) -> dict:
-    row = visible_call(svc, caller, call_id)
-    with svc.catalog.session() as session:
-        speakers = session.execute(
-            select(Speaker.label, Speaker.role, Speaker.role_confidence, Rep.external_id)
-            .outerjoin(Rep, Speaker.rep_id == Rep.id).where(Speaker.call_id == row[0].id).order_by(Speaker.label)
-        ).all()
-        utterances = session.scalar(select(func.count(Utterance.id)).where(Utterance.call_id == row[0].id))
-        job = session.execute(select(Job.external_id, Job.status, Job.error).where(Job.call_id == row[0].id)
-                              .order_by(Job.id.desc()).limit(1)).first()
-    return {
-        **summary(row),
-        "speakers": [{"speaker": label, "role": role, "role_confidence": confidence, "rep_id": rep}
-                     for label, role, confidence, rep in speakers],
-        "utterances": utterances,
-        "job": {"job_id": job[0], "status": job[1], "error": public_text(job[2]), "status_url": f"/v1/jobs/{job[0]}"}
-        if job else None,
-        "attempts": [a | {"error": public_text(a["error"])} for a in sink.attempts(svc.catalog, row[0].external_id)],
-    }
+    return call_queries.call_detail(svc.catalog, visible_call(svc.catalog, caller, call_id))
 
 
 @router.get("/{call_id}/transcript", summary="The call's utterances: speaker, role, times, text and words")
 def get_transcript(caller: Reader, svc: ServiceDep, call_id: str = CallIdPath) -> dict:
-    row = visible_call(svc, caller, call_id)
+    row = visible_call(svc.catalog, caller, call_id)
     require_content(row)
-    with svc.catalog.session() as session:
-        utterances = session.scalars(select(Utterance).where(Utterance.call_id == row[0].id)
-                                     .order_by(Utterance.seq)).all()
-    call = row[0]
-    return {
-        "call_id": call.external_id, "status": call.status, "language": call.language,
-        "duration_s": call.duration_s,
-        "utterances": [{"seq": u.seq, "speaker": u.speaker_label, "role": u.role, "start_s": u.start_s,
-                        "end_s": u.end_s, "text": u.text, "language": u.language, "words": u.words or []}
-                       for u in utterances],
-    }
+    return call_queries.transcript(svc.catalog, row)
 
 
 @router.get("/{call_id}/moments", summary="The call's objections, rep moves and key questions, in order")
@@ -223,21 +140,9 @@ def get_moments(
     call_id: str = CallIdPath,
     kind: Literal["objection", "move", "key_question"] | None = Query(None),
 ) -> dict:
-    row = visible_call(svc, caller, call_id)
+    row = visible_call(svc.catalog, caller, call_id)
     require_content(row)
-    query = (select(Moment, Utterance.seq, Utterance.speaker_label, Utterance.role, Utterance.start_s, Utterance.end_s)
-             .join(Utterance, Moment.utterance_id == Utterance.id).where(Moment.call_id == row[0].id)
-             .order_by(Utterance.seq, Moment.sentence, Moment.id))
-    if kind is not None:
-        query = query.where(Moment.kind == kind)
-    with svc.catalog.session() as session:
-        rows = session.execute(query).all()
-    return {
-        "call_id": row[0].external_id, "moments_model": row[0].moments_model,
-        "moments": [{"kind": m.kind, "label": m.label, "score": round(m.score, 4), "text": m.text, "seq": seq,
-                     "sentence": m.sentence, "speaker": speaker, "role": role, "start_s": start, "end_s": end}
-                    for m, seq, speaker, role, start, end in rows],
-    }
+    return call_queries.moments(svc.catalog, row, kind)
 
 
 @router.get("/{call_id}/sop", summary="The call checked against its stage's SOP: covered and missing steps")
@@ -247,8 +152,7 @@ def get_sop(
     call_id: str = CallIdPath,
     stage: str | None = Query(None, max_length=32, description="Check against this stage instead of the call's."),
 ) -> dict:
-    row = visible_call(svc, caller, call_id)
-    require_content(row)
+    require_content(visible_call(svc.catalog, caller, call_id))
     try:
         result = check_call(svc.catalog, svc.settings, svc.workspace, call_id, stage=stage)
     except SopNotFoundError as exc:
@@ -275,98 +179,12 @@ def get_audio(
     end: float | None = Query(None, ge=0, le=86400, description="Clip end, seconds."),
     range_header: str | None = Header(None, alias="Range", max_length=200),
 ) -> Response:
-    row = visible_call(svc, caller, call_id)
+    row = visible_call(svc.catalog, caller, call_id)
     path = Path(row[0].audio_path) if row[0].audio_path else None
     if path is None or not path.is_file():
         raise ApiError(404, f"call {call_id!r} has no recording (imported from a transcript, or its file is gone)")
     if start is None and end is None:
-        size = path.stat().st_size
-        media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        return _ranged(range_header, size, media, lambda a, b: _file_bytes(path, a, b), f"{call_id}{path.suffix}")
-    clip = _clip_wav(svc, path, start or 0.0, end)
-    return _ranged(range_header, len(clip), "audio/wav", lambda a, b: iter([clip[a:b + 1]]),
-                   f"{call_id}-{start or 0:g}-{end if end is not None else 'end'}.wav")
-
-
-def _clip_wav(svc: Service, path: Path, start: float, end: float | None) -> bytes:
-    """start..end seconds of the recording as 16-bit PCM WAV (at the file's own rate when it can seek)."""
-    import soundfile as sf
-
-    try:
-        info = sf.info(str(path))
-        rate, duration = info.samplerate, info.duration
-        samples = None
-    except (RuntimeError, sf.LibsndfileError):  # a format libsndfile cannot read (m4a, ...): decode it
-        from talktrack.models.audio import AudioError, decode_audio
-
-        try:
-            audio = decode_audio(path)
-        except AudioError as exc:
-            raise ApiError(404, f"call recording cannot be decoded: {exc.reason}") from None
-        rate, duration, samples = audio.sample_rate, audio.duration_s, audio.samples.T
-    end = duration if end is None else min(end, duration)
-    if start >= duration:
-        raise ApiError(422, f"query.start: {start:g} s is past the end of the recording ({duration:.3f} s)")
-    if end <= start:
-        raise ApiError(422, f"query.end: {end:g} s must be after start ({start:g} s)")
-    if end - start > svc.settings.serving.max_clip_s:
-        raise ApiError(422, f"the clip is {end - start:.1f} s, longer than serving.max_clip_s "
-                            f"({svc.settings.serving.max_clip_s:g} s); ask for a shorter span or omit start/end")
-    first, last = int(start * rate), int(end * rate)
-    if samples is None:
-        samples, _ = sf.read(str(path), start=first, stop=last, dtype="float32", always_2d=True)
-    else:
-        samples = samples[first:last]
-    out = io.BytesIO()
-    sf.write(out, samples, rate, subtype="PCM_16", format="WAV")
-    return out.getvalue()
-
-
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
-    """The inclusive (first, last) byte of a single ``Range: bytes=`` request; None for the whole.
-
-    A header that is not a single byte range is ignored (RFC 9110); an unsatisfiable one is 416."""
-    match = _RANGE.match((header or "").strip())
-    if match is None or match.groups() == ("", ""):
-        return None
-    first, last = match.groups()
-    if first == "":  # the last N bytes
-        count = int(last)
-        if count == 0:
-            raise _unsatisfiable(header, size)
-        return max(size - count, 0), size - 1
-    first_i, last_i = int(first), (int(last) if last else size - 1)
-    if first_i >= size:
-        raise _unsatisfiable(header, size)
-    if last_i < first_i:
-        return None
-    return first_i, min(last_i, size - 1)
-
-
-def _unsatisfiable(header: str, size: int) -> ApiError:
-    return ApiError(416, f"range {header!r} is outside the {size} bytes of this audio",
-                    code="range_not_satisfiable", headers={"Content-Range": f"bytes */{size}"})
-
-
-def _ranged(header: str | None, size: int, media: str, read, filename: str) -> Response:
-    """200 with the whole body, or 206 with the asked range; Accept-Ranges either way."""
-    headers = {"Accept-Ranges": "bytes", "Content-Disposition": f'inline; filename="{filename}"'}
-    span = byte_range(header, size)
-    if span is None:
-        return StreamingResponse(read(0, size - 1), media_type=media,
-                                 headers=headers | {"Content-Length": str(size)})
-    first, last = span
-    headers |= {"Content-Range": f"bytes {first}-{last}/{size}", "Content-Length": str(last - first + 1)}
-    return StreamingResponse(read(first, last), status_code=206, media_type=media, headers=headers)
-
-
-def _file_bytes(path: Path, first: int, last: int) -> Iterator[bytes]:
-    with path.open("rb") as handle:
-        handle.seek(first)
-        left = last - first + 1
-        while left > 0 and (chunk := handle.read(min(CHUNK, left))):
-            left -= len(chunk)
-            yield chunk
+        return media.file_response(path, range_header, f"{call_id}{path.suffix}")
+    clip = media.clip_wav(path, start or 0.0, end, max_clip_s=svc.settings.serving.max_clip_s)
+    return media.bytes_response(clip, "audio/wav", range_header,
+                                f"{call_id}-{start or 0:g}-{end if end is not None else 'end'}.wav")
