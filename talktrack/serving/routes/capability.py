@@ -68,10 +68,7 @@ class EstimatesCache:
 def radar(caller: RepViewer, svc: ServiceDep, rep_id: str = RepId, month: str | None = Month,
           image_format: Literal["json", "png"] = Format) -> dict | Response:
     check_rep(svc, caller, rep_id)
-    view = _coaching(coaching.rep_radar, svc.catalog, svc.settings, estimates(svc), rep_id, month)
-    if image_format == "png":
-        return _png(svc, lambda path: coaching.draw_radar(view, path))
-    return view
+    return _chart(svc, coaching.rep_radar, coaching.draw_radar, rep_id, month, image_format, as_json=dict)
 
 
 @router.get("/teams/{team_id}/heatmap", summary="Reps x dimensions gap to the team mean, shortfalls flagged",
@@ -79,10 +76,8 @@ def radar(caller: RepViewer, svc: ServiceDep, rep_id: str = RepId, month: str | 
 def heatmap(caller: TeamViewer, svc: ServiceDep, team_id: str = TeamId, month: str | None = Month,
             image_format: Literal["json", "png"] = Format) -> dict | Response:
     check_team(svc, caller, team_id)
-    view = _coaching(coaching.team_heatmap, svc.catalog, svc.settings, estimates(svc), team_id, month)
-    if image_format == "png":
-        return _png(svc, lambda path: coaching.draw_heatmap(view, path))
-    return view.to_dict()
+    return _chart(svc, coaching.team_heatmap, coaching.draw_heatmap, team_id, month, image_format,
+                  as_json=coaching.Heatmap.to_dict)
 
 
 @router.get("/reps/{rep_id}/recommendations", summary="A course, a coach session and examples per shortfall")
@@ -126,6 +121,15 @@ def _flagged(svc: Service, team: str, month: str | None) -> list[dict]:
 
 def _recommend(svc: Service, flagged: list[dict]) -> list[dict]:
     return _coaching(coaching.recommendations, svc.catalog, svc.settings, estimates(svc), flagged)
+
+
+def _chart(svc: Service, build, draw, subject: str, month: str | None, image_format: str, *, as_json):
+    """The coaching view ``build`` makes of ``subject`` (a rep or a team) in ``month``: ``as_json(view)``,
+    or the view drawn by ``draw`` as a PNG."""
+    view = _coaching(build, svc.catalog, svc.settings, estimates(svc), subject, month)
+    if image_format == "png":
+        return _png(svc, lambda path: draw(view, path))
+    return as_json(view)
 
 
 def _coaching(function, *args):

@@ -40,6 +40,8 @@ PAGES = {
     "drill": "drill.html",
     "dashboard": "dashboard.html",
 }
+# pages whose URL carries nothing (all they show comes from the API): page name -> URL
+PLAIN_PAGES = {"signin": "/", "tracks": "/app/tracks", "drill": "/app/drill", "dashboard": "/app/dashboard"}
 
 
 def install_web(app: FastAPI) -> None:
@@ -79,26 +81,19 @@ def render(request: Request, page: str, **context) -> HTMLResponse:
     return templates.TemplateResponse(request, PAGES[page], context)
 
 
-@router.get("/", response_class=HTMLResponse)
-def signin_page(request: Request) -> HTMLResponse:
-    return render(request, "signin")
+def _page(page: str):
+    """The route of a page that takes nothing from its URL (its data comes from the API)."""
+    def show(request: Request) -> HTMLResponse:
+        return render(request, page)
+
+    show.__name__ = f"{page}_page"
+    return show
 
 
-@router.get("/app/tracks", response_class=HTMLResponse)
-def tracks_page(request: Request) -> HTMLResponse:
-    return render(request, "tracks")
+for _name, _url in PLAIN_PAGES.items():
+    router.add_api_route(_url, _page(_name), methods=["GET"], response_class=HTMLResponse)
 
 
 @router.get("/app/calls/{call_id}", response_class=HTMLResponse)
 def call_page(request: Request, call_id: str = PathParam(min_length=1, max_length=64, pattern=ID_PATTERN)) -> HTMLResponse:
     return render(request, "call", call_id=call_id)
-
-
-@router.get("/app/drill", response_class=HTMLResponse)
-def drill_page(request: Request) -> HTMLResponse:
-    return render(request, "drill")
-
-
-@router.get("/app/dashboard", response_class=HTMLResponse)
-def dashboard_page(request: Request) -> HTMLResponse:
-    return render(request, "dashboard")
