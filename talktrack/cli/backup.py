@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from talktrack.cli.context import AppContext
+from talktrack.cli.context import AppContext, fail
 from talktrack.cli.progress import progress_hook
 
 
@@ -37,7 +37,7 @@ def backup_command(
         with progress_hook(console) as hook:
             report = create_backup(app.settings, app.workspace, out, audio=audio, progress=hook)
     except BackupError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -69,7 +69,7 @@ def restore_command(
         with progress_hook(console) as hook:
             report = restore_backup(archive, app.settings, app.workspace, force=force, progress=hook)
     except RestoreError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -98,7 +98,3 @@ def _print_rows(app: AppContext, title: str, rows: list[tuple[str, str]], warnin
 def _mib(size: int) -> str:
     return f"{size / (1 << 20):.1f} MiB"
 
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)

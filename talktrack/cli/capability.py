@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from talktrack.cli.context import AppContext
+from talktrack.cli.context import AppContext, fail
 
 capability_app = typer.Typer(help="Capability radar, team shortfall heatmap and coaching recommendations.",
                              no_args_is_help=True)
@@ -21,10 +21,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(capability_app, name="capability")
 
 
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
 
 def _estimates(app: AppContext):
     from talktrack.models.capability import read_estimates
@@ -32,7 +28,7 @@ def _estimates(app: AppContext):
     try:
         return read_estimates(app.workspace.models_dir / "capability")
     except FileNotFoundError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @capability_app.command("radar")
@@ -50,7 +46,7 @@ def radar_command(
     try:
         radar = rep_radar(app.catalog, app.settings, _estimates(app), rep, month)
     except CoachingError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if image is not None:
         radar["image"] = str(draw_radar(radar, image))
     if as_json:
@@ -79,7 +75,7 @@ def heatmap_command(
     try:
         view = team_heatmap(app.catalog, app.settings, _estimates(app), team, month)
     except CoachingError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     data = view.to_dict()
     if image is not None:
         data["image"] = str(draw_heatmap(view, image))
@@ -116,7 +112,7 @@ def recommend_command(
             flagged = [f for f in flagged if f["rep"] == who]
         items = recommendations(app.catalog, app.settings, estimates, flagged)
     except CoachingError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(items, indent=2, ensure_ascii=False))
         return

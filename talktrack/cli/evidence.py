@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from talktrack.cli.context import AppContext
+from talktrack.cli.context import AppContext, fail
 from talktrack.cli.progress import progress_hook
 
 evidence_app = typer.Typer(help="Check the evidence behind claimed progress (fake progress, 假推进).",
@@ -27,10 +27,6 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``talktrack`` app."""
     app.add_typer(evidence_app, name="evidence")
 
-
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def _document_text(source: str) -> str:
@@ -47,7 +43,7 @@ def _document_text(source: str) -> str:
     try:
         return read_document(path)
     except DocumentError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     raise AssertionError("unreachable")
 
 
@@ -67,13 +63,13 @@ def verify_command(
 
     app: AppContext = ctx.obj
     if kind not in app.settings.evidence_kinds:
-        _fail(f"--kind {kind!r} is not one of: {', '.join(app.settings.evidence_kinds)}")
+        fail(f"--kind {kind!r} is not one of: {', '.join(app.settings.evidence_kinds)}")
     when = _parse_time(submitted_at)
     text = _document_text(source)
     try:
         verdict = verify_evidence(app.catalog, app.settings, app.workspace, deal, text, submitted_at=when, kind=kind)
     except EvidenceError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(verdict.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -86,7 +82,7 @@ def _parse_time(value: str | None) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        _fail(f"--submitted-at {value!r} is not an ISO date/time (e.g. 2025-03-04T15:00)")
+        fail(f"--submitted-at {value!r} is not an ISO date/time (e.g. 2025-03-04T15:00)")
     raise AssertionError("unreachable")
 
 

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from talktrack.cli.context import AppContext
+from talktrack.cli.context import AppContext, fail
 from talktrack.cli.progress import progress_hook
 
 index_app = typer.Typer(help="The FAISS utterance index.", no_args_is_help=True)
@@ -39,7 +39,7 @@ def build_command(
         with progress_hook(console) as hook:
             report = build_utterance_index(app.catalog, app.settings, app.workspace, progress=hook, rebuild=rebuild)
     except VectorIndexError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
         return
@@ -71,9 +71,9 @@ def search_command(
     try:
         hits = UtteranceIndex(app.catalog, app.settings, app.workspace).search(text, k, **filters)
     except IndexNotBuiltError as exc:
-        _fail(f"{exc}")
+        fail(f"{exc}")
     except (VectorIndexError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps({"query": text, "k": k, "filters": {n: str(v) for n, v in filters.items() if v is not None},
                                "hits": [hit.to_dict() for hit in hits]}, indent=2, ensure_ascii=False))
@@ -119,15 +119,11 @@ def _date(option: str, value: str | None) -> date | None:
     try:
         return datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
-        _fail(f"{option} {value!r} is not a date (YYYY-MM-DD)")
+        fail(f"{option} {value!r} is not a date (YYYY-MM-DD)")
 
 
 def _check_stage(app: AppContext, stage: str | None) -> None:
     keys = [s.key for s in app.settings.stages]
     if stage is not None and stage not in keys:
-        _fail(f"--stage {stage!r} is not one of: {', '.join(keys)}")
+        fail(f"--stage {stage!r} is not one of: {', '.join(keys)}")
 
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)

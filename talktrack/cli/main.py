@@ -15,7 +15,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from talktrack.cli.context import AppContext
+from talktrack.cli.context import AppContext, fail
 from talktrack.cli.progress import print_workspace_summary, progress_hook
 from talktrack.cli.bench import bench_app
 from talktrack.cli.evaluate import eval_app
@@ -90,7 +90,7 @@ def import_command(
 
     app_ctx: AppContext = ctx.obj
     if not directory.is_dir():
-        _fail(f"{directory}: not a directory")
+        fail(f"{directory}: not a directory")
     with progress_hook(app_ctx.console if not as_json else _quiet_console()) as hook:
         report = import_directory(app_ctx.catalog, app_ctx.settings, directory, progress=hook)
     if as_json:
@@ -119,7 +119,7 @@ def status_command(
     from talktrack.core.catalog.schema import CALL_STATUSES
 
     if state is not None and state not in CALL_STATUSES:
-        _fail(f"--state {state!r} is not one of: {', '.join(CALL_STATUSES)}")
+        fail(f"--state {state!r} is not one of: {', '.join(CALL_STATUSES)}")
     app_ctx: AppContext = ctx.obj
     summary = summarize(app_ctx.catalog)
     if calls or state:
@@ -230,7 +230,3 @@ def _quiet_console():
 
     return Console(file=sys.stderr, quiet=True)
 
-
-def _fail(message: str, code: int = 2) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)

@@ -22,7 +22,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from talktrack.cli.context import AppContext
+from talktrack.cli.context import AppContext, fail
 from talktrack.cli.progress import progress_hook
 
 moments_app = typer.Typer(help="Objections and rep moves: tag text, detect over calls, train, label.",
@@ -35,14 +35,10 @@ def register(app: typer.Typer) -> None:
     app.command("notes")(notes_command)
 
 
-def _fail(message: str) -> None:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
-
 
 def _role(role: str | None) -> str | None:
     if role not in (None, "rep", "customer"):
-        _fail(f"--role {role!r}: expected rep or customer")
+        fail(f"--role {role!r}: expected rep or customer")
     return role
 
 
@@ -60,7 +56,7 @@ def tag_command(
 
     app: AppContext = ctx.obj
     if language not in (None, "en", "zh"):
-        _fail(f"--language {language!r}: expected en or zh")
+        fail(f"--language {language!r}: expected en or zh")
     detector = load_detector(app.settings, app.workspace)
     rows = detector.explain(text, _role(role))
     if as_json:
@@ -111,7 +107,7 @@ def train_command(
     try:
         detector = train_detector(app.catalog, app.settings, app.workspace, labels_file=labels)
     except (MomentLabelError, TaxonomyError, DetectorError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     result = {"model": detector.version, "examples": detector.n_examples_, "saved_to": str(model_dir(app.workspace))}
     if as_json:
         typer.echo(json.dumps(result, indent=2))
@@ -135,7 +131,7 @@ def label_command(
     try:
         label_id = add_coach_label(app.catalog, text, kind, label, language, actor, settings=app.settings)
     except MomentLabelError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     app.console.print(f"label {label_id} stored; run `talktrack moments train` to learn from it")
 
 
@@ -153,11 +149,11 @@ def notes_command(
     try:
         reference = date.fromisoformat(on) if on else date.today()
     except ValueError:
-        _fail(f"--date {on!r}: expected YYYY-MM-DD")
+        fail(f"--date {on!r}: expected YYYY-MM-DD")
     try:
         notes = field_notes(app.settings, app.workspace, text, reference)
     except ValueError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(notes.to_dict(), indent=2, ensure_ascii=False))
         return

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from talktrack.cli.context import AppContext
+from talktrack.cli.context import AppContext, fail
 
 sop_app = typer.Typer(help="SOP compliance per call and key-question coverage per deal.", no_args_is_help=True)
 
@@ -19,10 +19,6 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the ``talktrack`` app."""
     app.add_typer(sop_app, name="sop")
 
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 def _clock(seconds: float | None) -> str:
@@ -50,15 +46,15 @@ def check_command(
     extra = tuple(sop or ())
     try:
         if target.lower().endswith(".json") and not Path(target).is_file():
-            _fail(f"transcript {target!r}: no such file")
+            fail(f"transcript {target!r}: no such file")
         if Path(target).is_file():
             result = check_transcript(Path(target), stage, app.settings, app.workspace, app.catalog, sop=extra)
         else:
             result = check_call(app.catalog, app.settings, app.workspace, target, stage=stage, sop=extra)
     except (SopNotFoundError, SopConfigError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except KeyError as exc:   # an unknown --sop name
-        _fail(str(exc.args[0]))
+        fail(str(exc.args[0]))
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
         return
@@ -106,7 +102,7 @@ def deal_command(
     try:
         report = deal_key_questions(app.catalog, app.settings, app.workspace, deal_id)
     except (SopNotFoundError, SopConfigError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
@@ -138,10 +134,10 @@ def show_command(
     try:
         book = load_sop_book(app.settings)
     except SopConfigError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     sops = [s for s in book.sops.values() if stage is None or stage in (s.key, s.stage)]
     if not sops:
-        _fail(f"no SOP for {stage!r}; known: {sorted(book.sops)}")
+        fail(f"no SOP for {stage!r}; known: {sorted(book.sops)}")
     if as_json:
         typer.echo(json.dumps([_sop_dict(s) for s in sops], indent=2, ensure_ascii=False))
         return
@@ -180,14 +176,14 @@ def eval_command(
 
     app: AppContext = ctx.obj
     if not (world / "truth.json").is_file():
-        _fail(f"--world {world}: no truth.json there (generate one with `talktrack world generate`)")
+        fail(f"--world {world}: no truth.json there (generate one with `talktrack world generate`)")
     console = Console(file=sys.stderr, quiet=True) if as_json else app.console
     try:
         with progress_hook(console) as hook:
             report = evaluate_key_questions(world, app.catalog, app.settings, app.workspace, max_calls,
                                             seed=seed, progress=hook)
     except KeyError as exc:
-        _fail(f"call {exc.args[0]!r} of the catalog is not in {world}/truth.json: "
+        fail(f"call {exc.args[0]!r} of the catalog is not in {world}/truth.json: "
               "evaluate against the world imported into this workspace")
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))

@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from talktrack.cli.context import AppContext
+from talktrack.cli.context import AppContext, fail
 from talktrack.cli.progress import progress_hook
 
 train_app = typer.Typer(help="Train a model, log it to MLflow and register it (champion only past the gate).",
@@ -22,10 +22,6 @@ def register(app: typer.Typer) -> None:
     app.add_typer(train_app, name="train")
     app.add_typer(models_app, name="models")
 
-
-def _fail(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
 
 
 @train_app.command("customer")
@@ -46,7 +42,7 @@ def train_customer_command(
             with progress_hook(app.console) as hook:
                 result = train_customer(app.catalog, app.settings, app.workspace, tune_trials=tune, hook=hook)
     except TrainingDataError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     finally:
         if started_ray:
             from talktrack.pipelines.ingest.ray_runtime import stop_ray
@@ -82,7 +78,7 @@ def train_capability_command(
             with progress_hook(app.console) as hook:
                 result = train_capability(app.catalog, app.settings, app.workspace, progress=hook)
     except CapabilityTrainingError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     summary = {"metrics": result.metrics, "features_available": result.availability,
                "holdout_periods": result.holdout_periods, "model_dir": str(result.model_dir)}
     if register_model:
@@ -139,7 +135,7 @@ def list_command(
     try:
         rows = list_versions(app.settings, app.workspace, name)
     except RegistryError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if as_json:
         typer.echo(json.dumps(rows, indent=2, default=str))
         return
@@ -169,7 +165,7 @@ def promote_command(
     try:
         result = promote(app.settings, app.workspace, name, version, reason=reason)
     except RegistryError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _report(app, result, as_json)
 
 
@@ -186,7 +182,7 @@ def rollback_command(
     try:
         result = rollback(app.settings, app.workspace, name)
     except RegistryError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _report(app, result, as_json)
 
 

@@ -26,18 +26,17 @@ import os
 import platform
 import re
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import faiss
 import numpy as np
 
 from talktrack.core.config import IndexSettings, Settings, load_settings
+from talktrack.core.progress import Progress
 from talktrack.evaluation.semantic.retrieval import build_index, exact_top_k, tie_aware_recall
 from talktrack.models.embedding import EmbedderSet
 from talktrack.models.vector_index import VectorIndex
 
-Progress = Callable[[str, int, int], None]
 RECALL_TARGET = 0.95
 P50_TARGET_MS = 5.0
 EF_SWEEP = (16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536)

@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import Customer, Deal, Rep, Team
+from talktrack.core.clock import utcnow
 from talktrack.pipelines import stage_timers
 
 STATUSES = ("open", "won", "lost")
@@ -37,7 +38,7 @@ class DealFilter:
 def list_deals(catalog: Catalog, settings, filters: DealFilter, limit: int = 50, offset: int = 0,
                as_of: datetime | None = None) -> tuple[int, list[dict]]:
     """``(how many deals match, one page of them in id order)``, each with its stage clock as of ``as_of``."""
-    as_of = stage_timers.as_naive_utc(as_of) if as_of else stage_timers.utcnow()
+    as_of = stage_timers.as_naive_utc(as_of) if as_of else utcnow()
     query = _filtered(_deal_query(), filters)
     with catalog.session() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery()))

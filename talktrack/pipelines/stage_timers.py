@@ -31,6 +31,7 @@ from sqlalchemy.exc import IntegrityError
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import Deal, Rep, StageEvent, Team
+from talktrack.core.clock import utcnow
 
 OUTCOMES = ("won", "lost")
 SECONDS_PER_DAY = 86400.0
@@ -48,10 +49,6 @@ class StageEventError(ValueError):
 
 class StageConflict(ValueError):
     """A stage event that contradicts the deal's recorded history (earlier than its last event, a closed deal)."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def as_naive_utc(value: datetime) -> datetime:

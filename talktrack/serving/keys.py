@@ -18,12 +18,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import ApiKey
+from talktrack.core.clock import utcnow
 
 ROLES = ("admin", "coach", "manager", "rep", "ml", "crm")
 KEY_PREFIX = "tt_"
@@ -55,9 +56,6 @@ class Caller:
         """How the caller appears in audit trails: the key's name, else ``key:<id>``."""
         return self.name or f"key:{self.key_id}"
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def hash_key(key: str) -> str:

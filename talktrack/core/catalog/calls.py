@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from talktrack.core.catalog.schema import Call, Rep, Speaker, Utterance
+from talktrack.core.clock import utcnow
 from talktrack.core.records import Transcript
 
 
@@ -64,6 +64,3 @@ def _rep_ids(session: Session, transcript: Transcript) -> dict[str, int]:
         return {}
     return dict(session.execute(select(Rep.external_id, Rep.id).where(Rep.external_id.in_(wanted))).all())
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

@@ -17,9 +17,9 @@ from pathlib import Path
 
 from talktrack.core.catalog import open_catalog
 from talktrack.core.config import Settings
+from talktrack.core.progress import Progress
 from talktrack.core.workspace import Workspace
 
-Progress = Callable[[str, int, int], None]
 Say = Callable[[str], None]
 
 TARGETS = {

@@ -14,13 +14,13 @@ import math
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from talktrack.core.progress import Progress
 from talktrack.evaluation.world.records import Call
 from talktrack.evaluation.world.spec import child_rng
 
@@ -174,7 +174,7 @@ def _write_files(call: Call, out_dir: Path, signal: np.ndarray) -> None:
 
 
 def render_audio(calls: list[Call], count: int, out_dir: Path, seed: int,
-                 progress: Callable[[str, int, int], None] | None = None) -> list[Call]:
+                 progress: Progress | None = None) -> list[Call]:
     """Render the ``count`` calls picked by :func:`choose_calls`; returns them."""
     espeak = require_espeak()
     chosen = choose_calls(calls, count)

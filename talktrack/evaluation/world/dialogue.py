@@ -9,11 +9,11 @@ the real times when a call is rendered to sound.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 import numpy as np
 
+from talktrack.core.progress import Progress
 from talktrack.evaluation.world.lexicon import lexicon
 from talktrack.evaluation.world.plans import Beat, CallPlan
 from talktrack.evaluation.world.records import Call, Customer, Deal, Pain, Rep, Utterance
@@ -59,7 +59,7 @@ class Chooser:
 
 
 def render_calls(spec: WorldSpec, taxonomy: Taxonomy, calls: list[Call], deals: list[Deal], reps: list[Rep],
-                 customers: list[Customer], progress: Callable[[str, int, int], None] | None = None) -> None:
+                 customers: list[Customer], progress: Progress | None = None) -> None:
     """Fill utterances, speakers and duration of every planned call."""
     deals_by_id = {d.deal_id: d for d in deals}
     reps_by_id = {r.rep_id: r for r in reps}

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
 
+from talktrack.core.progress import Progress
 from talktrack.evaluation.world import audio, causal, courses, deals, evidence, people, plans, schedule, surveys
 from talktrack.evaluation.world import dialogue
 from talktrack.evaluation.world import writer as w
 from talktrack.evaluation.world.readme import readme_text
 from talktrack.evaluation.world.spec import Taxonomy, WorldSpec, WorldSummary
 from talktrack.evaluation.world.truth import WorldRecords, build_truth
-
-Progress = Callable[[str, int, int], None]
 
 
 def generate_world(spec: WorldSpec, out_dir: Path, taxonomy: Taxonomy | None = None,

@@ -31,13 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import IO
 
+from talktrack.core.progress import Progress
 from talktrack.pipelines.backup.errors import BackupError, RestoreError
 
 MANIFEST = "manifest.json"
 TOP_LEVEL = ("catalog", "workspace")
 CHUNK = 1 << 20
 MIB = 1 << 20
-Progress = Callable[[str, int, int], None]
 _READ_ERRORS = (tarfile.TarError, EOFError, zlib.error, OSError)
 
 

@@ -33,7 +33,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -42,6 +42,7 @@ from pathlib import Path
 from alembic.runtime.migration import MigrationContext
 
 from talktrack.core.config import Settings
+from talktrack.core.progress import Progress
 from talktrack.core.workspace import Workspace
 from talktrack.pipelines.backup.archive import MANIFEST, MIB, ArchiveWriter, FileEntry
 from talktrack.pipelines.backup.errors import BackupError
@@ -61,7 +62,6 @@ from talktrack.pipelines.backup.snapshot import (
 )
 from talktrack.pipelines.ingest.manifest import AUDIO_SUFFIXES
 
-Progress = Callable[[str, int, int], None]
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz")
 SQLITE_SUFFIXES = (".db", ".sqlite", ".sqlite3")
 INDEX_COPY_ATTEMPTS = 3

@@ -33,7 +33,6 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -44,6 +43,7 @@ from sqlalchemy import create_engine
 
 from talktrack.core.catalog import open_catalog
 from talktrack.core.config import Settings
+from talktrack.core.progress import Progress
 from talktrack.core.workspace import Workspace
 from talktrack.pipelines.backup.archive import CHUNK, MANIFEST, inside, read_archive
 from talktrack.pipelines.backup.errors import RestoreError
@@ -61,7 +61,6 @@ from talktrack.pipelines.backup.snapshot import (
     url_kind,
 )
 
-Progress = Callable[[str, int, int], None]
 REPORT = "restore-report.json"
 SHOWN_PROBLEMS = 10
 

@@ -9,7 +9,7 @@ reported with file, line and reason. Importing the same files again changes noth
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +18,12 @@ from sqlalchemy import select
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import Base, ImportRun
+from talktrack.core.clock import utcnow
 from talktrack.core.config import Settings
+from talktrack.core.progress import Progress
 from talktrack.pipelines.crm_import.entities import ENTITIES, Entity, ImportContext, RowError
 from talktrack.pipelines.crm_import.readers import RawRecord, find_entity_file, read_records
-from talktrack.pipelines.crm_import.report import EntityCounts, ImportReport, Problem, Progress
+from talktrack.pipelines.crm_import.report import EntityCounts, ImportReport, Problem
 from talktrack.pipelines.crm_import.transcripts import import_transcripts
 
 def import_directory(
@@ -32,7 +34,7 @@ def import_directory(
     if not directory.is_dir():
         raise FileNotFoundError(f"import source {directory}: not a directory")
     report = ImportReport(str(directory))
-    started = _utcnow()
+    started = utcnow()
     for entity in ENTITIES:
         path = _entity_file(directory, entity, report)
         if path is not None:
@@ -177,9 +179,7 @@ def _validation_reason(exc: ValidationError) -> str:
 def _record_run(catalog: Catalog, report: ImportReport, started: datetime) -> None:
     with catalog.session() as session:
         session.add(
-            ImportRun(source=report.source, started_at=started, finished_at=_utcnow(), summary=report.to_dict())
+            ImportRun(source=report.source, started_at=started, finished_at=utcnow(), summary=report.to_dict())
         )
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)

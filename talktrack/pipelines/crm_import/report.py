@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-Progress = Callable[[str, int, int], None]
+from talktrack.core.progress import Progress
 
 
 @dataclass(frozen=True)

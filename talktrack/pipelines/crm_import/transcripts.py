@@ -16,8 +16,9 @@ from sqlalchemy import select
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.calls import write_transcript
 from talktrack.core.catalog.schema import TRANSCRIBED_FROM_AUDIO, Call
+from talktrack.core.progress import Progress
 from talktrack.core.records import Transcript
-from talktrack.pipelines.crm_import.report import EntityCounts, ImportReport, Problem, Progress
+from talktrack.pipelines.crm_import.report import EntityCounts, ImportReport, Problem
 
 
 def import_transcripts(

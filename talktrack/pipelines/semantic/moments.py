@@ -18,9 +18,9 @@ Read them ordered by utterance ``seq`` then ``sentence`` for the order of a rep'
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
@@ -29,7 +29,9 @@ from sqlalchemy import delete, exists, insert, or_, select, update
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import Call, Moment, MomentLabel, Utterance
+from talktrack.core.clock import utcnow
 from talktrack.core.config import Settings
+from talktrack.core.progress import Progress
 from talktrack.core.workspace import Workspace
 from talktrack.models.embedding import EmbedderSet
 from talktrack.models.moments import LabelledExample, MomentDetector, Taxonomy, load_taxonomy
@@ -38,7 +40,6 @@ from talktrack.models.moments.taxonomy import KINDS, NONE
 
 DETECTED_KINDS = ("objection", "move")
 LABEL_LANGUAGES = ("en", "zh", "mixed")
-Progress = Callable[[str, int, int], None]
 
 
 class MomentLabelError(ValueError):
@@ -168,7 +169,7 @@ def store_labels(catalog: Catalog, labels: Iterable[LabelledExample], settings: 
     labels = [LabelledExample(e.text, e.language, e.kind, e.label, source) for e in labels]
     for example in labels:
         _check_label(example, settings)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     with catalog.session() as session:
         have = set(session.execute(select(MomentLabel.text, MomentLabel.kind, MomentLabel.label)
                                    .where(MomentLabel.source == source)).all())
@@ -190,7 +191,7 @@ def add_coach_label(catalog: Catalog, text: str, kind: str, label: str, language
         session.execute(delete(MomentLabel).where(MomentLabel.text == example.text, MomentLabel.kind == kind,
                                                   MomentLabel.source == "coach"))
         row = MomentLabel(text=example.text, language=language, kind=kind, label=label, source="coach",
-                          created_by=actor, created_at=datetime.now(UTC).replace(tzinfo=None))
+                          created_by=actor, created_at=utcnow())
         session.add(row)
         session.flush()
         return row.id

@@ -7,19 +7,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func, select
 
 from talktrack.core.catalog.schema import Call, Deal, EvidenceDocument
+from talktrack.core.progress import Progress
 from talktrack.models.embedding import EmbedderSet
 from talktrack.pipelines.semantic.evidence.records import DealEvidenceReport, EvidenceError, EvidenceVerdict
 from talktrack.pipelines.semantic.evidence.sources import EvidenceRow, load_evidence_rows
 from talktrack.pipelines.semantic.evidence.store import EvidenceIndex
 from talktrack.pipelines.semantic.evidence.verify import EvidenceVerifier, Subject
-
-Progress = Callable[[str, int, int], None]
 
 
 def open_verifier(catalog, settings, workspace, progress: Progress | None = None, *,

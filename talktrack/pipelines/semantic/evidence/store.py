@@ -18,13 +18,13 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
+from talktrack.core.progress import Progress
 from talktrack.models.embedding import EmbedderSet, detect_language
 from talktrack.pipelines.semantic.evidence.sources import EvidenceRow
 
@@ -92,7 +92,7 @@ class EvidenceIndex:
         self._rows: dict[str, list[IndexedEvidence]] = {}
         self._position: dict[str, tuple[str, int]] = {}
 
-    def sync(self, rows: list[EvidenceRow], progress: Callable[[str, int, int], None] | None = None) -> dict:
+    def sync(self, rows: list[EvidenceRow], progress: Progress | None = None) -> dict:
         """Bring the index in line with ``rows`` (the catalog's evidence); returns counts per space."""
         wanted: dict[str, list[EvidenceRow]] = {}
         for row in rows:
