@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from datetime import time as dtime
@@ -53,12 +52,12 @@ from sqlalchemy.orm import aliased
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import Call, Deal, Rep, Team, Utterance
 from talktrack.core.config import Settings
+from talktrack.core.progress import Progress
 from talktrack.core.workspace import Workspace
 from talktrack.models.embedding import EmbedderSet, detect_language
 from talktrack.models.vector_index import VectorIndex, VectorIndexError
 from talktrack.pipelines.semantic.text_groups import TextGroups, content_units, text_fingerprint
 
-Progress = Callable[[str, int, int], None]
 SPACES = ("english", "multilingual")
 EMBED_BATCH = 512                      # texts per embedding call (one progress step each)
 OUTCOMES = ("won", "lost", "open")

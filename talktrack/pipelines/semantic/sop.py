@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import Call, Deal
+from talktrack.core.progress import Progress
 from talktrack.core.records import Transcript
 from talktrack.core.workspace import Workspace
 from talktrack.pipelines.semantic.sop_calls import (
@@ -39,11 +40,11 @@ from talktrack.pipelines.semantic.sop_calls import (
     rep_sentences,
     split_sentences,
 )
-from talktrack.pipelines.semantic.sop_checker import Progress, SopChecker, checker, decide
+from talktrack.pipelines.semantic.sop_checker import SopChecker, checker, decide
 from talktrack.pipelines.semantic.sop_results import SopResult, StepMatch, StepResult, Suggestion
 
 __all__ = [
-    "CallInput", "Progress", "RepSentence", "SopChecker", "SopNotFoundError", "SopResult", "StepMatch", "StepResult",
+    "CallInput", "RepSentence", "SopChecker", "SopNotFoundError", "SopResult", "StepMatch", "StepResult",
     "Suggestion", "check_call", "check_calls", "check_transcript", "checker", "deal_key_questions", "decide",
     "load_calls", "split_sentences",
 ]

@@ -18,19 +18,19 @@ built once per (catalog, settings, workspace) and shared (:func:`checker`)::
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from talktrack.core.catalog import Catalog
+from talktrack.core.progress import Progress
 from talktrack.core.workspace import Workspace
 from talktrack.models.embedding import EmbedderSet
 from talktrack.pipelines.semantic.sop_book import SopBook, SopStep, load_sop_book
 from talktrack.pipelines.semantic.sop_calls import CallInput, rep_sentences, rep_utterances, won_calls
 from talktrack.pipelines.semantic.sop_results import SopResult, StepMatch, StepResult, Suggestion
 
-Progress = Callable[[str, int, int], None]
 SNIPPET_CHARS = 160
 
 
