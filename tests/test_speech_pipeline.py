@@ -401,14 +401,17 @@ def test_a_dialer_stereo_file_is_split_by_channel(batch, shared_data):
     assert len(known) >= 12 and correct / len(known) >= 0.9, (correct, len(known))
 
 
-def test_process_calls_the_hook_after_every_step_and_uses_voiceprints(pipeline, dialogue, tmp_path):
+def test_process_calls_the_hook_after_every_step_and_segment_and_uses_voiceprints(pipeline, dialogue, tmp_path):
     voiceprint = enroll([say(REP_VOICE, "This is my enrolment recording, I sell order software to operations teams.", tmp_path)])
     steps = []
     transcript = pipeline.process(
         dialogue[0], SpeechOptions(num_speakers=2, redact=False), call_id="c1",
         voiceprints={"REP-042": voiceprint}, hook=lambda step, artifact: steps.append(step),
     )  # fmt: skip
-    assert steps == ["decode", "diarize", "transcribe", "align", "roles", "redact", "transcript"]
+    assert [s for s in steps if s != "transcribing"] == [
+        "decode", "diarize", "transcribe", "align", "roles", "redact", "transcript"]
+    # and once per decoded segment while transcribing, so a hook that raises stops it early
+    assert steps[1:steps.index("diarize")] == ["transcribing"] * steps.count("transcribing") and "transcribing" in steps
     rep = [s for s in transcript.speakers if s.role == "rep"]
     assert len(rep) == 1 and rep[0].rep_id == "REP-042" and transcript.models["roles"]["method"] == ["voiceprint"]
     assert rep[0].speaker == transcript.utterances[0].speaker

@@ -29,7 +29,7 @@ import os
 import threading
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -209,13 +209,16 @@ class Transcriber:
         *,
         language: str | None = None,
         vad_regions: Sequence[tuple[float, float]] | None = None,
+        on_segment: Callable[[], None] | None = None,
     ) -> Transcription:
         """Timed words of ``samples`` (shape ``(n,)``, float32, 16 kHz).
 
         ``language`` beats ``settings.language``; with neither, a multilingual model detects
         it and an English-only (``*.en``) model says "en". ``vad_regions`` (seconds) are
         speech regions already known (e.g. from diarization): only they are decoded and
-        Whisper's own VAD pass is skipped.
+        Whisper's own VAD pass is skipped. ``on_segment()`` is called after each decoded
+        segment; an exception it raises stops the decoding there (a job given up at its time
+        limit stops within one segment instead of at the end of the call).
         """
         samples = _as_mono_16k(samples)
         load_s = self.load()
@@ -224,11 +227,11 @@ class Transcriber:
         kwargs = self._decode_kwargs(language or self.settings.language, vad_regions, batched, duration_s)
         started = time.perf_counter()
         try:
-            segments, info, words = self._decode(samples, kwargs, batched, duration_s)
+            segments, info, words = self._decode(samples, kwargs, batched, duration_s, on_segment)
         except RuntimeError as exc:
             if not self._fall_back_to_cpu(exc):
                 raise
-            segments, info, words = self._decode(samples, kwargs, batched, duration_s)
+            segments, info, words = self._decode(samples, kwargs, batched, duration_s, on_segment)
         return Transcription(
             words=words,
             language=info.language,
@@ -241,12 +244,14 @@ class Transcriber:
             timings={"load_s": round(load_s, 4), "transcribe_s": round(time.perf_counter() - started, 4)},
         )
 
-    def _decode(self, samples: np.ndarray, kwargs: dict[str, Any], batched: bool, duration_s: float):
+    def _decode(self, samples: np.ndarray, kwargs: dict[str, Any], batched: bool, duration_s: float,
+                on_segment: Callable[[], None] | None = None):
         if batched:
             segments, info = self._batched().transcribe(samples, batch_size=self.settings.batch_size, **kwargs)
         else:
             segments, info = self._whisper().transcribe(samples, **kwargs)
-        words = _clean_words((word for segment in segments for word in (segment.words or ())), duration_s)
+        words = _clean_words((word for segment in _each(segments, on_segment) for word in (segment.words or ())),
+                             duration_s)
         return segments, info, words
 
     def _fall_back_to_cpu(self, exc: RuntimeError) -> bool:
@@ -266,7 +271,8 @@ class Transcriber:
         return True
 
     def transcribe_channels(
-        self, channels: np.ndarray, *, language: str | None = None, gap_s: float = CHANNEL_GAP_S
+        self, channels: np.ndarray, *, language: str | None = None, gap_s: float = CHANNEL_GAP_S,
+        on_segment: Callable[[], None] | None = None,
     ) -> list[Transcription]:
         """One Transcription per channel of ``channels`` (shape ``(c, n)``), decoded in one pass.
 
@@ -279,7 +285,7 @@ class Transcriber:
         length = channels.shape[1]
         gap = np.zeros(int(gap_s * SAMPLE_RATE), dtype=np.float32)
         pieces = [piece for channel in channels for piece in (channel, gap)][:-1]
-        joined = self.transcribe(np.concatenate(pieces), language=language)
+        joined = self.transcribe(np.concatenate(pieces), language=language, on_segment=on_segment)
         stride_s = (length + gap.size) / SAMPLE_RATE
         return [
             _channel_part(joined, index, stride_s, length / SAMPLE_RATE) for index in range(channels.shape[0])
@@ -343,6 +349,14 @@ def _channel_part(joined: Transcription, index: int, stride_s: float, duration_s
     options = {**joined.options, "channels_joined": True, "channel": index}
     timings = joined.timings if index == 0 else {"transcribe_s": 0.0}  # the one pass is booked once
     return replace(joined, words=words, duration_s=duration_s, options=options, timings=timings)
+
+
+def _each(segments: Iterable[Any], on_segment: Callable[[], None] | None) -> Iterator[Any]:
+    """The segments as faster-whisper decodes them (lazily), calling ``on_segment()`` after each."""
+    for segment in segments:
+        yield segment
+        if on_segment is not None:
+            on_segment()
 
 
 def _as_mono_16k(samples: np.ndarray) -> np.ndarray:

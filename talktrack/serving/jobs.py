@@ -168,6 +168,7 @@ class JobWorker:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._given_up: list[threading.Thread] = []  # jobs past their time limit, told to stop, maybe still running
         self.token = worker_token()
 
     @property
@@ -181,11 +182,17 @@ class JobWorker:
         self._thread.start()
 
     def stop(self, wait_s: float = SHUTDOWN_WAIT_S) -> None:
-        """Stop taking jobs; a job still running after ``wait_s`` stays ``running`` for the next start."""
+        """Stop taking jobs; a job still running after ``wait_s`` stays ``running`` for the next start.
+
+        Jobs given up at their time limit were told to stop at their next check (at most one
+        decoded segment away); they get the same wait, since a process that exits while one of
+        them is still inside native code (CTranslate2, torch) is aborted rather than exiting."""
         self._stop.set()
         self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=wait_s)
+        deadline = time.monotonic() + wait_s
+        for thread in [self._thread, *self._given_up]:
+            if thread is not None:
+                thread.join(timeout=max(0.0, deadline - time.monotonic()))
         _LIVE_WORKERS.discard(self.token)
 
     def submit(self, kind: str, payload: dict, *, call_pk: int | None, creator) -> str:
@@ -267,6 +274,7 @@ class JobWorker:
         thread.join(context.limit_s)
         if thread.is_alive():
             context.cancelled.set()
+            self._given_up = [t for t in self._given_up if t.is_alive()] + [thread]
             log.warning("job (%s) passed its %g s time limit; given up", kind, context.limit_s)
             raise JobGivenUp(time_limit_reason(context.limit_s))
         if "error" in outcome:

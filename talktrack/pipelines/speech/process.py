@@ -158,12 +158,14 @@ class SpeechPipeline:
         with torch_threads(1):
             return self.diarizer.diarize(audio, bounds)
 
-    def transcribe(self, audio: DecodedAudio, options: SpeechOptions) -> list[Transcription]:
-        """Timed words: one Transcription for the mix, or one per channel when split."""
+    def transcribe(self, audio: DecodedAudio, options: SpeechOptions,
+                   on_segment: Callable[[], None] | None = None) -> list[Transcription]:
+        """Timed words: one Transcription for the mix, or one per channel when split
+        (``on_segment``: see :meth:`Transcriber.transcribe`)."""
         language = options.language or self.settings.models.transcriber.language
         if self.layout(audio, options).mode == "split":
-            return self.transcriber.transcribe_channels(audio.samples, language=language)
-        return [self.transcriber.transcribe(audio.mono, language=language)]
+            return self.transcriber.transcribe_channels(audio.samples, language=language, on_segment=on_segment)
+        return [self.transcriber.transcribe(audio.mono, language=language, on_segment=on_segment)]
 
     def assemble(
         self,
@@ -248,7 +250,9 @@ class SpeechPipeline:
         voiceprints: Mapping[str, np.ndarray] | None = None,
         hook: Hook | None = None,
     ) -> Transcript:
-        """One recording end to end; ``hook(step, artifact)`` is called after every step."""
+        """One recording end to end; ``hook(step, artifact)`` is called after every step, and
+        with ``("transcribing", None)`` after each decoded segment, so a hook that raises (a
+        job past its time limit) stops the work within one segment."""
         options = options or SpeechOptions()
         hook = hook or _no_hook
         timings: dict[str, float] = {}
@@ -261,7 +265,8 @@ class SpeechPipeline:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="diarize") as pool:
             diarized = pool.submit(self._timed_step, timings, "diarize_s", self.diarize, audio, options)
             try:
-                transcriptions = self._timed_step(timings, "transcribe_s", self.transcribe, audio, options)
+                transcriptions = self._timed_step(timings, "transcribe_s", self.transcribe, audio, options,
+                                                  lambda: hook("transcribing", None))
             finally:
                 diarization = diarized.result()
         hook("diarize", diarization)
