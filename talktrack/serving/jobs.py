@@ -44,7 +44,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from talktrack.core.catalog.calls import utcnow
+from talktrack.core.clock import utcnow
 from talktrack.core.catalog.schema import Call, Deal, Job
 from talktrack.models.audio import decode_audio
 from talktrack.pipelines.ingest.call import (

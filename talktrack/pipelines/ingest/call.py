@@ -23,7 +23,7 @@ keeps it) and the error is raised on, unchanged, for the caller to report.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -32,6 +32,7 @@ import numpy as np
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.config import Settings
+from talktrack.core.progress import Progress
 from talktrack.core.records import Transcript
 from talktrack.models.transcription import ModelUnavailableError
 from talktrack.pipelines.ingest import sink
@@ -162,7 +163,7 @@ def transcribe_files(
     out_dir: str | Path,
     settings: Settings,
     options: SpeechOptions | None = None,
-    progress: Callable[[str, int, int], None] | None = None,
+    progress: Progress | None = None,
     *,
     pipeline: SpeechPipeline | None = None,
     voiceprints: Mapping[str, np.ndarray] | None = None,

@@ -21,8 +21,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from talktrack.core.catalog import Catalog
-from talktrack.core.catalog.calls import mark_failed, utcnow, write_transcript
+from talktrack.core.catalog.calls import mark_failed, write_transcript
 from talktrack.core.catalog.schema import TRANSCRIBED_FROM_AUDIO, Call, CallAttempt, Customer, Deal, Rep
+from talktrack.core.clock import utcnow
 from talktrack.core.records import Transcript
 from talktrack.pipelines.ingest.manifest import IngestItem
 
