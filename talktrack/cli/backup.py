@@ -32,14 +32,9 @@ def backup_command(
     from talktrack.pipelines.backup import BackupError, create_backup
 
     app: AppContext = ctx.obj
-    console = Console(file=sys.stderr, quiet=True) if as_json else app.console
-    try:
-        with progress_hook(console) as hook:
-            report = create_backup(app.settings, app.workspace, out, audio=audio, progress=hook)
-    except BackupError as exc:
-        fail(str(exc))
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    report = _run(app, as_json, BackupError,
+                  lambda hook: create_backup(app.settings, app.workspace, out, audio=audio, progress=hook))
+    if report is None:
         return
     audio_line = (f"{report.audio['files']} files, {_mib(report.audio['bytes'])}" if report.audio["included"]
                   else f"left out ({report.audio['left_out']} files listed)")
@@ -64,14 +59,9 @@ def restore_command(
     from talktrack.pipelines.backup import RestoreError, restore_backup
 
     app: AppContext = ctx.obj
-    console = Console(file=sys.stderr, quiet=True) if as_json else app.console
-    try:
-        with progress_hook(console) as hook:
-            report = restore_backup(archive, app.settings, app.workspace, force=force, progress=hook)
-    except RestoreError as exc:
-        fail(str(exc))
-    if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    report = _run(app, as_json, RestoreError,
+                  lambda hook: restore_backup(archive, app.settings, app.workspace, force=force, progress=hook))
+    if report is None:
         return
     rewritten = ", ".join(f"{name} {count}" for name, count in report.rewritten.items() if count) or "none"
     rows = [("from", f"{report.source_root} ({report.backup_created_at})"),
@@ -94,6 +84,21 @@ def _print_rows(app: AppContext, title: str, rows: list[tuple[str, str]], warnin
     for warning in warnings:
         app.console.print(f"[yellow]warning[/] {warning}", highlight=False)
 
+
+
+def _run(app: AppContext, as_json: bool, errors: type[Exception], work):
+    """Run ``work(progress_hook)`` with progress bars (on stderr, silent with ``--json``); its error
+    is a one-line failure; with ``--json`` the report is printed here and None returned."""
+    console = Console(file=sys.stderr, quiet=True) if as_json else app.console
+    try:
+        with progress_hook(console) as hook:
+            report = work(hook)
+    except errors as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        return None
+    return report
 
 def _mib(size: int) -> str:
     return f"{size / (1 << 20):.1f} MiB"
