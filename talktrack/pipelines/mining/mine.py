@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
 
@@ -21,6 +20,7 @@ from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import Call, MiningRun
 from talktrack.core.clock import utcnow
 from talktrack.core.config import ConfigError, MiningSettings, Settings
+from talktrack.core.progress import Progress
 from talktrack.core.workspace import Workspace
 from talktrack.models.embedding import EmbedderSet
 from talktrack.pipelines.mining.analysis import MiningOptions, PatternStats, analyse_type, type_data
@@ -29,7 +29,6 @@ from talktrack.pipelines.mining.patterns import is_subsequence
 from talktrack.pipelines.mining.store import save_tracks
 from talktrack.pipelines.mining.wording import pick_exemplars, wording_groups
 
-Progress = Callable[[str, int, int], None]
 CANDIDATES_REPORTED = 8
 
 

@@ -21,6 +21,7 @@ from talktrack.serving.errors import ApiError
 from talktrack.serving.routes.calls import job_worker
 from talktrack.serving.quotas import charge
 from talktrack.serving.routes.deps import ServiceDep
+from talktrack.serving.routes.params import ID_PATTERN
 from talktrack.serving.uploads import UploadLimitRoute, save_upload
 
 router = APIRouter(prefix="/v1/crm/voice-notes", tags=["CRM"], route_class=UploadLimitRoute)
@@ -39,7 +40,7 @@ def post_voice_note(
     svc: ServiceDep,
     file: UploadFile | None = File(None, description="The spoken note (audio); or send `text`."),
     text: str | None = Form(None, max_length=MAX_TEXT_CHARS, description="A typed note instead of audio."),
-    deal_id: str | None = Form(None, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+    deal_id: str | None = Form(None, max_length=64, pattern=ID_PATTERN,
                                description="The deal the note is about."),
     reference_date: date | None = Form(None, description="The day the note was taken (resolves 'next Tuesday')."),
     language: str | None = Form(None, max_length=8, pattern=r"^(?:[a-z]{2,3}|mixed)$"),
