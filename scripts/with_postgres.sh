@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run a command with TALKTRACK_TEST_CATALOG_URL pointing at a local PostgreSQL server.
+# Run a command with TT_TEST_CATALOG_URL pointing at a local PostgreSQL server.
 # Installs (apt-get) and starts PostgreSQL when run as root and it is missing.
 set -euo pipefail
 if ! command -v pg_ctlcluster >/dev/null; then
@@ -16,5 +16,5 @@ su postgres -c "psql -qtc \"SELECT 1 FROM pg_roles WHERE rolname='talktrack_test
 su postgres -c "psql -qc \"ALTER ROLE talktrack_test CREATEDB\"" >/dev/null
 su postgres -c "psql -qtc \"SELECT 1 FROM pg_database WHERE datname='talktrack_test'\"" | grep -q 1 \
   || su postgres -c "createdb -O talktrack_test talktrack_test"
-export TALKTRACK_TEST_CATALOG_URL="postgresql+psycopg://talktrack_test:talktrack_test@localhost/talktrack_test"
+export TT_TEST_CATALOG_URL="postgresql+psycopg://talktrack_test:talktrack_test@localhost/talktrack_test"
 exec "$@"

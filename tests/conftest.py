@@ -25,12 +25,12 @@ def settings():
 
 @pytest.fixture
 def catalog(tmp_path):
-    """A fresh, migrated catalog: SQLite in tmp_path, or the server in TALKTRACK_TEST_CATALOG_URL.
+    """A fresh, migrated catalog: SQLite in tmp_path, or the server in TT_TEST_CATALOG_URL.
 
-    With ``TALKTRACK_TEST_CATALOG_URL=postgresql+psycopg://...`` the same tests run against
+    With ``TT_TEST_CATALOG_URL=postgresql+psycopg://...`` the same tests run against
     PostgreSQL; that database is emptied before each test.
     """
-    url = os.environ.get("TALKTRACK_TEST_CATALOG_URL")
+    url = os.environ.get("TT_TEST_CATALOG_URL")
     if url:
         _empty_database(url)
     catalog = open_catalog(url or f"sqlite:///{tmp_path / 'catalog.db'}")

@@ -335,14 +335,14 @@ def test_a_postgresql_catalog_without_pg_dump_is_a_clear_error(tmp_path, setting
         create_backup(settings, workspace, tmp_path / "b.tar.gz")
 
 
-@pytest.mark.skipif(not os.environ.get("TALKTRACK_TEST_CATALOG_URL", "").startswith("postgresql"),
-                    reason="needs TALKTRACK_TEST_CATALOG_URL=postgresql+psycopg://... (make test-postgres)")
+@pytest.mark.skipif(not os.environ.get("TT_TEST_CATALOG_URL", "").startswith("postgresql"),
+                    reason="needs TT_TEST_CATALOG_URL=postgresql+psycopg://... (make test-postgres)")
 def test_a_postgresql_catalog_round_trips_through_pg_dump(catalog, tmp_path, settings):
     from talktrack.pipelines.backup.snapshot import table_counts
     from talktrack.pipelines.crm_import import import_directory
     from tests.conftest import _empty_database
 
-    url = os.environ["TALKTRACK_TEST_CATALOG_URL"]
+    url = os.environ["TT_TEST_CATALOG_URL"]
     settings, workspace = _workspace(tmp_path / "ws", settings)
     settings = settings.model_copy(update={"catalog": settings.catalog.model_copy(update={"url": url})})
     import_directory(catalog, settings, write_world(tmp_path / "crm"))

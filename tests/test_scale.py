@@ -38,7 +38,7 @@ BIN = Path(sys.executable).parent
 CHILD_ENV = {"HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "MLFLOW_DISABLE_TELEMETRY": "true",
              "RAY_USAGE_STATS_ENABLED": "0", "PYANNOTE_METRICS_ENABLED": "0"}
 # What the servers and commands here must not inherit from the shell the tests run in: Ray's
-# cluster and token settings, and TALKTRACK_* (TALKTRACK_TEST_CATALOG_URL would be read as a setting).
+# cluster and token settings, and TALKTRACK_* settings variables a developer may have set.
 RAY_ENV = ("RAY_ADDRESS", "RAY_AUTH_MODE", "RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
 LEASE_S = 4.0  # serving.job_lease_s: its minimum, so the other server takes over soon
 OTHER_HOST = "scale-host-b"
@@ -293,13 +293,13 @@ def test_training_registers_in_an_mlflow_server_and_the_service_scores_with_it(m
 # --- c. two services on one PostgreSQL catalog: one dies mid-job, the other finishes it -----------
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    """A database of this test's own on the server of TALKTRACK_TEST_CATALOG_URL, dropped after."""
+    """A database of this test's own on the server of TT_TEST_CATALOG_URL, dropped after."""
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    base = os.environ.get("TALKTRACK_TEST_CATALOG_URL")
+    base = os.environ.get("TT_TEST_CATALOG_URL")
     if not base or not base.startswith("postgresql"):
-        pytest.skip("needs a PostgreSQL server in TALKTRACK_TEST_CATALOG_URL: run `make test-scale`")
+        pytest.skip("needs a PostgreSQL server in TT_TEST_CATALOG_URL: run `make test-scale`")
     name = f"talktrack_scale_{uuid.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:

@@ -3,7 +3,7 @@ planted truth is really in the generated data.
 
 Two worlds are built once per session: the demo world (seed 7 by default, the CLI's
 defaults, 2 calls rendered to audio when espeak-ng is present) and a 2,000-deal world
-for the statistics. Set TALKTRACK_TEST_SEED to run everything on another seed; the
+for the statistics. Set TT_TEST_SEED to run everything on another seed; the
 bounds below were chosen from measurements of the 2,000-deal world over seeds 0-29
 (see each test) and hold with a wide margin for any seed.
 """
@@ -33,7 +33,7 @@ from talktrack.evaluation.world import EspeakMissingError, Taxonomy, WorldSpec, 
 from talktrack.evaluation.world import audio as world_audio
 from talktrack.evaluation.world import causal, phrases_en, phrases_zh
 
-SEED = int(os.environ.get("TALKTRACK_TEST_SEED", "7"))
+SEED = int(os.environ.get("TT_TEST_SEED", "7"))
 HAS_ESPEAK = shutil.which("espeak-ng") is not None
 DEMO = {"reps": 12, "customers": 40, "deals": 60, "calls": 120, "languages": ("en", "zh")}
 BIG = {"reps": 60, "customers": 800, "deals": 2000, "calls": 6000, "languages": ("en", "zh"), "audio": 0}
