@@ -61,7 +61,7 @@ def test_evaluate_english_files_with_a_kaldi_reference(shared_data, transcriber)
     assert report["metric"] == "wer" and report["error_rate"] <= 0.10
     row = report["files"][0]
     assert row["id"] == "jfk" and row["reference_units"] == 22 and row["real_time_factor"] > 0
-    assert report["overall"]["wer"]["files"] == 1 and report["model"]["name"] == "tiny.en"
+    assert report["overall"]["wer"]["files"] == 1 and list(report["models"]) == ["tiny.en"]
 
 
 def test_evaluate_pools_files_and_reports_missing_references(shared_data, transcriber, tmp_path):

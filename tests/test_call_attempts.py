@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from talktrack.core.catalog.schema import Call, Deal, Rep, Utterance
 from talktrack.core.records import Transcript
 from talktrack.pipelines.ingest import sink
-from talktrack.pipelines.ingest.call import CallRecording, UnsupportedLanguage, process_call
+from talktrack.pipelines.ingest.call import CallRecording, UnsupportedLanguage, process_call, refuse_unsupported_language
 from talktrack.pipelines.ingest.manifest import IngestItem
 from talktrack.pipelines.speech.process import SpeechOptions, SpeechPipeline
 
@@ -124,11 +124,17 @@ def test_process_call_stores_the_transcript_with_its_turns_and_files(world, tmp_
 
 def test_process_call_refuses_a_language_the_model_cannot_read_and_keeps_the_old_transcript(world, tmp_path,
                                                                                              settings):
-    """tiny.en is English-only: a Mandarin call is refused before any work (CLI, ingest and service alike)."""
+    """With no multilingual model configured, tiny.en alone would turn a Mandarin call into English
+    nonsense: it is refused before any work (CLI, ingest and service alike)."""
     catalog, _, imported, _ = world
     before = utterance_count(catalog, imported)
     attempt = sink.register(catalog, IngestItem(recording(tmp_path, "zh.wav"), imported), "hash-zh")
-    pipeline = SpeechPipeline(settings)
+    english_only = settings.models.transcriber.model_copy(update={"multilingual_model": None})
+    pipeline = SpeechPipeline(settings.model_copy(update={"models": settings.models.model_copy(
+        update={"transcriber": english_only})}))
+    refuse_unsupported_language(settings, "zh-CN")  # the default configuration reads Mandarin
+    with pytest.raises(UnsupportedLanguage, match="not a language Whisper reads"):
+        refuse_unsupported_language(settings, "klingon")
     call = CallRecording(tmp_path / "zh.wav", imported, SpeechOptions(), language="zh", attempt=attempt.attempt)
     with pytest.raises(UnsupportedLanguage, match="English-only"):
         process_call(pipeline, call, tmp_path / "out", catalog=catalog)

@@ -77,12 +77,12 @@ def eval_asr(
     out: Annotated[Path | None, typer.Option("--out", help="Write the JSON report here.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
 ) -> None:
-    """WER (English) or CER (Chinese) of the configured transcriber."""
+    """WER (English) or CER (Chinese) of the configured transcribers, each file routed by its language."""
     from talktrack.evaluation.asr import evaluate_asr
-    from talktrack.models.transcription import Transcriber
+    from talktrack.models.language_routing import LanguageRouter
 
     app: AppContext = ctx.obj
-    report = evaluate_asr(audio, ref, transcriber=Transcriber(app.settings.models.transcriber), language=language)
+    report = evaluate_asr(audio, ref, transcriber=LanguageRouter(app.settings.models.transcriber), language=language)
     if not as_json:
         table = Table(title="Speech recognition error")
         for column in ("file", "metric", "error rate", "hypothesis"):

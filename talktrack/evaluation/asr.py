@@ -32,6 +32,7 @@ from typing import Any
 import jiwer
 
 from talktrack.models.audio import AudioError, decode_audio
+from talktrack.models.language_routing import LanguageRouter
 from talktrack.models.transcription import Transcriber
 
 CJK_LANGUAGES = {"zh", "cmn", "yue", "ja", "wuu"}
@@ -205,10 +206,12 @@ def evaluate_asr(
     audio_paths: Sequence[str | Path],
     ref_path: str | Path,
     *,
-    transcriber: Transcriber,
+    transcriber: Transcriber | LanguageRouter,
     language: str | None = None,
 ) -> dict[str, Any]:
-    """Transcribe each file and score it; per-file rows and pooled totals per metric (JSON-ready)."""
+    """Transcribe each file and score it; per-file rows and pooled totals per metric (JSON-ready).
+
+    With a :class:`LanguageRouter` each file names the model its language was routed to."""
     references = read_references(ref_path, audio_paths)
     files = [
         _evaluate_one(str(path), references.get(str(path)), transcriber, language) for path in audio_paths
@@ -217,9 +220,7 @@ def evaluate_asr(
     report: dict[str, Any] = {
         "reference_file": str(ref_path),
         "language": language,
-        "model": transcriber.model_info.to_dict(),
-        "device": transcriber.device[0],
-        "compute_type": transcriber.device[1],
+        "models": {row["model"]["name"]: row["model"] for row in files if "model" in row},
         "normalisation": (
             "en: lowercase, contractions expanded, numbers as words, no punctuation; "
             "zh: characters, no spaces or punctuation"
@@ -234,7 +235,7 @@ def evaluate_asr(
 
 
 def _evaluate_one(
-    path: str, reference: str | None, transcriber: Transcriber, language: str | None
+    path: str, reference: str | None, transcriber: Transcriber | LanguageRouter, language: str | None
 ) -> dict[str, Any]:
     row: dict[str, Any] = {"audio": path, "id": Path(path).stem}
     if reference is None:
@@ -251,6 +252,9 @@ def _evaluate_one(
         "reference": reference,
         "hypothesis": result.text,
         "language": result.language,
+        "language_source": result.options.get("language_source", "given" if language else "model"),
+        "model": result.model.to_dict(),
+        "device": f"{result.device}/{result.compute_type}",
         "duration_s": round(audio.duration_s, 3),
         "transcribe_s": round(elapsed, 4),
         "real_time_factor": round(elapsed / audio.duration_s, 4),

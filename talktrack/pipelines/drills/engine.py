@@ -259,10 +259,10 @@ class DrillEngine:
     def transcribe(self, data: bytes, name: str) -> str:
         """The text of a spoken answer (raises ``talktrack.models.audio.AudioError`` for unusable audio)."""
         from talktrack.models.audio import decode_bytes
-        from talktrack.models.transcription import Transcriber
+        from talktrack.models.language_routing import LanguageRouter
 
         audio = decode_bytes(data, name=name, max_duration_s=MAX_AUDIO_S)
         with self._lock:
-            if self._transcriber is None:
-                self._transcriber = Transcriber(self.settings.models.transcriber)
+            if self._transcriber is None:  # a Mandarin answer goes to the multilingual model, like a call
+                self._transcriber = LanguageRouter(self.settings.models.transcriber)
         return self._transcriber.transcribe(audio.mono).text.strip()

@@ -34,6 +34,7 @@ from talktrack.core.catalog import Catalog
 from talktrack.core.config import Settings
 from talktrack.core.progress import Progress
 from talktrack.core.records import Transcript
+from talktrack.models.language_routing import UnreadableLanguage, check_language
 from talktrack.models.transcription import ModelUnavailableError
 from talktrack.pipelines.ingest import sink
 from talktrack.pipelines.speech.outputs import write_outputs
@@ -119,13 +120,12 @@ def record_failure(catalog: Catalog, call_id: str, attempt: int | None, reason: 
 
 
 def refuse_unsupported_language(settings: Settings, language: str | None) -> None:
-    """An English-only model (``*.en``) would turn a Mandarin call into confident nonsense: refuse it."""
-    model = settings.models.transcriber.model
-    if language and language != "en" and model.endswith(".en"):
-        raise UnsupportedLanguage(
-            f"language {language!r}: the transcriber model {model!r} is English-only; set "
-            "models.transcriber.model to a local multilingual faster-whisper model directory"
-        )
+    """Refuse a language no configured model reads: an English-only model alone would turn a Mandarin
+    call into confident nonsense, while with the multilingual model configured Mandarin is routed to it."""
+    try:
+        check_language(settings.models.transcriber, language)
+    except UnreadableLanguage as exc:
+        raise UnsupportedLanguage(str(exc)) from None
 
 
 def failure_reason(exc: BaseException) -> str:

@@ -77,7 +77,10 @@ _SPOKEN_EN = re.compile(
 # Digits dictated one by one come out of Whisper as "5, 5, 5, 1, 2, 3, 4": read like spoken digits.
 _DICTATED = re.compile(r"(?<![\d,.])\d(?:,\s?\d){6,}(?![\d])")
 _ZH_DIGITS = dict(zip("零〇一二三四五六七八九幺", "001234567891", strict=True))
-_SPOKEN_ZH = re.compile(r"[零〇一二三四五六七八九幺](?:[\s\-]?[零〇一二三四五六七八九幺]){6,}")
+# Whisper base writes a dictated number in groups: "一三八，一二三四，五六七八" (pauses become commas);
+# single digits between commas ("第一，二，三，...") are a list, not a number.
+_ZH_GROUP = r"[零〇一二三四五六七八九幺](?:[\s\-]?[零〇一二三四五六七八九幺])"
+_SPOKEN_ZH = re.compile(rf"{_ZH_GROUP}{{6,}}|{_ZH_GROUP}+(?:[，,、]\s?{_ZH_GROUP}+)+")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 

@@ -51,7 +51,8 @@ from talktrack.models.diarization.base import speaker_index, speaker_label
 from talktrack.models.diarization.channels import ChannelMode, diarize_channels
 from talktrack.models.diarization.options import channel_detector, channel_options, speaker_bounds, vad_options
 from talktrack.models.threads import torch_threads
-from talktrack.models.transcription import Transcriber, Transcription
+from talktrack.models.language_routing import LanguageRouter
+from talktrack.models.transcription import Transcription
 from talktrack.models.voiceprint import VoiceprintError, embed_speech
 from talktrack.pipelines.speech.align import align_words, drop_echo, merge_utterances
 from talktrack.pipelines.speech.pii import redact_utterances
@@ -67,7 +68,10 @@ class SpeechOptions:
 
     num_speakers / min_speakers / max_speakers: diarization bounds (ignored when the
         channels are split: then each channel is one speaker).
-    language: for the transcriber ("en", "zh", ...); None: the model's own or detected.
+    language: for the transcriber ("en", "zh", ...); None: detected (English model for English,
+        the multilingual one for the rest; see ``talktrack.models.language_routing``).
+    team: the team whose product and competitor names (``models.transcriber.team_vocabulary``)
+        are passed to the model as hotwords.
     max_pause_s: a silence longer than this between two words of one speaker starts a
         new utterance.
     redact: mask PII (None: ``settings.pii.redact``).
@@ -79,6 +83,7 @@ class SpeechOptions:
     min_speakers: int | None = None
     max_speakers: int | None = None
     language: str | None = None
+    team: str | None = None
     max_pause_s: float = 1.0
     redact: bool | None = None
     channels: ChannelMode = "auto"
@@ -113,11 +118,11 @@ class SpeechPipeline:
         self.device = device
 
     @functools.cached_property
-    def transcriber(self) -> Transcriber:
+    def transcriber(self) -> LanguageRouter:
         transcriber_settings = self.settings.models.transcriber
         if self.device != "auto":
             transcriber_settings = transcriber_settings.model_copy(update={"device": self.device})
-        return Transcriber(transcriber_settings)
+        return LanguageRouter(transcriber_settings)
 
     @functools.cached_property
     def diarizer(self):
@@ -163,9 +168,11 @@ class SpeechPipeline:
         """Timed words: one Transcription for the mix, or one per channel when split
         (``on_segment``: see :meth:`Transcriber.transcribe`)."""
         language = options.language or self.settings.models.transcriber.language
+        team_names = self.settings.models.transcriber.team_vocabulary.get(options.team or "", [])
+        transcriber = self.transcriber.for_team(team_names)
         if self.layout(audio, options).mode == "split":
-            return self.transcriber.transcribe_channels(audio.samples, language=language, on_segment=on_segment)
-        return [self.transcriber.transcribe(audio.mono, language=language, on_segment=on_segment)]
+            return transcriber.transcribe_channels(audio.samples, language=language, on_segment=on_segment)
+        return [transcriber.transcribe(audio.mono, language=language, on_segment=on_segment)]
 
     def assemble(
         self,
