@@ -1,8 +1,12 @@
 """Render call plans into speaker-turn transcripts in the customer's language.
 
 Each beat of a plan becomes one utterance: a phrasing picked from the lexicon (no
-repeat within a call until a list is used up), slots filled with this customer's
-specifics, and sometimes a filler or a repeated word. Times are estimated from the
+repeat within a call until a list is used up), its ``[a|b]`` choices resolved and its
+slots filled with this customer's specifics, then dressed as people talk (see
+:func:`dress`). Objections and answer moves come in named families of phrasings (an
+objection said directly, indirectly, hedged or as a question); the family of each is
+kept in the utterance's labels so that an evaluation can train on some families and
+grade on unseen ones. Times are estimated from the
 text length at a speaking rate, with 0.2-1.2 s gaps; ``audio`` overwrites them with
 the real times when a call is rendered to sound.
 """
@@ -14,6 +18,7 @@ from datetime import date
 import numpy as np
 
 from talktrack.core.progress import Progress
+from talktrack.evaluation.world.compose import expand, pick, pick_family
 from talktrack.evaluation.world.lexicon import lexicon
 from talktrack.evaluation.world.plans import Beat, CallPlan
 from talktrack.evaluation.world.records import Call, Customer, Deal, Pain, Rep, Utterance
@@ -39,6 +44,17 @@ SIMPLE_ACTS = {
     ("backchannel", "customer"): "backchannel.customer",
 }
 PLAIN_ACTS = frozenset({"backchannel", "confirm", "greet_first", "greet", "farewell"})  # no filler added
+MOMENT_ACTS = frozenset({"objection", "move"})  # their sentences are labelled: dressing adds no sentence
+PREAMBLE_ACTS = frozenset({"answer", "pain_point", "question", "agenda", "value", "value_reaction", "reaction",
+                           "rapport", "paraphrase", "confirm", "next_step_confirm"})
+TAIL_ACTS = frozenset({"answer", "objection", "reaction", "value_reaction", "rapport", "question", "value", "agenda"})
+# How often a turn is dressed: an opener (hedge, discourse marker, the other's name, a cut-in;
+# short acts take an interjection instead), else a short sentence before it, a tag at its end, and a short sentence after
+# a question, a greeting or a farewell.
+DRESS_P = {"opener": 0.45, "preamble": 0.3, "tail": 0.25, "afterword": 0.35}
+# Objections: how often each family of phrasings is used; moves: the plain form most of the time.
+OBJECTION_FAMILY_WEIGHTS = {"direct": 0.34, "indirect": 0.24, "hedged": 0.22, "question": 0.20}
+MOVE_FAMILY_WEIGHTS = {"plain": 0.55, "spoken": 0.45}
 
 
 class Chooser:
@@ -49,13 +65,14 @@ class Chooser:
         self.used: dict[str, list[int]] = {}
 
     def pick(self, key: str, options: tuple[str, ...]) -> str:
+        """A template of ``options`` not used yet in this call (under ``key``), its choices resolved."""
         used = self.used.setdefault(key, [])
         if len(used) >= len(options):
             used.clear()
         fresh = [i for i in range(len(options)) if i not in used]
         index = fresh[int(self.rng.integers(len(fresh)))]
         used.append(index)
-        return options[index]
+        return expand(options[index], self.rng)
 
 
 def render_calls(spec: WorldSpec, taxonomy: Taxonomy, calls: list[Call], deals: list[Deal], reps: list[Rep],
@@ -81,14 +98,43 @@ def render_call(call: Call, customer: Customer, deal: Deal, rep: Rep, taxonomy: 
     speakers = speaker_labels(call.plan)
     utterances = []
     for beat in call.plan.beats:
-        text = lex.finish(beat_text(beat, lex, slots, pains, chooser, taxonomy, call.plan))
-        if beat.act not in PLAIN_ACTS:
-            text = lex.disfluent(text, rng)
-        labels = {"act": beat.act} | beat.labels
+        families: dict = {}
+        text = lex.finish(beat_text(beat, lex, slots, pains, chooser, taxonomy, call.plan, families))
+        text = dress(text, beat, lex, slots, rng)
+        labels = {"act": beat.act} | beat.labels | families
         utterances.append(Utterance(speakers[(beat.role, beat.contact)], beat.role, text, 0.0, 0.0, labels))
     call.utterances = estimate_times(utterances, lex, rng)
     call.duration_s = round(call.utterances[-1].end + float(rng.uniform(0.3, 1.0)), 3)
     call.speakers = speaker_entries(speakers, call.rep_id)
+
+
+def dress(text: str, beat: Beat, lex, slots: dict[str, str], rng: np.random.Generator) -> str:
+    """The turn as people say it: sometimes an opener ("Honestly, ", "{contact_first}, ", 嗯，) or, for
+    turns whose sentences are not labelled moments, a short sentence before it ("Good question."),
+    a tag at the end (", to be honest"), a filler or repeated word, and in Mandarin an English word
+    or two (code-switching). Objection and move turns get no extra sentence, so their sentences
+    still pair with their labels."""
+    plain = beat.act in PLAIN_ACTS
+    roll = rng.random()
+    if roll < DRESS_P["opener"]:
+        openers = lex.INTERJECTIONS if plain else lex.OPENERS[beat.role]
+        if beat.act == "question" and rng.random() < 0.5:
+            openers = lex.QUESTION_OPENERS
+        text = lex.open_with(_say(openers, slots, rng), text)
+    elif roll < DRESS_P["opener"] + DRESS_P["preamble"] and beat.act in PREAMBLE_ACTS:
+        text = lex.JOINER.join([_say(lex.PREAMBLES[beat.role], slots, rng), text])
+    if beat.act in TAIL_ACTS and rng.random() < DRESS_P["tail"]:
+        text = lex.with_tail(text, rng)
+    afterwords = lex.AFTERWORDS.get(f"{beat.act}.{beat.role}")
+    if afterwords and rng.random() < DRESS_P["afterword"]:
+        text = lex.JOINER.join([text, _say(afterwords, slots, rng)])
+    if not plain:
+        text = lex.disfluent(text, rng)
+    return lex.code_switch(text, rng)
+
+
+def _say(options: tuple[str, ...], slots: dict[str, str], rng: np.random.Generator) -> str:
+    return expand(pick(options, rng), rng).format_map(slots)
 
 
 def call_slots(lex, plan: CallPlan, customer: Customer, deal: Deal, rep: Rep) -> dict[str, str]:
@@ -128,7 +174,8 @@ def pain_note(lex, pain: Pain) -> str:
 
 
 def beat_text(beat: Beat, lex, slots: dict[str, str], pains: dict[str, Pain], chooser: Chooser,
-              taxonomy: Taxonomy, plan: CallPlan) -> str:
+              taxonomy: Taxonomy, plan: CallPlan, families: dict) -> str:
+    """The words of one beat; an objection's or an answer's phrasing families go into ``families``."""
     key = SIMPLE_ACTS.get((beat.act, beat.role))
     if key is not None:
         return chooser.pick(key, lex.PHRASES[key]).format_map(slots)
@@ -143,9 +190,9 @@ def beat_text(beat: Beat, lex, slots: dict[str, str], pains: dict[str, Pain], ch
         note = pain_note(lex, pains[beat.labels["pain_id"]])
         return chooser.pick("paraphrase.rep", lex.PHRASES["paraphrase.rep"]).format_map(slots | {"pain_note": note})
     if beat.act == "objection":
-        return _objection(beat, lex, slots, chooser)
+        return _objection(beat, lex, slots, chooser, families)
     if beat.act == "move":
-        return _moves(beat, lex, slots, pains, chooser, plan)
+        return _moves(beat, lex, slots, pains, chooser, plan, families)
     if beat.act == "reaction":
         key = f"react.{beat.labels['reaction']}"
         return chooser.pick(key, lex.PHRASES[key]).format_map(slots)
@@ -184,23 +231,32 @@ def _answer(beat: Beat, lex, slots: dict[str, str], pains: dict[str, Pain], choo
     return lex.JOINER.join(parts)
 
 
-def _objection(beat: Beat, lex, slots: dict[str, str], chooser: Chooser) -> str:
-    key = f"obj.{beat.labels['objection_type']}"
-    text = chooser.pick(key, lex.PHRASES[key]).format_map(slots)
+def _objection(beat: Beat, lex, slots: dict[str, str], chooser: Chooser, families: dict) -> str:
+    objection_type = beat.labels["objection_type"]
+    options = lex.objection_families(objection_type)
+    family = pick_family(options, OBJECTION_FAMILY_WEIGHTS, chooser.rng)
+    families["family"] = family
+    text = chooser.pick(f"obj.{objection_type}.{family}", options[family]).format_map(slots)
     if beat.labels.get("reaction_to_previous") == "new_objection":
         text = lex.JOINER.join([chooser.pick("obj.lead_new", lex.PHRASES["obj.lead_new"]), text])
     return text
 
 
 def _moves(beat: Beat, lex, slots: dict[str, str], pains: dict[str, Pain], chooser: Chooser,
-           plan: CallPlan) -> str:
-    """One sentence (or two) per move, in order; 'concern' names what the objection was about."""
+           plan: CallPlan, families: dict) -> str:
+    """One sentence (or two) per move, in order, each in a family of phrasings drawn per move;
+    'concern' names what the objection was about."""
     objection_type = beat.labels["objection_type"]
     concern = chooser.pick(f"concern.{objection_type}", lex.CONCERNS[objection_type]).format_map(slots)
     mentioned = plan.pains_mentioned[0] if plan.pains_mentioned else next(iter(pains))
     local = slots | {"concern": concern, "pain_note": pain_note(lex, pains[mentioned])}
-    sentences = [lex.finish(chooser.pick(f"move.{m}", lex.PHRASES[f"move.{m}"]).format_map(local))
-                 for m in beat.labels["moves"]]
+    sentences, chosen = [], []
+    for move in beat.labels["moves"]:
+        options = lex.move_families(move)
+        family = pick_family(options, MOVE_FAMILY_WEIGHTS, chooser.rng)
+        chosen.append(family)
+        sentences.append(lex.finish(chooser.pick(f"move.{move}.{family}", options[family]).format_map(local)))
+    families["families"] = chosen
     return lex.JOINER.join(sentences)
 
 
