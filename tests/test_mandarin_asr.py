@@ -73,3 +73,14 @@ def test_the_speech_pipeline_transcribes_a_mandarin_call_of_unknown_language(set
     assert transcript.language == "zh"
     text = "".join(u.text for u in transcript.utterances)
     assert "广州市" in text and "協" not in text
+
+
+def test_a_team_vocabulary_reaches_the_model_as_hotwords(settings, shared_data):
+    transcriber = settings.models.transcriber.model_copy(
+        update={"vocabulary": ["TalkTrack"], "team_vocabulary": {"T-1": ["HubSpot"], "T-2": ["Gong"]}})
+    pipeline = SpeechPipeline(settings.model_copy(
+        update={"models": settings.models.model_copy(update={"transcriber": transcriber})}))
+    audio = pipeline.decode(shared_data / "asr_en" / "whisper_jfk" / "jfk.flac")
+    (out,) = pipeline.transcribe(audio, SpeechOptions(language="en", team="T-1"))
+    assert out.options["hotwords"] == "TalkTrack, HubSpot" and out.model.name == "tiny.en"
+    assert "country" in out.text

@@ -283,10 +283,12 @@ def _describe_counts(summary) -> str:
 
 
 def _audible_languages(settings, languages) -> list[str]:
-    """An English-only model (``*.en``) cannot transcribe the Mandarin calls: render English ones."""
-    if settings.models.transcriber.model.endswith(".en") and "en" in languages:
-        return ["en"]
-    return list(languages)
+    """Render the calls of every language a configured model reads (Mandarin too, by default); with only
+    an English model configured, the English ones."""
+    from talktrack.models.language_routing import readable_languages
+
+    readable = readable_languages(settings.models.transcriber)
+    return [language for language in languages if language in readable] or list(languages)
 
 
 def _espeak_available() -> bool:

@@ -129,6 +129,8 @@ def _recording(registered: sink.Registered, options: SpeechOptions) -> CallRecor
         changes["num_speakers"] = item.num_speakers
     if item.language:
         changes["language"] = item.language
+    if registered.team:
+        changes["team"] = registered.team
     return CallRecording(item.path, registered.call_id, replace(options, **changes) if changes else options,
                          language=item.language or registered.language, attempt=registered.attempt)
 

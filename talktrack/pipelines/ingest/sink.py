@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.calls import mark_failed, write_transcript
-from talktrack.core.catalog.schema import TRANSCRIBED_FROM_AUDIO, Call, CallAttempt, Customer, Deal, Rep
+from talktrack.core.catalog.schema import TRANSCRIBED_FROM_AUDIO, Call, CallAttempt, Customer, Deal, Rep, Team
 from talktrack.core.clock import utcnow
 from talktrack.core.records import Transcript
 from talktrack.pipelines.ingest.manifest import IngestItem
@@ -40,7 +40,8 @@ class RegistrationConflict(ValueError):
 class Registered:
     """A recording known to the catalog: its call id, and whether it still needs work.
 
-    ``attempt``: the number of the processing attempt this registration opened (None: nothing to do)."""
+    ``attempt``: the number of the processing attempt this registration opened (None: nothing to do).
+    ``team``: the external id of the call's rep's team (its vocabulary goes to the transcriber)."""
 
     item: IngestItem
     content_hash: str
@@ -48,6 +49,7 @@ class Registered:
     needs_work: bool
     language: str | None = None
     attempt: int | None = None
+    team: str | None = None
 
 
 def register(catalog: Catalog, item: IngestItem, content_hash: str, *, source: str = "ingest",
@@ -69,7 +71,13 @@ def register(catalog: Catalog, item: IngestItem, content_hash: str, *, source: s
         if call.status not in HAS_CONTENT:
             call.audio_path, call.content_hash = str(item.path), content_hash
             call.status, call.error, call.updated_at = IN_PROGRESS, None, utcnow()
-        return Registered(item, content_hash, call.external_id, True, call.language, attempt)
+        return Registered(item, content_hash, call.external_id, True, call.language, attempt, _team_of(session, call))
+
+
+def _team_of(session, call: Call) -> str | None:
+    if call.rep_id is None:
+        return None
+    return session.scalar(select(Team.external_id).join(Rep, Rep.team_id == Team.id).where(Rep.id == call.rep_id))
 
 
 def _call_for(session, item: IngestItem, content_hash: str) -> Call | None:
