@@ -34,6 +34,9 @@ from talktrack.models.chinese import normalise_language
 from talktrack.models.transcription import SAMPLE_RATE, Transcriber, Transcription
 
 
+DETECT_WITHIN_S = 90.0
+
+
 class UnreadableLanguage(ValueError):
     """No configured model reads the call's language; the message says what to set."""
 
@@ -121,14 +124,13 @@ class LanguageRouter:
         return self.multilingual, detected, how
 
     def detect(self, samples: np.ndarray) -> tuple[str, float]:
-        """(language, probability) from the multilingual model on the first 30 s of speech."""
+        """(language, probability) from the multilingual model on the first 30 s of speech within the
+        first ``DETECT_WITHIN_S`` (VAD over a whole 4-minute call would cost more than the detection)."""
         assert self.multilingual is not None
-        self.multilingual.load()
-        model = self.multilingual._whisper()
-        if not np.any(samples):
+        head = np.asarray(samples[: int(DETECT_WITHIN_S * SAMPLE_RATE)], dtype=np.float32)
+        if not np.any(head):
             return "en", 0.0  # silence: nothing to detect, the English model says nothing either
-        language, probability, _ = model.detect_language(audio=np.asarray(samples, dtype=np.float32), vad_filter=True)
-        return language, float(probability)
+        return self.multilingual.detect_language(head)
 
     def transcribe(
         self, samples: np.ndarray, *, language: str | None = None,

@@ -207,6 +207,13 @@ class Transcriber:
             self._whisper()
         return time.perf_counter() - started
 
+    def detect_language(self, samples: np.ndarray) -> tuple[str, float]:
+        """(language, probability) of mono 16 kHz ``samples`` by this (multilingual) model, on the first
+        30 s of speech (faster-whisper's VAD finds it)."""
+        self.load()
+        language, probability, _ = self._whisper().detect_language(audio=_as_mono_16k(samples), vad_filter=True)
+        return language, float(probability)
+
     def _whisper(self):
         device, compute_type = self.device
         return load_whisper(self.model_info.path, device, compute_type, self.settings.cpu_threads)
