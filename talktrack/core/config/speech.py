@@ -115,11 +115,23 @@ class DiarizerSettings(Strict):
         threshold: float = Field(0.7, gt=0, lt=2)  # cosine distance between CAM++ embeddings
         min_cluster_s: float = Field(1.0, ge=0)
 
+    class Verification(Strict):
+        """The ``combined`` backend's speaker-count check (``models.diarization.verification``)."""
+
+        piece_s: float = Field(3.0, gt=0)
+        min_piece_s: float = Field(0.5, ge=0)
+        split_distance: float = Field(0.3, ge=0, le=2)  # CAM++ centroids closer than this: one speaker
+        minor_share: float = Field(0.1, ge=0, lt=1)  # a speaker with less of the speech is minor ...
+        minor_distance: float = Field(0.7, ge=0, le=2)  # ... and joins a speaker closer than this
+
     backend: Literal["combined", "resemblyzer", "segmentation", "pyannote"] = "combined"
     pyannote_pipeline_dir: str | None = None
     segmentation: DiarizerSettings.Segmentation = Field(default_factory=lambda: DiarizerSettings.Segmentation())
+    verification: DiarizerSettings.Verification = Field(default_factory=lambda: DiarizerSettings.Verification())
     min_speakers: int = Field(1, ge=1)
     max_speakers: int = Field(6, ge=1)
+    # the most speakers a kind of call has (dialer/CRM metadata: a phone call has two parties)
+    expected_speakers: dict[str, int] = Field(default_factory=lambda: {"phone_call": 2})
     params: DiarizerSettings.Params = Field(default_factory=lambda: DiarizerSettings.Params())
 
     @model_validator(mode="after")
@@ -128,6 +140,9 @@ class DiarizerSettings(Strict):
             raise ValueError(f"min_speakers ({self.min_speakers}) exceeds max_speakers ({self.max_speakers})")
         if self.backend == "pyannote" and not self.pyannote_pipeline_dir:
             raise ValueError("backend 'pyannote' needs pyannote_pipeline_dir: a local pipeline directory")
+        for call_type, count in self.expected_speakers.items():
+            if count < 1:
+                raise ValueError(f"expected_speakers.{call_type} = {count}: must be at least 1")
         return self
 
 

