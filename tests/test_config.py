@@ -93,7 +93,7 @@ def test_drill_settings_are_part_of_the_tree_and_reached_by_yaml_and_environment
     assert settings.drills.languages == ("zh",)
     assert settings.drills.policy.max_reply_lookahead == 5
     assert settings.drills.scoring.closeness_weight == 0.7
-    assert settings.drills.scoring.moves_weight == 0.4  # the rest keeps its default
+    assert settings.drills.scoring.moves_weight == 0.15  # the rest keeps its default
     with pytest.raises(ConfigError, match=r"drills.generator = .*needs model_path"):
         load_settings(environ={"TALKTRACK_DRILLS__GENERATOR__KIND": "transformers"})
     with pytest.raises(ConfigError, match=r"drills.languages.0 = 'fr'"):

@@ -16,22 +16,48 @@ from talktrack.core.config.base import Strict
 
 
 class DrillScoringSettings(Strict):
-    """``score = 100 * (closeness_weight * closeness + moves_weight * moves_share)``; closeness is the
-    mean cosine to the ``closest`` reference answers mapped from [floor, ceiling] to [0, 1]."""
+    """How a drill answer scores 0-100 (see ``talktrack.models.drills.scoring``)::
 
-    closeness_weight: float = Field(0.6, ge=0.0, le=1.0)
-    moves_weight: float = Field(0.4, ge=0.0, le=1.0)
+        score = 100 * clip(parts - penalties, 0, 1)
+        parts = weighted mean of closeness (closeness_weight), the best track's moves share
+                (moves_weight; dropped when no track is mined) and the strengths share (qualities_weight)
+        strengths share = min(1, sum(strength_weights[q] * presence[q]) / strengths_full)
+        penalties = sum(failure_penalties[q] * presence[q])
+
+    closeness is the mean cosine to the ``closest`` reference answers (of every mined or approved
+    track of the type) mapped from [closeness_floor, closeness_ceiling] to [0, 1]; a quality's
+    presence comes from the detector's moves, a cue, or its closest example phrasing mapped from
+    [strength_floor, strength_ceiling] (a failure: [failure_floor, failure_ceiling]) to [0, 1]:
+    failures need a closer match, a wrong penalty costs a rep more than a missed one. Chosen on the dev split of the hand-graded answers
+    (``evaluation/real_phrasing/drill_answers.yaml``)."""
+
+    closeness_weight: float = Field(0.1, ge=0.0, le=1.0)
+    moves_weight: float = Field(0.15, ge=0.0, le=1.0)
+    qualities_weight: float = Field(0.75, ge=0.0, le=1.0)
     closeness_floor: float = Field(0.2, ge=-1.0, le=1.0)
     closeness_ceiling: float = Field(0.75, ge=-1.0, le=1.0)
     closest: int = Field(3, ge=1, le=20)
+    strength_floor: float = Field(0.35, ge=-1.0, le=1.0)
+    strength_ceiling: float = Field(0.5, ge=-1.0, le=1.0)
+    failure_floor: float = Field(0.5, ge=-1.0, le=1.0)
+    failure_ceiling: float = Field(0.7, ge=-1.0, le=1.0)
+    strengths_full: float = Field(2.5, gt=0.0)
+    strength_weights: dict[str, float] = {"acknowledge": 1.0, "discovery": 1.0, "value": 1.0, "next_step": 1.0}
+    failure_penalties: dict[str, float] = {"instant_discount": 0.4, "disparage_competitor": 0.4,
+                                           "dismiss_concern": 0.4, "not_knowing": 0.4}
 
     @model_validator(mode="after")
     def _usable(self) -> DrillScoringSettings:
-        if self.closeness_weight + self.moves_weight <= 0:
-            raise ValueError("closeness_weight and moves_weight are both 0: a score needs one of them")
-        if self.closeness_ceiling <= self.closeness_floor:
-            raise ValueError(f"closeness_ceiling ({self.closeness_ceiling}) must be above closeness_floor "
-                             f"({self.closeness_floor})")
+        if self.closeness_weight + self.moves_weight + self.qualities_weight <= 0:
+            raise ValueError("closeness_weight, moves_weight and qualities_weight are all 0: a score needs one")
+        for name, low, high in (("closeness", self.closeness_floor, self.closeness_ceiling),
+                                ("strength", self.strength_floor, self.strength_ceiling),
+                                ("failure", self.failure_floor, self.failure_ceiling)):
+            if high <= low:
+                raise ValueError(f"{name}_ceiling ({high}) must be above {name}_floor ({low})")
+        negative = [k for k, v in (self.strength_weights | self.failure_penalties).items() if v < 0]
+        if negative:
+            raise ValueError(f"strength_weights and failure_penalties must be >= 0: {', '.join(negative)}")
         return self
 
 

@@ -1,25 +1,31 @@
-"""Score a rep's drill answer 0-100 against reference top-seller answers and a talk track.
+"""Score a rep's drill answer 0-100 the way a coach would: what it does, and how close it is to what wins.
 
-``score = 100 * (closeness_weight * closeness + moves_weight * moves_share)`` where
+``score = 100 * clip(parts - penalties, 0, 1)`` (weights: ``settings.drills.scoring``):
 
-- ``closeness``: the mean cosine of the answer to its ``closest`` nearest reference answers
-  (real top-seller answers; see :class:`Reference`), mapped linearly from
-  ``[closeness_floor, closeness_ceiling]`` to ``[0, 1]`` and clipped;
-- ``moves_share``: the share of the reference track's moves that the answer makes.
+- ``closeness``: the mean cosine of the answer to its ``closest`` nearest reference answers (real
+  top-seller answers following *any* mined or approved track of the objection type, not only the
+  best one; see :class:`Reference`), mapped from ``[closeness_floor, closeness_ceiling]`` to [0, 1];
+- ``moves_share``: the share of a track's moves the answer makes, for the track it covers best
+  (dropped from the mean when nothing is mined for the type yet);
+- ``strengths``: what good answers do, read by :class:`~talktrack.models.drills.qualities.AnswerReader`
+  (acknowledge, discovery question, quantified value, concrete next step), each presence times its
+  weight, full at ``strengths_full``;
+- ``penalties``: what loses deals (instant discount, running a competitor down, brushing the concern
+  aside, not knowing), each presence times its penalty, subtracted.
 
-The weights are ``settings.drills.scoring`` (defaults 0.6 closeness, 0.4 moves). When the reference has no
-track (nothing mined for that objection type yet), closeness carries the whole score and
-the breakdown says so.
+Why not closeness alone: on hand-graded real answers (issue 16) a sound answer that follows no
+mined track scored 12/100 and "take it or leave it" 18.6; closeness to generated top-seller
+words rewards wording, a coach rewards moves.
 
 Example::
 
-    result = AnswerScorer(settings.drills.scoring).score(vector, ("acknowledge",), reference)
-    result["score"], result["breakdown"]["moves_missing"]
+    result = AnswerScorer(settings.drills.scoring).score(vector, ("acknowledge",), reference, found)
+    result["score"], result["breakdown"]["moves_missing"], result["breakdown"]["qualities"]
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,11 +37,12 @@ from talktrack.core.config import DrillScoringSettings
 class Reference:
     """What an answer to one objection type in one language is compared with.
 
-    ``vectors``: (n, dim) unit vectors of the reference answers (same space as the answer);
-    ``source``: ``approved`` (answers following an approved/edited track), ``mined`` (a mined
-    track, none approved yet) or ``top_sellers`` (no track for the type: all top-seller answers);
-    ``track_moves``: the moves of the reference track (empty without one); ``spare_vectors`` /
-    ``spare_items``: the other top-seller answers to the type (not following the track): never
+    ``vectors``: (n, dim) unit vectors of the reference answers (same space as the answer):
+    top-seller answers that follow any approved/edited track of the type, else any mined one;
+    ``source``: ``approved``, ``mined`` or ``top_sellers`` (no track for the type: all top-seller
+    answers); ``track_moves``: the moves of the best track (largest lift; empty without one) and
+    ``tracks``: the moves of every track compared with, best first; ``spare_vectors`` /
+    ``spare_items``: the other top-seller answers to the type (following no track): never
     scored against, only shown when fewer than three reference answers exist.
     """
 
@@ -47,6 +54,11 @@ class Reference:
     items: list[dict] = field(default_factory=list)  # one per row of vectors: what to show the rep
     spare_vectors: np.ndarray | None = None
     spare_items: list[dict] = field(default_factory=list)
+    tracks: tuple[tuple[str, ...], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.track_moves and not self.tracks:
+            self.tracks = (tuple(self.track_moves),)
 
 
 class AnswerScorer:
@@ -64,18 +76,28 @@ class AnswerScorer:
         span = max(w.closeness_ceiling - w.closeness_floor, 1e-6)
         return float(np.clip((mean - w.closeness_floor) / span, 0.0, 1.0)), mean, order
 
-    def score(self, vector: np.ndarray, moves: Sequence[str], reference: Reference) -> dict:
-        """The 0-100 score, its breakdown, and the reference rows nearest first (``order``)."""
+    def score(self, vector: np.ndarray, moves: Sequence[str], reference: Reference,
+              found: Mapping[str, float] | None = None) -> dict:
+        """The 0-100 score, its breakdown, and the reference rows nearest first (``order``).
+
+        ``found``: quality presences from :class:`AnswerReader` (none: only closeness and moves count)."""
         closeness, mean_cosine, order = self.closeness(vector, reference)
-        track = list(reference.track_moves)
+        track = best_covered(reference.tracks, moves)
         covered = [m for m in track if m in moves]
         missing = [m for m in track if m not in moves]
         w = self.weights
+        found = dict(found or {})
+        parts = [(w.closeness_weight, closeness)]
+        share = len(covered) / len(track) if track else None
         if track:
-            share = len(covered) / len(track)
-            total = (w.closeness_weight * closeness + w.moves_weight * share) / (w.closeness_weight + w.moves_weight)
-        else:
-            share, total = None, closeness
+            parts.append((w.moves_weight, share))
+        strengths = min(1.0, sum(w.strength_weights.get(k, 0.0) * v for k, v in found.items()) / w.strengths_full)
+        if found:
+            parts.append((w.qualities_weight, strengths))
+        weight = sum(p for p, _ in parts) or 1.0
+        positive = sum(p * v for p, v in parts) / weight
+        penalty = sum(w.failure_penalties.get(k, 0.0) * v for k, v in found.items())
+        total = float(np.clip(positive - penalty, 0.0, 1.0))
         breakdown = {
             "closeness": round(closeness, 4),
             "closeness_cosine": round(mean_cosine, 4),
@@ -84,11 +106,23 @@ class AnswerScorer:
             "moves_missing": missing,
             "moves_share": None if share is None else round(share, 4),
             "moves_in_track_order": in_order(track, moves) if track else None,
-            "reference": {"source": reference.source, "track": reference.track_key, "track_moves": track,
-                          "answers": int(len(reference.vectors)), "note": reference.note},
-            "weights": {"closeness": w.closeness_weight, "moves": w.moves_weight if track else 0.0},
+            "qualities": found,
+            "strengths": round(strengths, 4) if found else None,
+            "penalty": round(penalty, 4),
+            "reference": {"source": reference.source, "track": reference.track_key, "track_moves": list(track),
+                          "tracks": [list(t) for t in reference.tracks], "answers": int(len(reference.vectors)),
+                          "note": reference.note},
+            "weights": {"closeness": w.closeness_weight, "moves": w.moves_weight if track else 0.0,
+                        "qualities": w.qualities_weight if found else 0.0},
         }
         return {"score": round(100.0 * total, 1), "breakdown": breakdown, "order": order}
+
+
+def best_covered(tracks: Sequence[Sequence[str]], moves: Sequence[str]) -> tuple[str, ...]:
+    """The track whose moves the answer covers the largest share of (the first, best, on a tie)."""
+    if not tracks:
+        return ()
+    return tuple(max(tracks, key=lambda t: sum(m in moves for m in t) / max(len(t), 1)))
 
 
 def in_order(track: Sequence[str], moves: Sequence[str]) -> bool:

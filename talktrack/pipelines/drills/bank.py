@@ -3,8 +3,9 @@
 :class:`BankBuilder` learns the :class:`~talktrack.models.drills.CustomerPolicy` from the corpus's
 reactions, gathers real customer lines to draw from (objections per (type, language), concede
 and push-back replies per language) and, per (type, language), the reference answers: top
-sellers' real answers that follow the best approved track of the type (else the best mined
-track, else all their answers), embedded in the language's space.
+sellers' real answers that follow any approved track of the type (else any mined track, else
+all their answers), embedded in the language's space. Every track counts, not only the best:
+top sellers answer one objection in several good ways (issue 16).
 """
 
 from __future__ import annotations
@@ -51,17 +52,22 @@ class DrillBank:
     stats: dict
 
 
-def best_track(tracks: list[dict], objection_type: str) -> tuple[dict | None, str]:
-    """The reference track of a type and its source: the approved/edited one with the largest lift,
-    else the mined (not rejected) one with the largest lift, else none."""
+def type_tracks(tracks: list[dict], objection_type: str) -> tuple[list[dict], str]:
+    """The reference tracks of a type, largest lift first, and their source: the approved/edited
+    ones, else the mined (not rejected) ones, else none (``top_sellers``)."""
     of_type = [t for t in tracks if t["objection_type"] == objection_type]
     approved = [t for t in of_type if t["status"] in APPROVED_STATUSES]
-    if approved:
-        return max(approved, key=lambda t: (t["lift"], t["key"])), "approved"
-    mined = [t for t in of_type if t["status"] != "rejected"]
-    if mined:
-        return max(mined, key=lambda t: (t["lift"], t["key"])), "mined"
-    return None, "top_sellers"
+    chosen, source = (approved, "approved") if approved else \
+        ([t for t in of_type if t["status"] != "rejected"], "mined")
+    if not chosen:
+        return [], "top_sellers"
+    return sorted(chosen, key=lambda t: (-t["lift"], t["key"])), source
+
+
+def best_track(tracks: list[dict], objection_type: str) -> tuple[dict | None, str]:
+    """The reference track of a type with the largest lift (see :func:`type_tracks`) and its source."""
+    chosen, source = type_tracks(tracks, objection_type)
+    return (chosen[0] if chosen else None), source
 
 
 class BankBuilder:
@@ -136,32 +142,33 @@ class BankBuilder:
     def _references(self, corpus: Corpus, top: set[str], tracks: list[dict]) -> dict[tuple[str, str], Reference]:
         out = {}
         for objection_type in self.settings.objection_keys:
-            track, source = best_track(tracks, objection_type)
+            chosen, source = type_tracks(tracks, objection_type)
             for language in self.settings.drills.languages:
                 answers = [e for e in corpus.episodes if e.objection_type == objection_type and e.language == language
                            and e.rep_id in top and e.answer]
-                out[(objection_type, language)] = self._reference(answers, corpus.deals, track, source, language)
+                out[(objection_type, language)] = self._reference(answers, corpus.deals, chosen, source, language)
         return out
 
-    def _reference(self, answers: list[Episode], deals: dict[str, DealRecord], track: dict | None,
+    def _reference(self, answers: list[Episode], deals: dict[str, DealRecord], tracks: list[dict],
                    source: str, language: str) -> Reference:
-        note = {"approved": "compared with top-seller answers that follow the approved track",
+        note = {"approved": "compared with top-seller answers that follow the approved tracks",
                 "mined": "no track of this objection type is approved yet: compared with top-seller answers that "
-                         "follow the best mined track",
+                         "follow the mined tracks",
                 "top_sellers": "no talk track of this objection type has been mined yet: compared with all "
                                "top-seller answers"}[source]
         spare: list[Episode] = []
-        if track is not None:
-            following = [e for e in answers if is_subsequence(tuple(track["moves"]), e.moves)]
+        if tracks:
+            following = [e for e in answers if any(is_subsequence(tuple(t["moves"]), e.moves) for t in tracks)]
             if following:
                 kept = {id(e) for e in following}
                 answers, spare = following, [e for e in answers if id(e) not in kept]
             else:
-                note += " (no top-seller answer in this language follows it yet: all their answers are used)"
+                note += " (no top-seller answer in this language follows them yet: all their answers are used)"
         items, vectors = self._answers(answers, deals, language)
         spare_items, spare_vectors = self._answers(spare, deals, language, follows_track=False)
-        return Reference(vectors, source, track["key"] if track else None,
-                         tuple(track["moves"]) if track else (), note, items, spare_vectors, spare_items)
+        best = tracks[0] if tracks else None
+        return Reference(vectors, source, best["key"] if best else None, tuple(best["moves"]) if best else (), note,
+                         items, spare_vectors, spare_items, tuple(tuple(t["moves"]) for t in tracks))
 
     def _answers(self, answers: list[Episode], deals: dict[str, DealRecord], language: str,
                  **extra) -> tuple[list[dict], np.ndarray]:

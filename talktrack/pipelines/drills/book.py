@@ -20,19 +20,21 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from talktrack.core.config import ConfigError, DrillSettings
-from talktrack.models.drills import Persona
+from talktrack.models.drills import AnswerQuality, Persona
 
 SETTINGS_KEYS = ("languages", "scoring", "policy", "generator")
 
 
 class DrillBook(BaseModel):
     """``replies``: example phrasings per reaction and language (what the reply reader learns from);
-    ``personas``: per key, names, line length, traits and lead-ins."""
+    ``personas``: per key, names, line length, traits and lead-ins; ``answer_qualities``: what a
+    drill answer is judged on (strengths and failures, their evidence and feedback text)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     version: int = 1
     replies: dict[Literal["concede", "push_back", "neither"], dict[str, list[str]]]
     personas: dict[str, Persona]
+    answer_qualities: dict[str, AnswerQuality]
 
 
 def book_path(settings: DrillSettings) -> Path:
@@ -57,6 +59,19 @@ def load_drill_book(settings: DrillSettings) -> DrillBook:
     for key, persona in (data.get("personas") or {}).items():
         persona.setdefault("key", key)
     try:
-        return DrillBook.model_validate(data)
+        book = DrillBook.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(f"drills.file {path}: {exc}") from None
+    check_weights(book, settings, path)
+    return book
+
+
+def check_weights(book: DrillBook, settings: DrillSettings, path: Path) -> None:
+    """Every strength needs a weight and every failure a penalty in ``drills.scoring``, and back."""
+    scoring = settings.scoring
+    for kind, weights, name in (("strength", scoring.strength_weights, "strength_weights"),
+                                ("failure", scoring.failure_penalties, "failure_penalties")):
+        keys = {k for k, q in book.answer_qualities.items() if q.kind == kind}
+        if keys != set(weights):
+            raise ConfigError(f"drills.file {path}: its {kind} qualities ({', '.join(sorted(keys)) or 'none'}) "
+                              f"and drills.scoring.{name} ({', '.join(sorted(weights)) or 'none'}) must name the same keys")

@@ -1,6 +1,7 @@
 """The drill lifecycle: start, turn, end, list, get, over a bank built on first use.
 
-A turn embeds one answer, detects its moves, scores it against the reference answers and
+A turn embeds one answer, detects its moves, reads what it does (strengths, failures), scores
+it against the reference answers, says in the rep's language what was good and what to add, and
 draws the customer's reaction from the policy: tens of milliseconds once the bank is built.
 Drills are stored in the ``drills``/``drill_turns`` tables.
 """
@@ -22,7 +23,7 @@ from talktrack.core.catalog.schema import Drill, DrillTurn
 from talktrack.core.clock import utcnow
 from talktrack.core.config import Settings
 from talktrack.core.workspace import Workspace
-from talktrack.models.drills import AnswerScorer, Persona, PersonaFitter, make_generator
+from talktrack.models.drills import AnswerReader, AnswerScorer, Persona, PersonaFitter, feedback, make_generator
 from talktrack.models.threads import torch_threads
 from talktrack.pipelines.drills.bank import BankBuilder, DrillBank, LinePool, shown_answers
 from talktrack.pipelines.drills.book import DrillBook
@@ -54,6 +55,15 @@ class DrillEngine:
     def fitter(self) -> PersonaFitter:
         return PersonaFitter(self.builder.multilingual)
 
+    @cached_property
+    def reader(self) -> AnswerReader:
+        """Reads an answer's strengths and failures (examples embedded once; answers skip the vector cache)."""
+        scoring = self.settings.drills.scoring
+        space = getattr(self.builder.multilingual, "inner", self.builder.multilingual)
+        spans = {"strength": (scoring.strength_floor, scoring.strength_ceiling),
+                 "failure": (scoring.failure_floor, scoring.failure_ceiling)}
+        return AnswerReader(space, self.book.answer_qualities, spans=spans).fit()
+
     # -- lazily loaded parts ------------------------------------------------------------------
     def bank(self, *, refresh: bool = False) -> DrillBank:
         """The bank; with ``refresh``, rebuilt first if talk tracks changed since it was built."""
@@ -80,6 +90,7 @@ class DrillEngine:
         bank = self.bank()
         if not self._warm:
             self.detector()
+            self.reader  # noqa: B018 (embeds the example phrasings now)
             for language in self.settings.drills.languages:  # past the vector cache: loads the weights
                 self.builder.answer_space(language).inner.encode(["warm up"])
             self._warm = True
@@ -177,12 +188,17 @@ class DrillEngine:
         return result
 
     def score_answer(self, objection_type: str, language: str, text: str) -> dict:
-        """Moves detected in the answer, its 0-100 score and breakdown, the closest reference answers."""
+        """Moves detected in the answer, what it does, its 0-100 score, breakdown and feedback, the closest
+        reference answers."""
         detected = self.detector().detect([text], roles=["rep"])[0]
         moves = tuple(m.label for m in detected if m.kind == "move")
         reference = self.bank().references[(objection_type, language)]
         vector = self.builder.answer_space(language).inner.encode([text])[0]  # new text: skip the cache
-        scored = self.scorer.score(vector, moves, reference)
+        found = self.reader.read(text, moves)
+        scored = self.scorer.score(vector, moves, reference, found)
+        scoring = self.settings.drills.scoring
+        scored["breakdown"]["feedback"] = feedback(self.book.answer_qualities, found, scoring.strength_weights,
+                                                   language)
         answers = shown_answers(reference, vector, scored["order"])
         return {"score": scored["score"], "breakdown": scored["breakdown"], "answers": answers, "moves": moves}
 
