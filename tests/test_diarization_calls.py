@@ -100,3 +100,11 @@ def test_short_call_mixtures_have_two_speakers_and_a_low_der(mixtures):
         scores = score({mixture.id: mixture.reference}, {mixture.id: result}, {}, {mixture.id: audio.duration_s})
         assert len(result.speakers) == 2, mixture.id
         assert scores["overall"]["collar_0.25"]["der"] <= MIXTURE_DER_BOUND, mixture.id
+
+
+def test_a_manifest_says_what_the_call_is(tmp_path):
+    from talktrack.pipelines.ingest.manifest import read_manifest
+
+    (tmp_path / "calls.csv").write_text("path,call_type\na.wav,phone_call\nb.wav,\n", encoding="utf-8")
+    items, problems = read_manifest(tmp_path / "calls.csv")
+    assert problems == [] and [item.call_type for item in items] == ["phone_call", None]

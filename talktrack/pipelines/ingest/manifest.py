@@ -1,8 +1,9 @@
 """What to ingest: every audio file under a folder, or the rows of a manifest CSV.
 
 A manifest names one recording per row (``path`` required; ``call_id``, ``rep_id``,
-``deal_id``, ``customer_id``, ``language``, ``num_speakers`` optional), so a dialer export
-can carry its metadata into the catalog. A bad manifest row is reported, not fatal.
+``deal_id``, ``customer_id``, ``language``, ``num_speakers``, ``call_type`` optional), so a dialer
+export can carry its metadata into the catalog (``call_type`` = ``phone_call``: two parties, so the
+diarizer finds at most two speakers). A bad manifest row is reported, not fatal.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class IngestItem:
     customer_id: str | None = None
     language: str | None = None
     num_speakers: int | None = None
+    call_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,4 +83,5 @@ def _item(row: dict[str, str], base: Path) -> IngestItem:
         customer_id=text("customer_id"),
         language=text("language"),
         num_speakers=int(speakers) if speakers else None,
+        call_type=text("call_type"),
     )

@@ -127,6 +127,8 @@ def _recording(registered: sink.Registered, options: SpeechOptions) -> CallRecor
     changes = {}
     if item.num_speakers:
         changes["num_speakers"] = item.num_speakers
+    if item.call_type:
+        changes["call_type"] = item.call_type
     if item.language:
         changes["language"] = item.language
     if registered.team:

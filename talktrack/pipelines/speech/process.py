@@ -68,6 +68,8 @@ class SpeechOptions:
 
     num_speakers / min_speakers / max_speakers: diarization bounds (ignored when the
         channels are split: then each channel is one speaker).
+    call_type: what the call is, from the dialer or CRM ("phone_call"): caps the speaker count
+        at the configured ``expected_speakers`` of that kind (None: unknown, no cap).
     language: for the transcriber ("en", "zh", ...); None: detected (English model for English,
         the multilingual one for the rest; see ``talktrack.models.language_routing``).
     team: the team whose product and competitor names (``models.transcriber.team_vocabulary``)
@@ -82,6 +84,7 @@ class SpeechOptions:
     num_speakers: int | None = None
     min_speakers: int | None = None
     max_speakers: int | None = None
+    call_type: str | None = None
     language: str | None = None
     team: str | None = None
     max_pause_s: float = 1.0
@@ -158,7 +161,8 @@ class SpeechPipeline:
         if self.layout(audio, options).mode == "split":
             return diarize_channels(audio, channel_options(configured), vad_options(configured))
         bounds = speaker_bounds(
-            configured, num=options.num_speakers, minimum=options.min_speakers, maximum=options.max_speakers
+            configured, num=options.num_speakers, minimum=options.min_speakers, maximum=options.max_speakers,
+            call_type=options.call_type,
         )
         with torch_threads(1):
             return self.diarizer.diarize(audio, bounds)
