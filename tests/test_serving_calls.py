@@ -320,7 +320,7 @@ def test_a_running_job_is_an_orphan_only_when_its_worker_is_gone(tmp_path, setti
 # --- voice notes ---------------------------------------------------------------------------------
 def check_note(result: dict) -> None:
     assert "price" in {o["type"] for o in result["objections"]}, result
-    assert ("decision_maker", "CFO") in {(r["role"], r["who"]) for r in result["roles"]}
+    assert ("economic_buyer", "CFO") in {(p["role"], p["title"]) for p in result["people"]}  # "signs off"
     assert result["next_action"]["date"] == "2025-03-11"
 
 

@@ -160,8 +160,9 @@ def notes_command(
     console = app.console
     console.print("[bold]Objections[/bold]: " + ("; ".join(f"{o['type']} ({o['score']:.2f}): {o['text']}"
                                                           for o in notes.objections) or "none"))
-    console.print("[bold]Decision chain[/bold]: " + ("; ".join(f"{r.role.replace('_', ' ')}: {r.who}"
-                                                              for r in notes.roles) or "none named"))
+    console.print("[bold]Decision chain[/bold]: " + ("; ".join(
+        f"{p.role.replace('_', ' ')}: {' - '.join(filter(None, (p.name, p.title)))}" for p in notes.people)
+        or "none named"))
     action = notes.next_action
     console.print("[bold]Next action[/bold]: " + (f"{action.text} (date: {action.date or 'not given'})"
                                                   if action else "none"))

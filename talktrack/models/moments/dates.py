@@ -25,6 +25,8 @@ ZH_NUMBERS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六":
 
 _WD = "|".join(EN_WEEKDAYS)
 _MON = "|".join(m[:3] + r"(?:" + m[3:] + r")?" for m in EN_MONTHS)
+# "Wed", "Thurs": abbreviations that reps write (full names are matched first)
+_WD_SHORT = r"mon|tues?|wed|thu(?:rs?)?|fri|sat|sun"
 _NUM = r"\d+|a|an|one|two|three|four|five|six|seven|eight|nine|ten|couple of|few"
 
 
@@ -102,10 +104,13 @@ Resolver = Callable[[re.Match, date], date | None]
 _EN_RULES: list[tuple[re.Pattern, Resolver]] = [
     (re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b"), lambda m, r: date(int(m[1]), int(m[2]), int(m[3]))),
     (re.compile(r"\bday after tomorrow\b", re.I), lambda m, r: r + timedelta(days=2)),
-    (re.compile(r"\btomorrow\b", re.I), lambda m, r: r + timedelta(days=1)),
+    (re.compile(r"\b(?:tomorrow|tmrw|tmr)\b", re.I), lambda m, r: r + timedelta(days=1)),
+    (re.compile(r"\bend of next week\b", re.I), lambda m, r: _monday(r) + timedelta(days=11)),
     (re.compile(r"\b(?:today|tonight|this (?:afternoon|evening|morning))\b", re.I), lambda m, r: r),
     (re.compile(rf"\bnext ({_WD})\b", re.I), lambda m, r: _next_week(r, EN_WEEKDAYS.index(m[1].lower()))),
     (re.compile(rf"\b(?:this |on |by |until )?({_WD})\b", re.I), lambda m, r: _after(r, EN_WEEKDAYS.index(m[1].lower()))),
+    (re.compile(rf"\bnext ({_WD_SHORT})\b\.?", re.I), lambda m, r: _next_week(r, _short_weekday(m[1]))),
+    (re.compile(rf"\b(?:this |on |by |until )?({_WD_SHORT})\b\.?", re.I), lambda m, r: _after(r, _short_weekday(m[1]))),
     (re.compile(rf"\b({_MON})\.? (\d{{1,2}})(?:st|nd|rd|th)?\b", re.I),
      lambda m, r: _month_day(r, _month_index(m[1]), int(m[2]))),
     (re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)? (?:of )?({_MON})\b", re.I),
@@ -114,8 +119,8 @@ _EN_RULES: list[tuple[re.Pattern, Resolver]] = [
     (re.compile(rf"\bin ({_NUM}) (days?|weeks?|months?)\b", re.I), lambda m, r: r + _offset(_en_count(m[1]), m[2])),
     (re.compile(rf"\b({_NUM}) (days?|weeks?) from now\b", re.I), lambda m, r: r + _offset(_en_count(m[1]), m[2])),
     (re.compile(r"\bnext week\b", re.I), lambda m, r: _monday(r) + timedelta(days=7)),
-    (re.compile(r"\bend of (?:the |this )?week\b", re.I), lambda m, r: _monday(r) + timedelta(days=4)),
-    (re.compile(r"\bend of (?:the |this )?month\b", re.I), lambda m, r: _end_of_month(r)),
+    (re.compile(r"\b(?:end of (?:the |this )?week|eow)\b", re.I), lambda m, r: _monday(r) + timedelta(days=4)),
+    (re.compile(r"\b(?:end of (?:the |this )?month|eom)\b", re.I), lambda m, r: _end_of_month(r)),
     (re.compile(r"\bnext month\b", re.I), lambda m, r: _next_month(r)),
 ]
 _ZH_WD = "[一二三四五六日天末]"
@@ -126,6 +131,7 @@ _ZH_RULES: list[tuple[re.Pattern, Resolver]] = [
     (re.compile(r"后天"), lambda m, r: r + timedelta(days=2)),
     (re.compile(r"明天|明日"), lambda m, r: r + timedelta(days=1)),
     (re.compile(r"今天|今晚|今日"), lambda m, r: r),
+    (re.compile(r"下(?:个)?(?:周|星期|礼拜)初"), lambda m, r: _monday(r) + timedelta(days=7)),
     (re.compile(rf"下(?:个)?(?:周|星期|礼拜)({_ZH_WD})"), lambda m, r: _next_week(r, ZH_WEEKDAYS[m[1]])),
     (re.compile(rf"(?:本|这)?(?:个)?(?:周|星期|礼拜)({_ZH_WD})"), lambda m, r: _after(r, ZH_WEEKDAYS[m[1]])),
     (re.compile(rf"({_ZH_NUM})月({_ZH_NUM})[日号]"), lambda m, r: _month_day(r, _zh_number(m[1]), _zh_number(m[2]))),
@@ -137,6 +143,10 @@ _ZH_RULES: list[tuple[re.Pattern, Resolver]] = [
     (re.compile(r"(?:这个月|本月)?月底"), lambda m, r: _end_of_month(r)),
     (re.compile(r"下(?:个)?月"), lambda m, r: _next_month(r)),
 ]
+
+
+def _short_weekday(text: str) -> int:
+    return next(i for i, name in enumerate(EN_WEEKDAYS) if name.startswith(text.lower()[:3]))
 
 
 def _month_index(name: str) -> int:

@@ -1,14 +1,21 @@
-"""Field notes: from a rep's voice-note transcript (or a call's text), the objections raised,
-the decision-chain roles mentioned and the next action with its date.
+"""Field notes: from a rep's voice-note transcript (or a call's text), what a sales manager reads in it:
+the objections the customer raised, every decision-chain person (name, title, role) and the next
+action with its date.
 
-Objections come from the :class:`MomentDetector` (every sentence scored as if a customer said
-it: a note reports what the customer said). Roles and the next action come from rules, in
-English and Chinese, because they hinge on a few verbs ("signs off", "拍板", "负责对接") and on
-the person or title named next to them, which a sentence classifier does not extract.
+- **People**: :func:`talktrack.models.moments.people.find_people` (roles: decision maker,
+  economic buyer, champion, influencer, user, procurement, blocker).
+- **Objections**: what the note's sentences say (a few cue words per type, in English and
+  Chinese: "our quote is 20% above X's", "预算已经用完了", "要等明年3月再说") together with the
+  :class:`MomentDetector` on each sentence in the customer's own words. A note is written by the
+  rep, so its sentences about the rep's own plan ("I'll send the proposal by Friday") are not
+  read for objections, and the detector's ``authority`` is left out: a note names who signs as a
+  matter of course ("the CFO signs off"), which the detector takes for an objection; authority
+  comes from the cues that say the contact cannot decide ("not his call", "做不了主").
+- **Next action**: the last sentence that names an action with a date (else the last with a
+  date); none when the note says nothing was agreed ("nothing scheduled", "没约下一步").
 
-Roles: ``decision_maker`` (signs, approves, has the final say), ``influencer`` (has a say,
-evaluates, recommends), ``user`` (will use it day to day), ``gatekeeper`` (coordinates,
-handles the contact or the procurement process, controls access).
+Measured on the hand-written notes in ``evaluation/real_phrasing/field_notes.yaml``
+(``talktrack eval semantic``; README has the figures).
 """
 
 from __future__ import annotations
@@ -18,68 +25,64 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from talktrack.models.moments.dates import find_dates
+from talktrack.models.moments.people import Person, find_people
 from talktrack.models.moments.sentences import split_sentences
 
-ROLES = ("decision_maker", "influencer", "user", "gatekeeper")
+ROLES = ("decision_maker", "economic_buyer", "champion", "influencer", "user", "procurement", "blocker")
+DETECTOR_SKIPS = frozenset({"authority"})
 
-# English: a person/title, then the verb phrase of the role (or the phrase, then the person).
-_EN_WHO = (r"(?P<who>(?:the |our |their |my |his |her )?(?:[A-Z][\w.'-]*(?: [A-Z][\w.'-]*){0,2}|"
-           r"(?:head|vp|director|manager|chief) of \w+|\w+ (?:director|manager|lead|team|department|committee)"
-           r"|boss|board|owner|founder|procurement|purchasing|finance|assistant|receptionist|office manager"
-           r"|engineers|staff|agents|drivers|nurses|technicians|users|team))")
-_EN_BEFORE = {
-    "decision_maker": r"(?:signs? off|will sign|has to sign|must sign|needs to sign|signs the contract|approves|"
-                      r"has to approve|needs to approve|must approve|makes the (?:final )?(?:call|decision)|decides|"
-                      r"has the (?:final|last) (?:say|word)|holds the budget|owns the budget|"
-                      r"is the (?:final )?decision[- ]maker|is the one who decides|controls the budget)",
-    "influencer": r"(?:has a (?:say|voice)|has input|weighs? in|will weigh in|influences|recommends|will recommend|"
-                  r"is evaluating|will evaluate|evaluates|is pushing for|champions|is (?:our|the) champion|"
-                  r"has a strong opinion|advises|is a big fan|is on the evaluation)",
-    "user": r"(?:will use|would use|are going to use|is going to use|uses|will be using|are the (?:end[- ])?users|"
-            r"is the (?:end[- ])?user|works? with it (?:daily|every day)|will work with it|use it (?:daily|every day))",
-    "gatekeeper": r"(?:handles|coordinates|is (?:the|our|my) (?:main |single )?(?:point of )?contact|"
-                  r"manages (?:the )?(?:vendors?|suppliers?|calendar)|screens|controls access|"
-                  r"runs (?:the )?(?:procurement|purchasing|tender)|schedules (?:the )?meetings|"
-                  r"is handling (?:the )?(?:procurement|paperwork|contact))",
+_OBJECTION_CUES = {
+    "price": r"\bpric(?:e|ey|ing)\b|too (?:much|expensive)|expensive|\bsteep\b|afford|no budget|budget['’]s gone|"
+             r"froze budgets|hiring freeze|justify the spend|can['’]t pay|\bcheaper\b|\d+% (?:above|over|lower|more)|"
+             r"\d+% off|out of (?:their|our) range|not spending|match it|sticking point|hard to justify|"
+             r"贵|报价比|价格是卡点|年费很难|费用(?:太|偏)高|预算\S{0,4}(?:用完|没了|冻结)|掏不起|付不起|用不起|承受|降\d+%|至少要降|便宜|跟价|批不下来|不花钱",
+    "competitor": r"\bvs\.?\b|comparison|(?:than|above|over) [A-Z]\w+['’]s|already (?:uses|piloting)|piloting [A-Z]|"
+                  r"signed \S+ \S+ deal with|current vendor|looked at [A-Z]|up against|prefers [A-Z]|"
+                  r"quote from [A-Z]|also invited|had a [A-Z]\w+ demo|different from [A-Z]|pay [A-Z]\w+ today|"
+                  r"compared us with|they['’]re ahead|better than us|"
+                  r"竞标|比\S{1,4}(?:高|贵)|逐项对比|和\S{1,10}对比|对方\S{0,6}更好|签了\S{0,6}合同|现在用的|用过|偏向|试用|看过|邀请了|有啥区别|"
+                  r"的报价便宜|现在给\S{1,5}的",
+    "timing": r"(?:won['’]t|can['’]t|not|no|nothing)\b[^.]{0,40}\b(?:until|before|till|til)\b|\bearliest\b|"
+              r"rather wait|wait until|froze \w+ (?:til|until)|too busy|budget year starts|not interested right now|"
+              r"nobody has time|maybe Q[1-4]|next quarter|"
+              r"不是时候|现在没兴趣|没人有精力|可能[一二三四]季度|过段时间|之前没法签|前签不了|之前\S{0,8}不|下半年再说|明年|过去再说|冻结到|太忙",
+    "authority": r"not (?:his|her|my) call|can['’]t (?:approve|sign)|has to (?:run it by|take it to)|"
+                 r"need approval from|isn['’]t the one who decides|"
+                 r"做不了主|自己签不了|自己批不了|定不了|批准才行|要先跟\S{0,6}汇报",
+    "need": r"(?:doesn['’]t|don['’]t) see the (?:need|value|point)|see the point|not (?:a )?priority|nice-to-have|"
+            r"too small|happy enough|happy with (?:spreadsheets|how)|not much pain|already covers|irrelevant|"
+            r"waste of money|need to see it work|can['’]t handle|skeptical about moving|(?:isn['’]t|not) (?:really )?relevant|"
+            r"no use for|(?:don['’]t|doesn['’]t) need|"
+            r"没必要|不需要|没什么痛点|可有可无|不是优先级|用不上|挺好的|够用|没关系|看不到价值|浪费钱|识别不了|"
+            r"得先看到|用得好好的|觉得有必要|没什么用|没啥用|用处不大|用不着",
+    "trust": r"secur(?:e|ity)(?! questionnaire)|\bSSO\b|where the data|data (?:residency|retention)|privacy|"
+             r"confidential|breach|\breferences?\b|never heard of|burned|as promised|proof of ROI|\bISO\b|SOC ?2|"
+             r"compliance|consent|in-country|stay in the EU|skeptical that|never adopted|cloud recording|"
+             r"recordings are stored|talk to a customer|outages?|uptime|downtime|stabl[ey]|HIPAA|GDPR|"
+             r"安全(?!问卷)|数据泄露|隐私|保密|案例|没听说过|坑过|承诺的效果|ROI证明|等保|合规|授权|境内|不太相信|"
+             r"根本不用|私有化|上云|云产品|客户聊聊|宕机|稳定|不放心",
+    "delivery": r"rollout|roll-out|implementation|onboarding[^.]{0,25}too long|go-live|be live|deliver in time|"
+                r"during migration|disrupt|setup effort|can['’]t support|overloaded|"
+                r"实施|上线|(?<!私有化)部署|切换期间|来不及|交付|对接好|影响客服",
 }
-_EN_AFTER = {
-    "decision_maker": r"(?:final (?:decision|say|sign-off)|sign-off|approval) (?:is with|lies with|rests with|"
-                      r"comes from|is up to|from|by)|needs? (?:approval|sign-off) from|up to",
-    "gatekeeper": r"(?:go(?:es)? through|goes via|contact (?:is|will be)|talk to|reach)",
-}
-_EN_AFTER_WHO = r"(?P<who>(?:the |our |their )?[\w'-]+(?: [\w'-]+){0,3}?)(?=[,.;!?]| and | but |$)"
-
-# Chinese: the person/title right before the verb of the role.
-_ZH_WHO = (r"(?P<who>(?:[\u4e00-\u9fff]{1,4}?(?:部|处|科|中心|办|组))?(?:[\u4e00-\u9fff]{1,3}?的?)?"
-           r"(?:总监|经理|主管|董事长|总经理|老板|领导|主任|负责人|同事|团队|助理|前台|委员会|总|工|部门|老总)"
-           r"|CFO|CEO|CTO|COO|CIO|IT(?:部门?)?|采购(?:部门?)?|财务(?:部门?)?|法务(?:部门?)?|[\u4e00-\u9fff]{1,3}部)")
-_ZH_VERBS = {
-    "decision_maker": r"(?:拍板|签字|说了算|最终决定|最后决定|做决定|定夺|审批|批准|点头|决策|签合同|最终拍板|来定)",
-    "influencer": r"(?:有话语权|提意见|参与评估|会参与|影响很大|推荐|建议用|很认可|比较支持|很支持|也要评估|评估)",
-    "user": r"(?:日常使用|来使用|会用|使用|用这个|在用|是使用方|是最终用户)",
-    "gatekeeper": r"(?:负责对接|对接|负责联系|安排时间|负责采购流程|把关|先过|负责招标|负责沟通)",
-}
-_ZH_DROP = re.compile(r"^(?:最后|最终|还是|主要|其实|然后|但是|不过|而且|另外|我们|他们|你们|这边|那边|由|要|得|需要|"
-                      r"会|都|还|也|是|的|就|让|请|和|跟)+")
+_NOT_OBJECTION = re.compile(r"price (?:isn['’]t|is not) the issue|(?:price|pricing) is fine|价格不是问题|价格没问题|"
+                            r"对价格没意见", re.I)
+# the rep's own plan: read for the next action, not for what the customer objected to
+_PLAN = re.compile(r"^(?:I['’]ll|I will|I\b|Will|Send|Sending|Booked|Get|Need to|Next step|Follow|Told|Ping|Check|"
+                   r"Meeting|Demo|Security call|Compliance Q|Kickoff|Revised|Integration call|Submit|Proposal|Left|"
+                   r"下周|明天|后天|周[一二三四五六日]|这周|下一步|月底|\d+号|\d+月\d+号|我|先发|跟[她他]说|两周后)", re.I)
+_NO_ACTION = re.compile(r"nothing (?:scheduled|firm|booked|fixed)|no (?:next step|follow-up)|left it open|parked it|"
+                        r"没约|没定具体时间|先放着|先搁置|不跟进", re.I)
 
 _EN_REPORTED = re.compile(r"^(?:the |our |their )?(?:customer|client|prospect|buyer|they|he|she|[A-Z][a-z]+)"
                           r" (?:said|says|thinks|think|felt|feels|mentioned|told me|complained|worries|is worried)"
                           r"(?: that)?,?\s+", re.I)
 _ZH_REPORTED = re.compile(r"^(?:客户|对方|他们|他|她|[\u4e00-\u9fff]{1,2}总|[\u4e00-\u9fff]{1,2}经理)?"
                           r"(?:说|觉得|表示|认为|提到|反馈|担心|嫌)[:：，,]?")
-_ZH_LEAD = re.compile(r"^.*(?:要|由|得|让|请|需要|归|靠|找|最后|最终)")
-
 _EN_ACTION = re.compile(r"\b(?:send|sending|schedule|book|meet|meeting|demo|call|follow[- ]up|visit|review|present|"
                         r"sign|workshop|next step|deliver|submit|share|set up|arrange|catch up|check in|"
                         r"proposal|quote)\b", re.I)
 _ZH_ACTION = re.compile(r"发|约|见面|演示|拜访|回访|跟进|开会|提交|签|沟通|汇报|下一步|安排|报价|方案|碰|电话|会议|上门|对一下")
-
-
-@dataclass(frozen=True)
-class RoleMention:
-    role: str
-    who: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ class NextAction:
 @dataclass
 class FieldNotes:
     objections: list[dict] = field(default_factory=list)
-    roles: list[RoleMention] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
     next_action: NextAction | None = None
     reference_date: str = ""
 
@@ -101,24 +104,51 @@ class FieldNotes:
 
 
 def extract_notes(text: str, detector=None, reference_date: date | None = None) -> FieldNotes:
-    """Objections (if a fitted ``detector`` is given), roles and the next action of a short text.
+    """Objections, decision-chain people and the next action of a short text (see the module doc).
 
-    >>> notes = extract_notes("The CFO signs off. Let's meet next Tuesday.", reference_date=date(2025, 3, 3))
-    >>> notes.roles[0].role, notes.roles[0].who, notes.next_action.date
-    ('decision_maker', 'CFO', '2025-03-11')
+    ``detector``: a fitted :class:`MomentDetector`, or None to read objections from cue words only.
+
+    >>> notes = extract_notes("The CFO, Dana Ortiz, signs anything over 50k. Let's meet next Tuesday.",
+    ...                       reference_date=date(2025, 3, 3))
+    >>> [(p.name, p.title, p.role) for p in notes.people], notes.next_action.date
+    ([('Dana Ortiz', 'CFO', 'economic_buyer')], '2025-03-11')
     """
     if not text or not text.strip():
         raise ValueError("field note: the text is empty")
     reference_date = reference_date or date.today()
     sentences = [s.text for s in split_sentences(text)]
     notes = FieldNotes(reference_date=reference_date.isoformat())
-    if detector is not None:
-        found = detector.detect([_unreported(s) for s in sentences], roles=["customer"] * len(sentences))
-        notes.objections = [{"type": m.label, "score": round(m.score, 4), "text": m.text}
-                            for moments in found for m in moments]
-    notes.roles = [mention for sentence in sentences for mention in find_roles(sentence)]
     notes.next_action = find_next_action(sentences, reference_date)
+    said = [s for s in sentences if not _PLAN.match(s.strip()) and (notes.next_action is None
+                                                                     or s != notes.next_action.text)]
+    notes.people = find_people(sentences)
+    notes.objections = find_objections([_without_names(s, notes.people) for s in said], detector)
     return notes
+
+
+def find_objections(sentences: list[str], detector=None) -> list[dict]:
+    """One entry per objection type: the type, a score (1.0 for a cue word) and the sentence."""
+    found: dict[str, dict] = {}
+    for sentence in sentences:
+        text = _NOT_OBJECTION.sub(" ", sentence)
+        for kind, pattern in _OBJECTION_CUES.items():
+            if kind not in found and re.search(pattern, text, re.I):
+                found[kind] = {"type": kind, "score": 1.0, "text": sentence}
+    if detector is not None and sentences:
+        moments = detector.detect([_unreported(s) for s in sentences], roles=["customer"] * len(sentences))
+        for sentence, hits in zip(sentences, moments, strict=True):
+            for m in hits:
+                if m.label not in DETECTOR_SKIPS and m.label not in found:
+                    found[m.label] = {"type": m.label, "score": round(m.score, 4), "text": sentence}
+    return list(found.values())
+
+
+def _without_names(sentence: str, people: list[Person]) -> str:
+    """"Alan Price has concerns" is no price objection: names are left out of the objection cues."""
+    for person in people:
+        if person.name:
+            sentence = sentence.replace(person.name, "")
+    return sentence
 
 
 def _unreported(sentence: str) -> str:
@@ -127,49 +157,15 @@ def _unreported(sentence: str) -> str:
     return _ZH_REPORTED.sub("", _EN_REPORTED.sub("", sentence, count=1), count=1) or sentence
 
 
-def find_roles(sentence: str) -> list[RoleMention]:
-    """Decision-chain roles named in one sentence, with the person or title."""
-    out: list[RoleMention] = []
-    for role, verbs in _EN_BEFORE.items():
-        for match in re.finditer(_EN_WHO + r"\s+(?:\w+ly |also |will |would |must |has to |needs to )?" + verbs,
-                                 sentence):
-            out.append(RoleMention(role, _clean_en(match["who"]), sentence))
-    for role, phrase in _EN_AFTER.items():
-        for match in re.finditer(r"\b(?:" + phrase + r")\s+" + _EN_AFTER_WHO, sentence, re.I):
-            out.append(RoleMention(role, _clean_en(match["who"]), sentence))
-    for role, verbs in _ZH_VERBS.items():
-        for match in re.finditer(_ZH_WHO + r"(?:来|会|也|都|要|负责)?" + verbs, sentence):
-            out.append(RoleMention(role, _clean_zh(match["who"]), sentence))
-    return _dedupe(out)
-
-
-def _clean_en(who: str) -> str:
-    return re.sub(r"^(?:the|our|their|my|his|her) ", "", who.strip(), flags=re.I)
-
-
-def _clean_zh(who: str) -> str:
-    """Drop what precedes the person: '最后要李总' -> '李总' (the match may start inside a clause)."""
-    cleaned = _ZH_DROP.sub("", _ZH_LEAD.sub("", who))
-    return cleaned or who
-
-
-def _dedupe(mentions: list[RoleMention]) -> list[RoleMention]:
-    seen, out = set(), []
-    for mention in mentions:
-        key = (mention.role, mention.who.lower())
-        if key not in seen and mention.who:
-            seen.add(key)
-            out.append(mention)
-    return out
-
-
 def find_next_action(sentences: list[str], reference_date: date) -> NextAction | None:
     """The last sentence naming an action with a date; else the last with a date; else the last action."""
+    if any(_NO_ACTION.search(s) for s in sentences):
+        return None
     dated = [(s, find_dates(s, reference_date)) for s in sentences]
     for want_action in (True, False):
         for sentence, dates in reversed(dated):
             if dates and (not want_action or _is_action(sentence)):
-                return NextAction(sentence, dates[0].day.isoformat(), dates[0].text)
+                return NextAction(sentence, dates[-1].day.isoformat(), dates[-1].text)
     actions = [s for s in sentences if _is_action(s)]
     return NextAction(actions[-1], None, None) if actions else None
 
