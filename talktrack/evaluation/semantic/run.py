@@ -95,9 +95,13 @@ def _moments(catalog, settings, workspace, world_dir: Path, labels: Path, max_ca
     summary = detect_calls(catalog, settings, workspace, progress=progress, detector=detector)
     detect_seconds = time.perf_counter() - started
     graded = evaluate_moments(world_dir, labels, settings, workspace, max_calls=max_calls)
+    # Trained without some phrasing families, graded on seen vs unseen ones (embeddings cached above).
+    from talktrack.evaluation.semantic.family_split import evaluate_family_split
+
+    families = evaluate_family_split(world_dir, labels, settings, workspace, max_calls=max_calls)
     return {"detected": summary.to_dict(), "detect_seconds": round(detect_seconds, 1),
             "trained": graded["trained"], "zero_shot": graded["zero_shot"], "calls_graded": graded["calls_graded"],
-            "train_labels": str(labels)}
+            "train_labels": str(labels), "family_split": families}
 
 
 def _index(catalog, settings, workspace, progress) -> dict:

@@ -11,6 +11,10 @@ is not an objection and shares a sentence with it), which are left out. The rep'
 next-step proposal (act ``next_step``) is a genuine next-step proposal in words but not an
 answer to an objection, so it is left out too, neither positive nor negative. Every other
 utterance's sentences are ``none`` of the kind its role carries (customer: objection, rep: move).
+
+Objection and move sentences also carry the phrasing family they were written in (an
+objection said directly, indirectly, hedged or as a question; a move said plainly or
+loosely), so an evaluation can train on some families and grade on the others.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ class TruthSentence:
     language: str
     kind: str
     label: str
+    family: str = ""  # the phrasing family of an objection or move sentence; "" for none
 
 
 def load_truth(world_dir: Path) -> dict:
@@ -72,25 +77,30 @@ def sentence_labels(utterance: TruthUtterance) -> list[TruthSentence]:
     sentences = split_sentences(utterance.text)
     act, labels = utterance.labels["act"], utterance.labels
     kind = "objection" if utterance.role == "customer" else "move"
+    families = [""] * len(sentences)
     if act == "objection":
         if labels.get("reaction_to_previous") == "new_objection":
             return []
         targets = [labels["objection_type"]] * len(sentences)
+        families = [labels.get("family", "")] * len(sentences)
     elif act == "move":
         if len(labels["moves"]) != len(sentences):
             return []
         targets = list(labels["moves"])
+        families = list(labels.get("families", families))
     elif act == "next_step" and utterance.role == "rep":
         return []
     else:
         targets = [NONE] * len(sentences)
-    return [TruthSentence(utterance.call_id, utterance.index, s.index, s.text, utterance.language, kind, target)
-            for s, target in zip(sentences, targets, strict=True)]
+    return [TruthSentence(utterance.call_id, utterance.index, s.index, s.text, utterance.language, kind, target,
+                          family)
+            for s, target, family in zip(sentences, targets, families, strict=True)]
 
 
 def export_labels(world_dir: Path | str, out_path: Path | str, max_per_label: int | None = None,
                   seed: int = 0) -> int:
-    """Write one JSONL line per labelled sentence: {text, language, kind, label, source}; return the count.
+    """Write one JSONL line per labelled sentence: {text, language, kind, label, source[, family]};
+    return the count.
 
     ``max_per_label`` caps each (kind, label, language) group by a seeded random sample (``none``
     outnumbers everything else); duplicates of the same text and label are written once.
@@ -109,8 +119,8 @@ def export_labels(world_dir: Path | str, out_path: Path | str, max_per_label: in
             if max_per_label is not None and len(items) > max_per_label:
                 items = [items[i] for i in sorted(rng.choice(len(items), max_per_label, replace=False))]
             for s in items:
-                out.write(json.dumps({"text": s.text, "language": s.language, "kind": s.kind, "label": s.label,
-                                      "source": "generated"}, ensure_ascii=False) + "\n")
+                row = {"text": s.text, "language": s.language, "kind": s.kind, "label": s.label, "source": "generated"}
+                out.write(json.dumps(row | ({"family": s.family} if s.family else {}), ensure_ascii=False) + "\n")
                 count += 1
     return count
 
