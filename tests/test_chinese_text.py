@@ -48,3 +48,13 @@ def test_a_mobile_number_spoken_in_chinese_numerals_is_masked(said):
                                   "价格是一百三十八万，三年一共九十九万"])
 def test_lists_quantities_and_prices_in_numerals_are_left_alone(said):
     assert redact_text(said, PiiSettings()) == (said, {})
+
+
+def test_a_transcript_that_only_echoes_the_prompt_is_dropped_and_traditional_becomes_simplified():
+    from talktrack.models.transcription import TranscribedWord, _finish_words
+
+    echoed = [TranscribedWord(0.0, 1.0, "以下是普通话的", 0.4), TranscribedWord(1.0, 1.5, "句子。", 0.4)]
+    assert _finish_words(echoed, "zh", "以下是普通话的句子。", True) == []
+    heard = [TranscribedWord(0.0, 1.0, "廣州市", 0.9)]
+    assert [w.word for w in _finish_words(heard, "zh", "以下是普通话的句子。", True)] == ["广州市"]
+    assert _finish_words(heard, "zh", None, False) == heard

@@ -253,8 +253,7 @@ class Transcriber:
             if not self._fall_back_to_cpu(exc):
                 raise
             segments, info, words = self._decode(samples, kwargs, batched, duration_s, on_segment)
-        if info.language == "zh" and self.settings.simplified_chinese:
-            words = [replace(word, word=to_simplified(word.word)) for word in words]
+        words = _finish_words(words, info.language, kwargs.get("initial_prompt"), self.settings.simplified_chinese)
         return Transcription(
             words=words,
             language=info.language,
@@ -422,6 +421,21 @@ def _clips(regions: Sequence[tuple[float, float]], batched: bool, duration_s: fl
         else:
             clips.append({"start": start, "end": end})
     return clips or [{"start": 0.0, "end": min(duration_s, WINDOW_S)}]
+
+
+def _finish_words(words: list[TranscribedWord], language: str, prompt: str | None,
+                  simplified: bool) -> list[TranscribedWord]:
+    """Simplified Chinese when asked; no words at all when the decoder only wrote its prompt back (on
+    unintelligible espeak Mandarin, Whisper base returned "以下是普通话的句子。", the prompt, as the text)."""
+    if prompt and _letters("".join(w.word for w in words)) == _letters(prompt):
+        return []
+    if language == "zh" and simplified:
+        return [replace(word, word=to_simplified(word.word)) for word in words]
+    return words
+
+
+def _letters(text: str) -> str:
+    return "".join(ch for ch in text if ch.isalnum())
 
 
 def _clean_words(raw_words, duration_s: float) -> list[TranscribedWord]:
