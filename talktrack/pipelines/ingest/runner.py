@@ -122,15 +122,16 @@ def _register_all(
 
 
 def _recording(registered: sink.Registered, options: SpeechOptions) -> CallRecording:
-    """The call to process, with the manifest's speaker count and language over the run's options."""
+    """The call to process, with the manifest's speaker count and language (else the catalog's, e.g. from
+    the CRM) over the run's options: a known language skips detection and picks the model."""
     item = registered.item
     changes = {}
     if item.num_speakers:
         changes["num_speakers"] = item.num_speakers
     if item.call_type:
         changes["call_type"] = item.call_type
-    if item.language:
-        changes["language"] = item.language
+    if item.language or registered.language:
+        changes["language"] = item.language or registered.language
     if registered.team:
         changes["team"] = registered.team
     return CallRecording(item.path, registered.call_id, replace(options, **changes) if changes else options,

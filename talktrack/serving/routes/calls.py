@@ -90,7 +90,7 @@ def upload_call(
     registered, call_pk = uploads.register(svc, access, item, path, content_hash, stage)
     if not registered.needs_work:
         return JSONResponse(uploads.accepted(registered.call_id, None, "transcribed", duplicate=True), status_code=200)
-    payload = {"audio_path": str(path), "call_id": registered.call_id, "language": language,
+    payload = {"audio_path": str(path), "call_id": registered.call_id, "language": language or registered.language,
                "num_speakers": num_speakers, "attempt": registered.attempt, "team": registered.team}
     job_id = job_worker(svc).submit(jobs.CALL_JOB, payload, call_pk=call_pk, creator=caller)
     return JSONResponse(uploads.accepted(registered.call_id, job_id, "queued", duplicate=False), status_code=202)
