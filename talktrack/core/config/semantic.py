@@ -65,6 +65,10 @@ class SopSettings(Strict):
     # second best by at least this much; null: for every step above the threshold.
     margin: float | None = Field(0.0, ge=0.0, le=1.0)
     multilingual_example_languages: tuple[Literal["en", "zh"], ...] = ("zh", "en")
+    # An English call is scored in these spaces, similarities averaged (each misses paraphrases the other finds).
+    english_spaces: tuple[Literal["english", "multilingual"], ...] = Field(("english", "multilingual"), min_length=1)
+    # A question with the customer's answer: its step similarity blended with the answer's (0: answers ignored).
+    answer_weight: float = Field(0.5, ge=0.0, le=1.0)
     suggestion_pool_calls: int = Field(100, ge=0)   # latest won-deal calls searched for a missing step's example
 
 

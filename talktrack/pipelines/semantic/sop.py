@@ -46,7 +46,7 @@ from talktrack.pipelines.semantic.sop_results import SopResult, StepMatch, StepR
 __all__ = [
     "CallInput", "RepSentence", "SopChecker", "SopNotFoundError", "SopResult", "StepMatch", "StepResult",
     "Suggestion", "check_call", "check_calls", "check_transcript", "checker", "deal_key_questions", "decide",
-    "load_calls", "split_sentences",
+    "load_calls", "rep_sentences", "split_sentences",
 ]
 
 CALL_CHUNK = 400            # calls embedded and scored together in check_calls
@@ -87,12 +87,12 @@ def check_transcript(transcript: str | Path | dict | Transcript, stage: str | No
     if not stage:
         raise ValueError("the transcript names no stage; pass one (e.g. --stage qualification)")
     _known_stage(settings, stage, "transcript")
-    reps = [(i, u.start, u.end, u.text) for i, u in enumerate(record.utterances) if u.role == "rep"]
-    if not reps:
+    turns = [(i, u.start, u.end, u.role or "", u.text) for i, u in enumerate(record.utterances)]
+    if not any(role == "rep" for _, _, _, role, _ in turns):
         raise ValueError("the transcript has no utterance of a speaker with role 'rep'; "
                          "set the rep's role under 'speakers' and on the utterances")
     call = CallInput(record.call_id, raw.get("deal_id"), stage, raw.get("channel"), record.language,
-                      rep_sentences(reps))
+                      rep_sentences(turns))
     return checker(catalog, settings, workspace).check([call], sop)[0]
 
 

@@ -14,7 +14,7 @@ error names the file and the key, e.g.::
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -42,6 +42,7 @@ class _StepSpec(_Strict):
     name_zh: str = Field(min_length=1)
     key_question: str | None = None
     examples: _Examples
+    answers: _Examples | None = None     # how customers answer the step's question (key-question steps)
 
 
 class _SopSpec(_Strict):
@@ -56,6 +57,7 @@ class _SopFile(_Strict):
     steps: dict[str, _StepSpec]
     sops: dict[str, _SopSpec]
     background: _Examples | None = None
+    background_answers: _Examples | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class SopStep:
     name_zh: str
     key_question: str | None
     examples: Mapping[str, tuple[str, ...]]  # language → example phrasings
+    answers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # language → customer answers
 
     def example_for(self, language: str | None) -> str:
         """The first example phrasing in ``language`` (Chinese for zh/mixed, else English)."""
@@ -91,6 +94,7 @@ class SopBook:
     sops: Mapping[str, Sop]
     steps: Mapping[str, SopStep]
     background: Mapping[str, tuple[str, ...]]  # language → sentences that are no step (may be empty)
+    background_answers: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # answers that cover nothing
 
     def stage_sop(self, stage: str) -> Sop:
         for sop in self.sops.values():
@@ -189,13 +193,18 @@ def _check_sop(key: str, sop: _SopSpec, spec: _SopFile, stages: dict, path: Path
 
 def _build(spec: _SopFile, path: Path) -> SopBook:
     steps = {key: SopStep(key=key, name_en=s.name_en, name_zh=s.name_zh, key_question=s.key_question,
-                          examples={lang: tuple(t.strip() for t in getattr(s.examples, lang)) for lang in LANGUAGES})
+                          examples=_texts(s.examples), answers=_texts(s.answers))
              for key, s in spec.steps.items()}
     sops = {key: Sop(key=key, name_en=s.name_en, name_zh=s.name_zh, stage=s.stage, channels=tuple(s.channels),
                      steps=tuple(steps[k] for k in s.steps))
             for key, s in spec.sops.items()}
-    background = {lang: tuple(getattr(spec.background, lang)) if spec.background else () for lang in LANGUAGES}
-    return SopBook(path=str(path), sops=sops, steps=steps, background=background)
+    return SopBook(path=str(path), sops=sops, steps=steps, background=_texts(spec.background),
+                   background_answers=_texts(spec.background_answers))
+
+
+def _texts(examples: _Examples | None) -> dict[str, tuple[str, ...]]:
+    """language → stripped phrasings (empty tuples when the section is absent)."""
+    return {lang: tuple(t.strip() for t in getattr(examples, lang)) if examples else () for lang in LANGUAGES}
 
 
 def _is_chinese(language: str | None) -> bool:

@@ -2,12 +2,17 @@
 
 A check scores sentences, not utterances: a rep turn often asks two things ("What's your
 budget? And who signs?"), and each may cover a different step. Sentences keep the times of
-their utterance. Catalog reads go in chunks of 500 ids, under SQLite's bound-parameter limit.
+their utterance. The last sentence of a rep turn carries the customer's turn that follows it as
+its ``answer``: "would halving the manual work be a success?" is a vague question until the
+customer says "if the team stops working weekends, that's success", and the two together are
+what covers a key question. Catalog reads go in chunks of 500 ids, under SQLite's
+bound-parameter limit.
 
 Example::
 
     calls = load_calls(catalog, ["CALL-000001"])
-    calls[0].sentences[0]       # RepSentence(seq=1, start_s=3.2, end_s=6.0, text="What's your budget?")
+    calls[0].sentences[0]       # RepSentence(seq=1, start_s=3.2, end_s=6.0, text="What's your budget?",
+                                #             answer="About 40k.")
 """
 
 from __future__ import annotations
@@ -31,12 +36,14 @@ class SopNotFoundError(LookupError):
 
 @dataclass(frozen=True)
 class RepSentence:
-    """One sentence of a rep utterance; times are the utterance's."""
+    """One sentence of a rep utterance; times are the utterance's. ``answer``: the customer's turn
+    right after, on the last sentence of the rep's turn only (None elsewhere)."""
 
     seq: int
     start_s: float
     end_s: float
     text: str
+    answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,10 +67,24 @@ def split_sentences(text: str) -> list[str]:
     return [part.strip() for part in _SENTENCE_END.split(text) if part and part.strip()]
 
 
-def rep_sentences(utterances: Iterable[tuple[int, float, float, str]]) -> list[RepSentence]:
-    """The sentences of ``(seq, start_s, end_s, text)`` rep utterances, in order."""
-    return [RepSentence(seq, start, end, sentence)
-            for seq, start, end, text in utterances for sentence in split_sentences(text)]
+def rep_sentences(turns: Iterable[tuple[int, float, float, str, str]]) -> list[RepSentence]:
+    """The rep sentences of a call's ``(seq, start_s, end_s, role, text)`` turns, in order; the last
+    sentence of a rep turn gets the next turn as its answer when that turn is not the rep's.
+
+    >>> [(s.text, s.answer) for s in rep_sentences([(0, 0, 2, "rep", "Hi. Budget?"), (1, 2, 3, "customer", "40k.")])]
+    [('Hi.', None), ('Budget?', '40k.')]
+    """
+    turns = list(turns)
+    out = []
+    for i, (seq, start, end, role, text) in enumerate(turns):
+        if role != "rep":
+            continue
+        following = turns[i + 1] if i + 1 < len(turns) else None
+        answer = following[4] if following is not None and following[3] != "rep" and following[4].strip() else None
+        parts = split_sentences(text)
+        out += [RepSentence(seq, start, end, part, answer if k == len(parts) - 1 else None)
+                for k, part in enumerate(parts)]
+    return out
 
 
 def load_calls(catalog: Catalog, call_ids: Sequence[str]) -> list[CallInput]:
@@ -91,7 +112,7 @@ def call_rows(catalog: Catalog, call_ids: Sequence[str] | None) -> list[tuple]:
 
 def call_inputs(catalog: Catalog, rows: Sequence[tuple], default_stage: str | None = None) -> list[CallInput]:
     """:func:`call_rows` rows as check inputs; a call with no stage (and no ``default_stage``) is a ValueError."""
-    utterances = rep_utterances(catalog, [r[0] for r in rows])
+    utterances = call_turns(catalog, [r[0] for r in rows])
     out = []
     for pk, call_id, deal_id, stage, channel, language in rows:
         stage = stage or default_stage
@@ -102,19 +123,21 @@ def call_inputs(catalog: Catalog, rows: Sequence[tuple], default_stage: str | No
     return out
 
 
-def rep_utterances(catalog: Catalog, call_pks: Sequence[int]) -> dict[int, list[tuple[int, float, float, str]]]:
-    """Per call pk, its rep utterances as ``(seq, start_s, end_s, text)`` in order."""
+def call_turns(catalog: Catalog, call_pks: Sequence[int]) -> dict[int, list[tuple[int, float, float, str, str]]]:
+    """Per call pk, its utterances as ``(seq, start_s, end_s, role, text)`` in order (every role: a
+    customer's turn is the answer to the rep sentence before it)."""
     out: dict[int, list] = {}
     with catalog.session() as session:
         for begin in range(0, len(call_pks), ID_CHUNK):
             chunk = list(call_pks[begin: begin + ID_CHUNK])
             rows = session.execute(
-                select(Utterance.call_id, Utterance.seq, Utterance.start_s, Utterance.end_s, Utterance.text)
-                .where(Utterance.call_id.in_(chunk), Utterance.role == "rep")
+                select(Utterance.call_id, Utterance.seq, Utterance.start_s, Utterance.end_s, Utterance.role,
+                       Utterance.text)
+                .where(Utterance.call_id.in_(chunk))
                 .order_by(Utterance.call_id, Utterance.seq)
             ).all()
-            for call_pk, seq, start, end, text in rows:
-                out.setdefault(call_pk, []).append((seq, start, end, text))
+            for call_pk, seq, start, end, role, text in rows:
+                out.setdefault(call_pk, []).append((seq, start, end, role or "", text or ""))
     return out
 
 

@@ -1,12 +1,20 @@
 """The SOP scorer: which steps of a call's SOPs its rep sentences cover, and what a missing one sounds like.
 
 A sentence matches a step when its cosine similarity to one of the step's example phrasings
-(in the embedding space of the call's language) reaches the step threshold and, with the
-margin rule on, the step is that sentence's best step among all steps of the book by at least
+reaches the step threshold and, with the margin rule on, the step is that sentence's best step
+among all steps of the book (and the background of sentences that are no step) by at least
 ``margin`` (:func:`decide`), so "when do you go live?" counts for the delivery timeline, not
-also for the purchase timeline. A missing step comes with the closest successful example: the
-rep sentence of a won deal's call, in the same stage and language, that matches the step best;
-without one, the SOP's own example phrasing.
+also for the purchase timeline. An English call is scored in both embedding spaces (the
+English model and the multilingual one, similarities averaged: each misses paraphrases the
+other catches); other languages in the multilingual space.
+
+A question followed by the customer's answer is scored a second time as the pair: the
+question's similarities blended (``answer_weight``) with the answer's similarity to the step's
+example answers, so "would halving the manual work be a success?" + "if the team stops working
+weekends, that's success" covers the success criteria even though the question alone is vague.
+A missing step comes with the closest successful example: the rep sentence of a won deal's
+call, in the same stage and language, that matches the step best; without one, the SOP's own
+example phrasing.
 
 A :class:`SopChecker` holds the embedded step examples and the mined suggestions, so it is
 built once per (catalog, settings, workspace) and shared (:func:`checker`)::
@@ -28,7 +36,7 @@ from talktrack.core.progress import Progress
 from talktrack.core.workspace import Workspace
 from talktrack.models.embedding import EmbedderSet
 from talktrack.pipelines.semantic.sop_book import SopBook, SopStep, load_sop_book
-from talktrack.pipelines.semantic.sop_calls import CallInput, rep_sentences, rep_utterances, won_calls
+from talktrack.pipelines.semantic.sop_calls import CallInput, RepSentence, call_turns, rep_sentences, won_calls
 from talktrack.pipelines.semantic.sop_results import SopResult, StepMatch, StepResult, Suggestion
 
 SNIPPET_CHARS = 160
@@ -78,56 +86,92 @@ class SopChecker:
             return self.options.step_threshold
         return self.options.step_threshold_multilingual
 
-    def _example_vectors(self, space: str) -> tuple[np.ndarray, np.ndarray]:
-        """(vectors, column per row) of every step's examples in ``space``, embedded once; the last
-        column is the background (sentences that are no step)."""
+    def spaces(self, space: str) -> tuple[str, ...]:
+        """The spaces whose similarities are averaged for a call whose language lives in ``space``."""
+        return tuple(self.options.english_spaces) if space == "english" else (space,)
+
+    def _bank(self, space: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors, column per row) of every step's ``examples`` or ``answers`` in ``space``, embedded
+        once; the last column is the background (sentences or answers that are no step)."""
         with self._lock:
-            if space not in self._examples:
+            if (space, kind) not in self._examples:
                 languages = ("en",) if space == "english" else self.options.multilingual_example_languages
-                groups = [step.examples for step in self._steps] + [self.book.background]
+                background = self.book.background if kind == "examples" else self.book.background_answers
+                groups = [getattr(step, kind) for step in self._steps] + [background]
                 texts, owner = [], []
                 for column, examples in enumerate(groups):
                     for language in languages:
                         texts += examples.get(language, ())
                         owner += [column] * len(examples.get(language, ()))
-                vectors = self.embedders.space(space).encode(texts)
-                self._examples[space] = (vectors, np.asarray(owner))
-            return self._examples[space]
+                vectors = self.embedders.space(space).encode(texts) if texts else np.zeros((0, 1), np.float32)
+                self._examples[(space, kind)] = (vectors, np.asarray(owner, dtype=int))
+            return self._examples[(space, kind)]
 
-    def step_scores(self, space: str, vectors: np.ndarray) -> np.ndarray:
-        """Similarity of each sentence to each step of the book (and, last, to the background), max over
-        the examples. shape: (num_sentences, num_steps + 1)."""
-        examples, owner = self._example_vectors(space)
-        sims = vectors @ examples.T                              # (n, num_examples)
+    def step_scores(self, space: str, vectors: np.ndarray, kind: str = "examples") -> np.ndarray:
+        """Similarity of each sentence (or answer) to each step of the book (and, last, to the
+        background), max over the step's ``kind`` phrasings; -1 where a step has none.
+        shape: (num_sentences, num_steps + 1)."""
+        examples, owner = self._bank(space, kind)
         scores = np.full((len(vectors), len(self._steps) + 1), -1.0, dtype=np.float32)
+        if not len(vectors) or not len(examples):
+            return scores
+        sims = vectors @ examples.T                              # (n, num_examples)
         for column in range(scores.shape[1]):
             rows = owner == column
-            if rows.any() and len(vectors):
+            if rows.any():
                 scores[:, column] = sims[:, rows].max(axis=1)
         return scores
+
+    def sentence_scores(self, space: str, sentences: Sequence[RepSentence]) -> tuple[np.ndarray, np.ndarray]:
+        """(alone, with_answer) step similarities of ``sentences`` in a call of ``space``, averaged
+        over :meth:`spaces`; ``with_answer`` is -inf on rows without an answer (or with
+        ``answer_weight`` 0). shape: (num_sentences, num_steps + 1) each."""
+        alone = with_answer = None
+        answered = [i for i, s in enumerate(sentences) if s.answer] if self.options.answer_weight > 0 else []
+        for name in self.spaces(space):
+            embedder = self.embedders.space(name)
+            q = self.step_scores(name, embedder.encode([s.text for s in sentences]))
+            a = self.step_scores(name, embedder.encode([sentences[i].answer for i in answered]), "answers")
+            alone = q if alone is None else alone + q
+            with_answer = a if with_answer is None else with_answer + a
+        n = len(self.spaces(space))
+        alone, answers = alone / n, with_answer / n
+        paired = np.full_like(alone, -np.inf)
+        w = self.options.answer_weight
+        paired[answered] = (1 - w) * alone[answered] + w * answers
+        return alone, paired
 
     def rivals(self, steps: Sequence[SopStep]) -> np.ndarray:
         """Columns a sentence's best step is chosen among: every stage SOP's steps, ``steps``, the background."""
         keys = set(self.book.stage_steps()) | {step.key for step in steps}
         return np.array([step.key in keys for step in self._steps] + [True])
 
-    def eligible(self, space: str, scores: np.ndarray, rivals: np.ndarray) -> np.ndarray:
-        """Which (sentence, step) pairs count under the configured threshold and margin."""
-        return decide(scores, rivals, self.threshold(space), self.options.margin)
+    def eligible(self, space: str, scores: tuple[np.ndarray, np.ndarray], rivals: np.ndarray,
+                 threshold: float | None = None, margin: float | None | str = "configured") -> np.ndarray:
+        """Which (sentence, step) pairs count: the sentence alone or with its answer passes
+        :func:`decide` (at the configured threshold and margin unless given)."""
+        threshold = self.threshold(space) if threshold is None else threshold
+        margin = self.options.margin if margin == "configured" else margin
+        alone, paired = scores
+        ok = decide(alone, rivals, threshold, margin)
+        answered = np.isfinite(paired[:, 0])
+        ok[answered] |= decide(paired[answered], rivals, threshold, margin)
+        return ok
 
     # --- one call ---------------------------------------------------------------------------
-    def evaluate(self, call: CallInput, vectors: np.ndarray, sop: Sequence[str] = ()) -> SopResult:
-        """Score one call whose rep sentences are already embedded (``vectors`` in its space)."""
+    def evaluate(self, call: CallInput, sop: Sequence[str] = ()) -> SopResult:
+        """Score one call against its stage's SOP (and ``sop``, scenario SOPs asked for by name)."""
         space = self.embedders.space_for(call.language)
         required = self.book.steps_for(call.stage, call.channel, sop)
-        scores = self.step_scores(space, vectors)
-        eligible = self.eligible(space, scores, self.rivals(required))
+        alone, paired = self.sentence_scores(space, call.sentences)
+        eligible = self.eligible(space, (alone, paired), self.rivals(required))
+        scores = np.maximum(alone, paired)
         column = {step.key: index for index, step in enumerate(self._steps)}
         steps = [self._step_result(call, step, scores[:, column[step.key]], eligible[:, column[step.key]], space)
                  for step in required]
         sops = [s.key for s in self.book.applicable(call.stage, call.channel, sop)]
         return SopResult(call_id=call.call_id, deal_id=call.deal_id, stage=call.stage, language=call.language,
-                         sops=sops, steps=steps, options=self._echo(space))
+                         sops=sops, steps=steps, options=self.options_for(space))
 
     def _step_result(self, call: CallInput, step: SopStep, scores: np.ndarray, eligible: np.ndarray,
                      space: str) -> StepResult:
@@ -141,9 +185,11 @@ class SopChecker:
         suggestion = self.suggestion(step, call.stage, call.language, space)
         return StepResult(**base, covered=False, similarity=round(best, 4), suggestion=suggestion)
 
-    def _echo(self, space: str) -> dict[str, Any]:
+    def options_for(self, space: str) -> dict[str, Any]:
         return {"step_threshold": self.threshold(space), "margin": self.options.margin,
-                "embedder": self.embedders.space(space).name, "sop_file": self.book.path}
+                "answer_weight": self.options.answer_weight,
+                "embedder": "+".join(self.embedders.space(name).name for name in self.spaces(space)),
+                "sop_file": self.book.path}
 
     # --- suggestions from won deals -----------------------------------------------------------
     def suggestion(self, step: SopStep, stage: str, language: str, space: str) -> Suggestion:
@@ -164,16 +210,16 @@ class SopChecker:
         calls = [c for c in calls if self.embedders.space_for(c[3]) == space][: self.options.suggestion_pool_calls]
         if not calls:
             return {}
-        rows = rep_utterances(self.catalog, [c[0] for c in calls])
+        rows = call_turns(self.catalog, [c[0] for c in calls])
         sentences, owners = [], []
         for pk, call_id, deal_id, _ in calls:
             for s in rep_sentences(rows.get(pk, [])):
-                sentences.append(s)
+                sentences.append(RepSentence(s.seq, s.start_s, s.end_s, s.text))   # a suggestion is said alone
                 owners.append((call_id, deal_id))
         if not sentences:
             return {}
-        scores = self.step_scores(space, self.embedders.space(space).encode([s.text for s in sentences]))
-        eligible = self.eligible(space, scores, self.rivals([]))
+        scores, paired = self.sentence_scores(space, sentences)
+        eligible = self.eligible(space, (scores, paired), self.rivals([]))
         ranked = np.where(eligible, scores, scores - 1.0)   # prefer sentences that would count for the step
         best = ranked.argmax(axis=0)
         out = {}
@@ -189,22 +235,16 @@ class SopChecker:
     # --- batches ---------------------------------------------------------------------------
     def check(self, calls: Sequence[CallInput], sop: Sequence[str] = (), progress: Progress | None = None,
               done_before: int = 0, total: int | None = None) -> list[SopResult]:
-        """Embed every rep sentence of ``calls`` (one batch per space), then score each call."""
-        by_space: dict[str, list[int]] = {}
-        for index, call in enumerate(calls):
-            by_space.setdefault(self.embedders.space_for(call.language), []).append(index)
-        vectors: dict[int, np.ndarray] = {}
-        for space, members in by_space.items():
-            texts = [s.text for i in members for s in calls[i].sentences]
-            encoded = self.embedders.space(space).encode(texts)
-            offset = 0
-            for i in members:
-                n = len(calls[i].sentences)
-                vectors[i] = encoded[offset: offset + n]
-                offset += n
+        """Embed every rep sentence and answer of ``calls`` (one batch per space; the embedder
+        caches by text, so scoring call by call then reads the cache), then score each call."""
+        for space in {self.embedders.space_for(call.language) for call in calls}:
+            members = [c for c in calls if self.embedders.space_for(c.language) == space]
+            texts = [t for c in members for s in c.sentences for t in (s.text, s.answer) if t]
+            for name in self.spaces(space):
+                self.embedders.space(name).encode(texts)
         results = []
         for index, call in enumerate(calls):
-            results.append(self.evaluate(call, vectors[index], sop))
+            results.append(self.evaluate(call, sop))
             if progress:
                 progress("sop check", done_before + index + 1, total or len(calls))
         return results

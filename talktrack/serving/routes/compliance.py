@@ -150,9 +150,8 @@ def _transcript_input(body: SopCheckIn) -> sop.CallInput:
     turns = _text_turns(body.text) if body.text is not None else [
         (u.role, u.text, u.start_s or 0.0, u.end_s if u.end_s is not None else (u.start_s or 0.0))
         for u in body.utterances]
-    sentences = [sop.RepSentence(seq, start, end, sentence)
-                 for seq, (role, text, start, end) in enumerate(turns) if role == "rep"
-                 for sentence in sop.split_sentences(text)]
+    # every role goes in: a customer's line is the answer to the rep question before it
+    sentences = sop.rep_sentences([(seq, start, end, role, text) for seq, (role, text, start, end) in enumerate(turns)])
     if not sentences:
         raise ApiError(422, "the transcript has no rep sentence: label the rep's lines (`Rep: ...`) "
                             "or give utterances with role 'rep'")
