@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.console import Console
 
-from talktrack.core.catalog import Catalog, open_catalog
 from talktrack.core.config import Settings
 from talktrack.core.workspace import Workspace
+
+if TYPE_CHECKING:
+    from talktrack.core.catalog import Catalog
 
 
 @dataclass
@@ -25,6 +27,9 @@ class AppContext:
 
     @cached_property
     def catalog(self) -> Catalog:
+        # imported here: SQLAlchemy and Alembic take ~0.5 s, which `transcribe` (files only) never needs
+        from talktrack.core.catalog import open_catalog
+
         url = self.settings.catalog.url or self.workspace.catalog_url
         return open_catalog(url, echo=self.settings.catalog.echo_sql)
 

@@ -283,3 +283,56 @@ def _pool(files: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         totals["transcribe_s"] = round(totals["transcribe_s"], 4)
         totals["real_time_factor"] = round(totals["transcribe_s"] / max(totals["audio_s"], 1e-9), 4)
     return pooled
+
+
+# --- who said it: speaker-attributed WER ---------------------------------------------------
+
+# Hesitations that human references and Whisper's own normaliser leave out; whether a decoder
+# writes "uh" says nothing about the words it kept or lost, so both sides drop them.
+_FILLERS = re.compile(r"\b(?:uh+|um+|umm|hmm+|mm+|mhm|ah|er|erm)\b[,.!?]*", re.IGNORECASE)
+
+
+def drop_fillers(text: str) -> str:
+    """``text`` without hesitation fillers (uh, um, hmm, mhm, ...), as Whisper's English normaliser does.
+
+    >>> drop_fillers("Uh, the first availability is, um, Tuesday.")
+    ' the first availability is,  Tuesday.'
+    """
+    return _FILLERS.sub("", text)
+
+
+def score_speakers(
+    references: dict[str, str], hypotheses: dict[str, str], *, language: str | None = None
+) -> dict[str, Any]:
+    """cpWER (CER for Chinese): each speaker's words concatenated, hypothesis speakers matched to
+    reference speakers one to one so that the total errors are fewest (Hungarian assignment).
+
+    A word given to the wrong speaker costs a deletion in one stream and an insertion in the other,
+    so the rate counts lost words, invented words and misattributed words alike; a surplus
+    speaker on either side is matched to an empty stream. Speaker labels need not agree.
+
+    >>> score_speakers({"agent": "how can I help", "caller": "my car"},
+    ...                {"S1": "my car", "S0": "how can I help"})["error_rate"]
+    0.0
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    ref_names, hyp_names = list(references), list(hypotheses)
+    size = max(len(ref_names), len(hyp_names))
+    refs = [references[n] for n in ref_names] + [""] * (size - len(ref_names))
+    hyps = [hypotheses[n] for n in hyp_names] + [""] * (size - len(hyp_names))
+    pairs = [[score(r, h, language=language) for h in hyps] for r in refs]
+    errors = [[p["substitutions"] + p["deletions"] + p["insertions"] for p in row] for row in pairs]
+    rows, cols = linear_sum_assignment(errors)
+    units = sum(row[0]["reference_units"] for row in pairs)
+    total = sum(errors[i][j] for i, j in zip(rows, cols, strict=True))
+    mapping = {hyp_names[j]: ref_names[i] for i, j in zip(rows, cols, strict=True)
+               if i < len(ref_names) and j < len(hyp_names)}
+    metric = "cpcer" if pairs[0][0]["metric"] == "cer" else "cpwer"
+    return {
+        "metric": metric,
+        "error_rate": round(total / units, 4) if units else None,
+        "reference_units": units,
+        "errors": total,
+        "speaker_mapping": mapping,
+    }

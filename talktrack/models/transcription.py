@@ -38,6 +38,7 @@ import numpy as np
 
 from talktrack.core.config import TranscriberSettings
 from talktrack.models.chinese import to_simplified
+from talktrack.models.repetition import RepeatGuard, drop_repeats
 from talktrack.models.split_model import SPLIT_MODELS, SplitModelError, assemble, default_cache_dir
 
 SAMPLE_RATE = 16000
@@ -244,7 +245,8 @@ class Transcriber:
         samples = _as_mono_16k(samples)
         load_s = self.load()
         duration_s = samples.shape[0] / SAMPLE_RATE
-        batched = duration_s >= self.settings.batched_min_duration_s
+        batched_from = self.settings.batched_min_duration_s
+        batched = batched_from is not None and duration_s >= batched_from
         kwargs = self._decode_kwargs(language or self.settings.language, vad_regions, batched, duration_s)
         started = time.perf_counter()
         try:
@@ -274,7 +276,13 @@ class Transcriber:
             segments, info = self._whisper().transcribe(samples, **kwargs)
         words = _clean_words((word for segment in _each(segments, on_segment) for word in (segment.words or ())),
                              duration_s)
-        return segments, info, words
+        return segments, info, drop_repeats(words, self.repeat_guard)
+
+    @property
+    def repeat_guard(self) -> RepeatGuard:
+        settings = self.settings
+        return RepeatGuard(max_repeats=settings.max_phrase_repeats, max_word_repeats=settings.max_word_repeats,
+                           window_s=settings.phrase_repeat_window_s)
 
     def _fall_back_to_cpu(self, exc: RuntimeError) -> bool:
         """``device: auto`` chose CUDA but its libraries do not load: carry on on the CPU, and say so.
@@ -402,7 +410,10 @@ def _as_mono_16k(samples: np.ndarray) -> np.ndarray:
         raise ValueError(
             f"transcribe() takes mono samples of shape (n,), got {array.shape}; mix or pick a channel"
         )
-    return np.ascontiguousarray(array, dtype=np.float32)
+    # Whisper hears 16-bit samples, as from faster-whisper's own decoder: tiny.en's words changed
+    # with float samples that differed by half a 16-bit step (6 of 67 words on a 30 s call window).
+    steps = np.clip(np.rint(np.asarray(array, dtype=np.float32) * 32768.0), -32768, 32767)
+    return (steps / 32768.0).astype(np.float32)
 
 
 def _clips(regions: Sequence[tuple[float, float]], batched: bool, duration_s: float) -> Any:

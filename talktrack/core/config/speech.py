@@ -13,8 +13,8 @@ class TranscriberSettings(Strict):
     """Which Whisper model runs where (structure), plus the decoding knobs echoed in every transcript.
 
     ``batched_min_duration_s``: audio at least this long goes through faster-whisper's
-    ``BatchedInferencePipeline`` (VAD chunks of ≤30 s decoded ``batch_size`` at a time);
-    shorter audio is one window anyway and keeps the sequential decoder's temperature fallback.
+    ``BatchedInferencePipeline`` (VAD chunks of ≤30 s decoded ``batch_size`` at a time, no
+    temperature fallback); None: never, the sequential decoder always.
     """
 
     backend: Literal["faster-whisper"] = "faster-whisper"
@@ -37,7 +37,10 @@ class TranscriberSettings(Strict):
     # False keeps a hallucinated phrase from feeding the next window (repetition loops).
     condition_on_previous_text: bool = False
     batch_size: int = Field(8, ge=1, le=64)
-    batched_min_duration_s: float = Field(30.0, ge=0)
+    batched_min_duration_s: float | None = Field(None, ge=0)  # None: never batched
+    max_phrase_repeats: int = Field(2, ge=1)  # a sentence looped back to back keeps this many copies,
+    max_word_repeats: int = Field(4, ge=1)  # a word or phrase within a sentence this many, ...
+    phrase_repeat_window_s: float = Field(5.0, gt=0)  # ... when each starts within this of the one before
 
 
 class DiarizerSettings(Strict):

@@ -26,19 +26,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
-from talktrack.core.catalog import Catalog
 from talktrack.core.config import Settings
 from talktrack.core.progress import Progress
 from talktrack.core.records import Transcript
 from talktrack.models.language_routing import UnreadableLanguage, check_language
 from talktrack.models.transcription import ModelUnavailableError
-from talktrack.pipelines.ingest import sink
 from talktrack.pipelines.speech.outputs import write_outputs
 from talktrack.pipelines.speech.process import Hook, SpeechOptions, SpeechPipeline
+
+if TYPE_CHECKING:  # the catalog (SQLAlchemy, ~0.5 s to import) only when a call is stored; `transcribe` is not
+    from talktrack.core.catalog import Catalog
 
 
 class UnsupportedLanguage(ValueError):
@@ -105,6 +106,8 @@ def process_call(
         files = write_outputs(transcript, out_dir, recording.call_id)
         hook("outputs", files)
         if catalog is not None:
+            from talktrack.pipelines.ingest import sink
+
             sink.store_result(catalog, recording.call_id, transcript, files["json"], recording.attempt)
     except Exception as exc:
         if catalog is not None:
@@ -116,6 +119,8 @@ def process_call(
 def record_failure(catalog: Catalog, call_id: str, attempt: int | None, reason: str) -> None:
     """The call's attempt failed for ``reason`` (also used when it is given up on from outside, e.g. at
     a time limit); the call fails only when it has no earlier transcript."""
+    from talktrack.pipelines.ingest import sink
+
     sink.store_failure(catalog, call_id, reason, attempt)
 
 
