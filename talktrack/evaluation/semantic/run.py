@@ -61,6 +61,9 @@ def evaluate_semantic(world_dir: Path, settings: Settings, workdir: Path, *, tra
     report["key_questions"] = step("key questions", lambda: _key_questions(catalog, settings, workspace, world_dir,
                                                                             max_calls_sop, progress))
     report["evidence"] = step("evidence", lambda: _evidence(catalog, settings, workspace, world_dir, progress))
+    from talktrack.evaluation.semantic.real_drills import drill_figures  # drill scores: generated world, real answers
+
+    report["drills"] = step("drills", lambda: drill_figures(catalog, settings, workspace, truth))
     report["targets"] = check_targets(report)
     catalog.dispose()
     return report
