@@ -162,9 +162,11 @@ def test_training_on_another_seed_improves_macro_f1(semantic_world, training_wor
     zero, trained = result["zero_shot"]["macro_f1"], result["trained"]["macro_f1"]
     for kind in ("objection", "move"):
         for language in ("en", "zh"):
-            # measured (120 graded calls, 160-call training world): zero-shot 0.34-0.46, trained 0.86-0.95
-            assert trained[kind][language] >= 0.8, (kind, language, trained)
-            assert trained[kind][language] >= zero[kind][language] + 0.3, (kind, language, zero, trained)
+            # measured (120 graded calls, 160-call training world) since the generator composes its
+            # phrasings (four objection families, two per move): zero-shot 0.15-0.46, trained 0.56-0.80,
+            # gain 0.27-0.47 (with fixed sentences it was trained 0.86-0.95; a 900-call world gives 0.82-0.96)
+            assert trained[kind][language] >= 0.5, (kind, language, trained)
+            assert trained[kind][language] >= zero[kind][language] + 0.2, (kind, language, zero, trained)
     with pytest.raises(ValueError, match="same as the evaluation world"):
         evaluate_moments(semantic_world, semantic_world, settings, embed_workspace)
 
