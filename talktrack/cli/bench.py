@@ -212,7 +212,7 @@ def bench_serving_command(
 @bench_app.command("all")
 def bench_all(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT) -> None:
     """Every benchmark above, one after the other."""
-    for command in (bench_asr, bench_diarization, bench_speech):
+    for command in (bench_asr, bench_asr_zh, bench_diarization, bench_speech):
         command(ctx, data=data, out=out)
     bench_batch_command(ctx, data=data, out=out)
     bench_mining_command(ctx, out=out)
