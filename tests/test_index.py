@@ -32,6 +32,7 @@ from talktrack.pipelines.semantic.index import (
     UtteranceIndex,
     build_utterance_index,
     content_units,
+    spaces_for_language,
 )
 
 # Customer price objections in words the generated corpus never uses (checked below).
@@ -86,7 +87,7 @@ def test_price_objections_found_in_unseen_words(built, semantic_truth):
     graded = []
     for language, queries in PRICE_QUERIES.items():
         for query in queries:
-            hits = index.search(query, k=10, role="customer")
+            hits = index.search(query, k=10, role="customer", language=language)
             assert len(hits) == 10 and {h.language for h in hits} == {language}
             assert all(hits[i].similarity >= hits[i + 1].similarity for i in range(9))
             for hit in hits:
@@ -154,7 +155,7 @@ def test_incremental_build_embeds_only_new_utterances(fresh_semantic_workspace, 
     first = build_utterance_index(catalog, settings, workspace, embedders=embedders)
     indexable = _indexable_ids(catalog)
     assert sum(s.embedded for s in first.spaces.values()) == len(_distinct_texts(catalog, embedders))
-    assert sum(s.utterances for s in first.spaces.values()) == len(indexable)
+    assert first.spaces["multilingual"].utterances == len(indexable)
     again = build_utterance_index(catalog, settings, workspace, embedders=embedders)
     assert all(s.embedded == s.added == s.removed == 0 and not s.rebuilt for s in again.spaces.values())
     assert {n: s.vectors for n, s in again.spaces.items()} == {n: s.vectors for n, s in first.spaces.items()}
@@ -162,8 +163,8 @@ def test_incremental_build_embeds_only_new_utterances(fresh_semantic_workspace, 
     gone_ids, new_texts = _retranscribe_one_call_and_delete_another(catalog)
     third = build_utterance_index(catalog, settings, workspace, embedders=embedders)
     now = _indexable_ids(catalog)
-    assert sum(s.embedded for s in third.spaces.values()) == len(new_texts)
-    assert sum(s.removed for s in third.spaces.values()) == len(gone_ids & indexable)
+    assert third.spaces["english"].embedded == third.spaces["multilingual"].embedded == len(new_texts)
+    assert third.spaces["multilingual"].removed == len(gone_ids & indexable)
     index = UtteranceIndex(catalog, settings, workspace, embedders=embedders)
     stored = set(index.text_groups("english").utterance_ids()) | set(index.text_groups("multilingual").utterance_ids())
     assert stored == now
@@ -172,11 +173,11 @@ def test_incremental_build_embeds_only_new_utterances(fresh_semantic_workspace, 
 
 
 def _distinct_texts(catalog, embedders, minimum: int = 2) -> set[tuple[str, str]]:
-    """(space, text) of every indexable utterance: one vector each."""
+    """(space, text) of every indexable utterance: one vector each (English ones also in the shared space)."""
     with catalog.session() as session:
         rows = session.execute(select(Utterance.text, Utterance.language)).all()
-    return {(embedders.space_for(language or detect_language(text)), text.strip())
-            for text, language in rows if content_units(text) >= minimum}
+    return {(space, text.strip()) for text, language in rows if content_units(text) >= minimum
+            for space in spaces_for_language(embedders, language or detect_language(text))}
 
 
 def _english_copies(catalog, minimum: int) -> dict[str, list[int]]:
@@ -202,8 +203,8 @@ def test_duplicate_texts_share_one_vector(built, embedders):
         texts = sum(1 for name, _ in distinct if name == space)
         assert len(index.space_index(space)) == report.spaces[space].groups == report.spaces[space].vectors == texts
         assert len(index.text_groups(space)) == texts
-    utterances = sum(s.utterances for s in report.spaces.values())
-    assert utterances == len(_indexable_ids(catalog)) > 2 * len(distinct)  # the world repeats itself a lot
+    utterances = report.spaces["multilingual"].utterances  # the shared space holds every utterance
+    assert utterances == len(_indexable_ids(catalog)) > 2 * len({text for _, text in distinct})  # many repeats
 
 
 def test_search_returns_k_copies_of_one_text(built):

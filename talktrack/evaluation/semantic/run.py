@@ -64,6 +64,12 @@ def evaluate_semantic(world_dir: Path, settings: Settings, workdir: Path, *, tra
     from talktrack.evaluation.semantic.real_drills import drill_figures  # drill scores: generated world, real answers
 
     report["drills"] = step("drills", lambda: drill_figures(catalog, settings, workspace, truth))
+    # hand-written field notes and search queries (real_phrasing/), read with the detector trained above
+    from talktrack.evaluation.semantic.real_notes import notes_report
+    from talktrack.evaluation.semantic.real_search import search_report
+
+    report["real_notes"] = step("real notes", lambda: notes_report(settings, workspace))
+    report["real_search"] = step("real search", lambda: search_report(settings, Path(workdir) / "real-search"))
     report["targets"] = check_targets(report)
     catalog.dispose()
     return report
@@ -102,9 +108,13 @@ def _moments(catalog, settings, workspace, world_dir: Path, labels: Path, max_ca
     from talktrack.evaluation.semantic.family_split import evaluate_family_split
 
     families = evaluate_family_split(world_dir, labels, settings, workspace, max_calls=max_calls)
+    # The same detector on hand-written real phrasing (test split), the coach-label loop, real chats.
+    from talktrack.evaluation.semantic.moments_phrasing import evaluate_real_moments
+
+    real = evaluate_real_moments(detector, settings, workspace, labels)
     return {"detected": summary.to_dict(), "detect_seconds": round(detect_seconds, 1),
             "trained": graded["trained"], "zero_shot": graded["zero_shot"], "calls_graded": graded["calls_graded"],
-            "train_labels": str(labels), "family_split": families}
+            "train_labels": str(labels), "family_split": families, "real_phrasing": real}
 
 
 def _index(catalog, settings, workspace, progress) -> dict:

@@ -2,7 +2,9 @@
 
 One :class:`~talktrack.models.vector_index.VectorIndex` per embedding space
 (:meth:`EmbedderSet.space_for`: English utterances in MiniLM, Chinese and mixed ones in the
-multilingual USE), kept under ``workspace.index_dir / "utterances"``:
+multilingual USE), kept under ``workspace.index_dir / "utterances"``. With the default ``auto``
+embedders, English utterances are also put into the multilingual space, so that it holds every
+utterance: that is where an English query finds Chinese lines and a Chinese query English ones.
 
     utterances/build.json                 what the last build did (spaces, counts, embedders)
     utterances/<space>.faiss (+ .json)    the FAISS index and its sidecar: one vector per distinct text
@@ -24,6 +26,14 @@ or saved by the older one-vector-per-utterance format, is rebuilt from scratch.
 **What is indexed.** Utterances with fewer than ``min_text_units`` content units (Latin
 words or numbers plus CJK characters; default 2) are skipped: "Mm.", "Right.", "嗯" match
 almost any query and help none.
+
+**Search across languages.** A query is embedded in the space of its own language and in the
+shared multilingual one; each space returns its best utterances and the two rankings are fused
+by reciprocal rank (score = sum of 1 / (60 + rank), copies of one text sharing a rank). English
+lines thus keep MiniLM's sharper English ranking and Chinese lines come in through the shared
+space. Measured on the hand-written lines of ``evaluation/real_phrasing/search_corpus.yaml``
+(``talktrack eval semantic``; README has the figures): one space per query language found no
+line in the other language at all.
 
 **Filters** (role, rep, team, outcome, stage, dates, language) resolve to an allowed id set with
 one SQL query over utterances → calls → deals/reps/teams; the groups holding at least one
@@ -59,6 +69,8 @@ from talktrack.models.vector_index import VectorIndex, VectorIndexError
 from talktrack.pipelines.semantic.text_groups import TextGroups, content_units, text_fingerprint
 
 SPACES = ("english", "multilingual")
+SHARED = "multilingual"               # the space where every language meets
+RRF_K = 60                            # reciprocal-rank fusion constant (the usual 60: ranks deep in a list still count)
 EMBED_BATCH = 512                      # texts per embedding call (one progress step each)
 OUTCOMES = ("won", "lost", "open")
 ROLES = ("rep", "customer", "unknown")
@@ -173,8 +185,8 @@ class UtteranceIndex:
                 if content_units(text) < minimum:
                     skipped += 1
                     continue
-                space = self.embedders.space_for(language or detect_language(text))
-                rows.setdefault(space, {})[uid] = (text, text_fingerprint(text))
+                for space in spaces_for_language(self.embedders, language or detect_language(text)):
+                    rows.setdefault(space, {})[uid] = (text, text_fingerprint(text))
         return rows, skipped, total
 
     def _build_space(self, space: str, wanted: dict[int, tuple[str, int]], progress: Progress | None,
@@ -297,25 +309,31 @@ class UtteranceIndex:
 
         ``rep``/``team``: external ids; ``outcome``: won/lost/open (the deal's status);
         ``stage``: the call's stage key; dates bound the call's start (inclusive);
-        ``language``: the utterance language (en, zh, mixed), and the query is embedded in
-        that language's space (otherwise in the space of the query's detected language).
+        ``language``: the utterance language (en, zh, mixed); the query is then embedded in that
+        language's space only. Without it, the query is searched in the space of its own language
+        and in the shared multilingual space, and the rankings are fused (module doc).
         """
         if not text or not text.strip():
             raise ValueError("search text is empty")
         _check_choice("role", role, ROLES)
         _check_choice("outcome", outcome, OUTCOMES)
-        space = self.embedders.space_for(language or detect_language(text))
-        index = self.space_index(space)
-        if index is None:
-            return []
-        query = self.embedders.space(space).encode([text.strip()])
         filters = dict(role=role, rep=rep, team=team, outcome=outcome, stage=stage, date_from=date_from,
                        date_to=date_to, language=language)
         allowed = self.allowed_ids(**filters) if any(v is not None for v in filters.values()) else None
+        wanted = ((self.embedders.space_for(language),) if language
+                  else dict.fromkeys((self.embedders.space_for(detect_language(text)), SHARED)))
+        spaces = [space for space in wanted if self.space_index(space) is not None]
+        queries = {space: self.embedders.space(space).encode([text.strip()]) for space in spaces}
+        return self._hits(fuse_rankings([self._search_space(space, query, k, allowed)
+                                         for space, query in queries.items()], k))
+
+    def _search_space(self, space: str, query: np.ndarray, k: int, allowed: np.ndarray | None) -> list[tuple[int, float]]:
+        """The ``k`` best ``(utterance id, cosine)`` of one space for an embedded query."""
+        index = self.space_index(space)
         groups = self._groups[space]
         # k groups hold at least k (allowed) utterances, so the top k utterances lie in them
         scores, found = index.search(query, k, allowed_ids=None if allowed is None else groups.groups_of(allowed))
-        return self._hits(groups.expand(found[0], scores[0], k, allowed))
+        return groups.expand(found[0], scores[0], k, allowed)
 
     def allowed_ids(self, *, role=None, rep=None, team=None, outcome=None, stage=None, date_from=None, date_to=None,
                     language=None) -> np.ndarray:
@@ -354,6 +372,33 @@ class UtteranceIndex:
                                   start_s=u.start_s, end_s=u.end_s, speaker=u.speaker_label, role=u.role,
                                   text=u.text, language=u.language, similarity=round(score, 4), outcome=status))
         return hits
+
+
+def spaces_for_language(embedders: EmbedderSet, language: str | None) -> tuple[str, ...]:
+    """The spaces an utterance of ``language`` is indexed in: its own, and the shared one when that differs
+    and holds the other languages (``auto`` embedders)."""
+    own = embedders.space_for(language)
+    return (own, SHARED) if own != SHARED and embedders.space_for("zh") == SHARED else (own,)
+
+
+def fuse_rankings(rankings: list[list[tuple[int, float]]], k: int) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion of ``(id, cosine)`` rankings: the ``k`` best ids with the cosine of the first
+    ranking that holds them. Equal cosines share a rank, so copies of one text stay tied (by id).
+
+    >>> fuse_rankings([[(7, 0.9), (8, 0.5)], [(9, 0.8), (8, 0.7)]], 3)
+    [(8, 0.5), (7, 0.9), (9, 0.8)]
+    """
+    fused: dict[int, float] = {}
+    similarity: dict[int, float] = {}
+    for ranking in rankings:
+        rank, last = 0, None
+        for uid, score in ranking:
+            if score != last:
+                rank, last = rank + 1, score
+            fused[uid] = fused.get(uid, 0.0) + 1.0 / (RRF_K + rank)
+            similarity.setdefault(uid, score)
+    best = sorted(fused, key=lambda uid: (-fused[uid], uid))[:k]
+    return [(uid, similarity[uid]) for uid in best]
 
 
 def _where_call(query, *, role, stage, date_from, date_to, language):
