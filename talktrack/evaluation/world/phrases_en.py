@@ -3,7 +3,10 @@
 A leaf module of constants plus a few formatting helpers. ``phrases_zh`` defines the
 same names, so the generator picks a lexicon by language and never branches on it.
 Every phrasing list has at least six entries (checked by the tests) so that no act
-can be recognised by one fixed string; slots in ``{braces}`` are filled per call.
+can be recognised by one fixed string; slots in ``{braces}`` are filled per call and
+``[a|b]`` choices resolved (``compose.py``). Objections and moves also come in families
+of phrasings (``OBJECTION_VARIANTS``, ``MOVE_VARIANTS``), and turns are dressed with the
+``OPENERS``, ``PREAMBLES``, ``AFTERWORDS`` and ``TAILS`` at the end of the module.
 """
 
 from __future__ import annotations
