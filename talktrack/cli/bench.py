@@ -56,7 +56,38 @@ def bench_speech(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAU
     app: AppContext = ctx.obj
     figures = bench_speed(_speed_files(data), app.settings, repeats=repeats)
     app.console.print(figures["overall"])
+    figures["cold_start"] = _cold_start(app, data, repeats)
+    app.console.print({"cold_start_ratio": figures["cold_start"]["ratio"]})
     _write(app, out, "speech_speed", figures)
+
+
+def _cold_start(app: AppContext, data: Path, repeats: int) -> dict:
+    """`talktrack transcribe` vs a bare faster-whisper script on the first 30 s of the real call 40."""
+    import soundfile as sf
+
+    from talktrack.evaluation.bench_speech import bench_cold_start
+    from talktrack.evaluation.bench_words import CALL_40
+
+    samples, rate = sf.read(data / f"{CALL_40}_mix.wav", dtype="int16")
+    with tempfile.TemporaryDirectory(prefix="talktrack-cold-") as folder:
+        path = Path(folder) / "call40_first_30s.wav"
+        sf.write(path, samples[: 30 * rate], rate)
+        return bench_cold_start(path, app.settings, repeats=repeats)
+
+
+@bench_app.command("words")
+def bench_words_command(
+    ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT,
+    mixtures: Annotated[bool, typer.Option(help="Also the call-40 mixtures (test split).")] = True,
+) -> None:
+    """Pipeline WER and cpWER against bare faster-whisper's WER, same model, same files (call 40, asr_en)."""
+    from talktrack.evaluation.bench_words import bench_words
+
+    app: AppContext = ctx.obj
+    cache = app.workspace.root / "bench-cache" / "call-mixtures" if mixtures else None
+    figures = bench_words(data, app.settings, mixtures_cache=cache)
+    app.console.print(figures["overall"])
+    _write(app, out, "speech_words", figures)
 
 
 @bench_app.command("diarization")
@@ -212,7 +243,7 @@ def bench_serving_command(
 @bench_app.command("all")
 def bench_all(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT) -> None:
     """Every benchmark above, one after the other."""
-    for command in (bench_asr, bench_asr_zh, bench_diarization, bench_speech):
+    for command in (bench_asr, bench_asr_zh, bench_diarization, bench_speech, bench_words_command):
         command(ctx, data=data, out=out)
     bench_batch_command(ctx, data=data, out=out)
     bench_mining_command(ctx, out=out)

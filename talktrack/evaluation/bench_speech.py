@@ -5,11 +5,18 @@ bare baseline (faster-whisper alone, the same model, word timestamps and VAD, as
 user of faster-whisper would call it) and the whole pipeline (decode, diarize,
 transcribe, align, roles, PII) run alternately, ``repeats`` times after a warm-up,
 and the medians are compared.
+
+:func:`bench_cold_start` does the same for whole processes: what a user transcribing one
+file waits for, imports and model loads included (``talktrack transcribe`` against a
+script that imports faster-whisper, loads the model and prints the text).
 """
 
 from __future__ import annotations
 
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -89,3 +96,51 @@ def _row(path: Path, duration: float, bare: list[float], full: list[float]) -> d
         "bare_runs_s": [round(x, 3) for x in bare],
         "pipeline_runs_s": [round(x, 3) for x in full],
     }
+
+
+# What a user of faster-whisper alone would write: import, load, transcribe with word times, print.
+BARE_SCRIPT = """
+import sys
+from faster_whisper import WhisperModel
+model = WhisperModel(sys.argv[2], device="cpu", compute_type="int8")
+segments, _ = model.transcribe(sys.argv[1], beam_size=int(sys.argv[3]), word_timestamps=True, vad_filter=True,
+                               condition_on_previous_text=False)
+print(" ".join(segment.text.strip() for segment in segments))
+"""
+
+
+def bench_cold_start(path: Path, settings: Settings, *, repeats: int = 3) -> dict[str, Any]:
+    """Whole-process seconds, ``talktrack transcribe`` vs a bare faster-whisper script, alternately (after
+    one untimed run of each, so both read their files from the page cache); medians and their ratio."""
+    transcriber = settings.models.transcriber
+    model_path = resolve_model(transcriber.model).path
+    bare_command = [sys.executable, "-c", BARE_SCRIPT, str(path), model_path, str(transcriber.beam_size)]
+    bare, full = [], []
+    with tempfile.TemporaryDirectory(prefix="talktrack-cold-") as folder:
+        ours = [sys.executable, "-m", "talktrack", "--workspace", f"{folder}/ws", "transcribe", str(path),
+                "--out", f"{folder}/out"]
+        for run in range(repeats + 1):
+            bare_s, full_s = _process_seconds(bare_command), _process_seconds(ours)
+            if run:
+                bare.append(bare_s)
+                full.append(full_s)
+    bare_s, full_s = statistics.median(bare), statistics.median(full)
+    return {
+        "file": path.name,
+        "duration_s": round(decode_audio(path).duration_s, 2),
+        "bare_s": round(bare_s, 3),
+        "talktrack_transcribe_s": round(full_s, 3),
+        "ratio": round(full_s / bare_s, 3),
+        "target_ratio": 2.0,
+        "bare_runs_s": [round(x, 3) for x in bare],
+        "talktrack_runs_s": [round(x, 3) for x in full],
+        "repeats": repeats,
+    }
+
+
+def _process_seconds(command: list[str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command[:4])} ... failed ({done.returncode}): {done.stderr[-500:]}")
+    return time.perf_counter() - started

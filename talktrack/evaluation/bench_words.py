@@ -110,12 +110,13 @@ def call_40_cases(data: Path, folder: Path, bare: BareWhisper) -> list[WordsCase
     return cases
 
 
-def mixture_cases(cache_dir: Path, bare: BareWhisper, split: str = "test") -> list[WordsCase]:
+def mixture_cases(data: Path, cache_dir: Path, bare: BareWhisper, *, split: str = "test",
+                  count: int = 24) -> list[WordsCase]:
     """The call-40 mixtures (cross-talk, gain, noise, codec) with silver references from their channels."""
     from talktrack.evaluation.call_mixtures import build_call_mixtures
 
-    return [silver_case(f"mixture_{m.path.stem}", m.path, dict(m.channel_paths), bare)
-            for m in build_call_mixtures(cache_dir, split)]
+    return [silver_case(f"mixture_{m.id}", m.path, dict(m.channel_paths), bare)
+            for m in build_call_mixtures(cache_dir, split, data=data, count=count)]
 
 
 def human_cases(data: Path) -> list[WordsCase]:
@@ -176,7 +177,7 @@ def bench_words(data: Path, settings: Settings, *, mixtures_cache: Path | None =
         if cases is None:
             cases = [*human_cases(data), *call_40_cases(data, Path(folder), bare)]
             if mixtures_cache is not None:
-                cases += mixture_cases(mixtures_cache, bare)
+                cases += mixture_cases(data, mixtures_cache, bare)
         rows = [evaluate_case(case, bare, pipeline) for case in cases]
     return {"files": rows, "overall": _overall(rows), "target": f"pipeline WER and cpWER <= bare WER + {TARGET_MARGIN}",
             "model": settings.models.transcriber.model, "transcriber": settings.models.transcriber.model_dump()}
