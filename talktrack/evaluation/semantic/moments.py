@@ -13,9 +13,12 @@ Figures per label and language: precision, recall, F1 and support; macro-F1 per 
 the mean F1 over the objection types (moves) of the taxonomy.
 
 :func:`evaluate_real_text` runs the detector on real dialogues that are not sales calls
-(ABCD customer-service chats in English, CrossWOZ travel dialogues in Chinese): nearly
-none of their utterances is a sales objection, so the share flagged is a false-alarm rate,
-and where a label maps (an ABCD customer disputing a charge ~ price) it is reported apart.
+(ABCD customer-service chats in English, CrossWOZ travel dialogues in Chinese, HarperValley
+bank calls): nearly none of their utterances is a sales objection, so the share flagged is a
+false-alarm rate, and where a label maps (an ABCD customer disputing a charge ~ price) it is
+reported apart. PersuasionForGood's persuadees resisting a donation ask are the nearest real
+objections (recall), its other persuadee acts more false flags. The hand-written sets are
+graded in :mod:`talktrack.evaluation.semantic.moments_phrasing`.
 """
 
 from __future__ import annotations
@@ -176,7 +179,57 @@ def evaluate_real_text(shared_data_dir: Path | str, settings: Settings, workspac
     if crosswoz:
         out["crosswoz_zh"] = _real_rates(detector, crosswoz)
         out["crosswoz_zh_system_moves"] = _move_rates(detector, _crosswoz_system_turns(text_dir, max_utterances, seed))
+    harper = _harper_valley_caller_turns(text_dir)
+    if harper:
+        out["harper_valley_en"] = _real_rates(detector, harper)
+    persuasion = _persuasion_units(text_dir)
+    if persuasion:
+        out["persuasionforgood_en"] = _persuasion_rates(detector, persuasion)
     return out
+
+
+# PersuasionForGood persuadee acts that resist the donation ask, and the objection types they come
+# closest to (the issue's mapping): resisting the amount ~ price or need, asking about the charity ~ trust.
+PERSUASION_RESISTANCE = {"disagree-donation": ("price", "need"), "disagree-donation-more": ("price", "need"),
+                         "negative-reaction-to-donation": ("price", "need"), "ask-org-info": ("trust",)}
+
+
+def _persuasion_units(text_dir: Path) -> list[tuple[str, str]]:
+    """(sentence, persuadee act) of the 300 annotated PersuasionForGood dialogues."""
+    path = text_dir / "persuasionforgood" / "AnnotatedData_300_dialog.DERIVED.csv"
+    if not path.is_file():
+        return []
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        return [(row["Unit"].strip(), row["ee_label_1"].strip() or "none") for row in csv.DictReader(handle)
+                if row["B4"] == "1" and len(row["Unit"].strip()) > 3]
+
+
+def _persuasion_rates(detector: MomentDetector, units: list[tuple[str, str]]) -> dict:
+    """Recall on the resistance acts (flagged; flagged with a mapped type), false flags on the other acts."""
+    moments = detector.detect([t for t, _ in units], roles=["customer"] * len(units))
+    out: dict = {"resistance": {}}
+    for act, types in PERSUASION_RESISTANCE.items():
+        found = [m for (_, a), m in zip(units, moments, strict=True) if a == act]
+        if found:
+            out["resistance"][act] = {"units": len(found), "flagged": round(sum(bool(m) for m in found) / len(found), 4),
+                                      "mapped_type": round(sum(any(x.label in types for x in m) for m in found)
+                                                           / len(found), 4), "expected": list(types)}
+    others = [m for (_, a), m in zip(units, moments, strict=True) if a not in PERSUASION_RESISTANCE]
+    out["other_acts"] = {"units": len(others), "false_flags": round(sum(bool(m) for m in others) / max(1, len(others)), 4)}
+    return out
+
+
+def _harper_valley_caller_turns(text_dir: Path) -> list[tuple[str, str]]:
+    """Caller turns (human transcripts) of the HarperValley bank calls: not sales, so flags are false."""
+    turns = []
+    for path in sorted((text_dir / "harper_valley").glob("*.transcript.json")):
+        for turn in json.loads(path.read_text(encoding="utf-8")):
+            text = str(turn.get("human_transcript") or turn.get("transcript") or "").strip()
+            if turn.get("speaker_role") == "caller" and len(text) > 3:
+                turns.append((text, "caller"))
+    return turns
 
 
 def _move_rates(detector: MomentDetector, turns: list[str]) -> dict:
