@@ -55,6 +55,8 @@ def test_a_transcript_that_only_echoes_the_prompt_is_dropped_and_traditional_bec
 
     echoed = [TranscribedWord(0.0, 1.0, "以下是普通话的", 0.4), TranscribedWord(1.0, 1.5, "句子。", 0.4)]
     assert _finish_words(echoed, "zh", "以下是普通话的句子。", True) == []
+    tail = [TranscribedWord(0.0, 0.5, "在哪里呢?", 0.5), *echoed]
+    assert [w.word for w in _finish_words(tail, "zh", "以下是普通话的句子。", True)] == ["在哪里呢?"]
     heard = [TranscribedWord(0.0, 1.0, "廣州市", 0.9)]
     assert [w.word for w in _finish_words(heard, "zh", "以下是普通话的句子。", True)] == ["广州市"]
     assert _finish_words(heard, "zh", None, False) == heard

@@ -436,13 +436,27 @@ def _clips(regions: Sequence[tuple[float, float]], batched: bool, duration_s: fl
 
 def _finish_words(words: list[TranscribedWord], language: str, prompt: str | None,
                   simplified: bool) -> list[TranscribedWord]:
-    """Simplified Chinese when asked; no words at all when the decoder only wrote its prompt back (on
-    unintelligible espeak Mandarin, Whisper base returned "以下是普通话的句子。", the prompt, as the text)."""
-    if prompt and _letters("".join(w.word for w in words)) == _letters(prompt):
-        return []
+    """Simplified Chinese when asked, without the prompt if the decoder wrote it back (on unintelligible
+    espeak Mandarin, Whisper base returned "以下是普通话的句子。", the prompt, alone or after a few words)."""
+    if prompt:
+        words = _without_prompt(words, _letters(prompt))
     if language == "zh" and simplified:
         return [replace(word, word=to_simplified(word.word)) for word in words]
     return words
+
+
+def _without_prompt(words: list[TranscribedWord], prompt: str) -> list[TranscribedWord]:
+    """``words`` less those that spell ``prompt`` (letters only) where it occurs in them."""
+    letters = [_letters(w.word) for w in words]
+    at = "".join(letters).find(prompt)
+    if not prompt or at < 0:
+        return words
+    kept, position = [], 0
+    for word, spelled in zip(words, letters, strict=True):
+        start, position = position, position + len(spelled)
+        if not (spelled and start >= at and position <= at + len(prompt)):
+            kept.append(word)
+    return kept
 
 
 def _letters(text: str) -> str:
