@@ -114,6 +114,19 @@ def bench_diarization(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = 
     backend = app.settings.models.diarizer.backend  # another backend's figures go beside the default's
     default = DiarizerSettings.model_fields["backend"].default
     _write(app, out, "diarization_ami" if backend == default else f"diarization_ami_{backend}", figures)
+    if backend == "combined":
+        _diarization_calls(app, data, out)
+
+
+def _diarization_calls(app: AppContext, data: Path, out: Path) -> None:
+    """Two-party phone calls (the call-40 mixtures, train/test; AMI; call 40's mix): DER and speaker-count
+    accuracy per condition, before ("more speakers wins") and after the verified count rule."""
+    from talktrack.evaluation.diarization_calls import bench_call_mixtures
+
+    with tempfile.TemporaryDirectory(prefix="talktrack-calls-") as folder:
+        figures = bench_call_mixtures(app.settings.models.diarizer, data, Path(folder))
+    app.console.print({label: entry["after_verified"] for label, entry in figures["sets"].items()})
+    _write(app, out, "diarization_calls", figures)
 
 
 def _generated_calls_der(app: AppContext, folder: Path, diarizer, bounds) -> dict:

@@ -61,6 +61,7 @@ SNRS_DB = (None, 20.0, 10.0)
 WINDOWS_S = (30.0, 45.0, 60.0)
 MAX_SHIFT_S = 4.0  # the longest early start of one turn: people talk over a tail, not a whole turn
 SEEDS = {"train": 1500, "test": 2500}
+FULL_PLAN = 24  # every cross-talk share x codec x rate once
 
 CALL = "calls_en_telephone/Auto_Repairs_40_UTC"
 STEREO = "asr_en/faster_whisper_stereo/stereo_diarization.wav"
@@ -138,7 +139,8 @@ def _build(folder: Path, split: str, data: Path, count: int) -> list[Mixture]:
     call = _load_call(data)
     start_s, end_s = _split_region(call, split)
     mixtures = []
-    for index, conditions in enumerate(_condition_plan(count, rng)):
+    # the plan is drawn for the full set, so the first `count` mixtures are the same whatever `count` is
+    for index, conditions in enumerate(_condition_plan(max(count, FULL_PLAN), rng)[:count]):
         length_s = min(conditions.pop("window_s"), end_s - start_s)
         window_start = float(rng.uniform(start_s, end_s - length_s))
         excerpt = _excerpt(call, window_start, window_start + length_s)

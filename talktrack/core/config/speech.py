@@ -126,6 +126,8 @@ class DiarizerSettings(Strict):
         split_distance: float = Field(0.3, ge=0, le=2)  # CAM++ centroids closer than this: one speaker
         minor_share: float = Field(0.1, ge=0, lt=1)  # a speaker with less of the speech is minor ...
         minor_distance: float = Field(0.7, ge=0, le=2)  # ... and joins a speaker closer than this
+        expected_distance: float = Field(0.5, ge=0, le=2)  # a split to the call type's count needs voices this far apart
+        tie_keeps: Literal["segmentation", "window"] = "segmentation"  # equal verified counts: this backend's turns
 
     backend: Literal["combined", "resemblyzer", "segmentation", "pyannote"] = "combined"
     pyannote_pipeline_dir: str | None = None

@@ -82,6 +82,8 @@ class Diarization:
 class SpeakerBounds:
     """How many speakers to find: exactly ``num`` when given, else within [minimum, maximum].
 
+    ``expected``: how many the kind of call usually has (a two-party phone call: 2, from the
+    dialer or CRM); a diarizer may check whether that many voices are there when it found fewer.
     Built from the settings by :func:`talktrack.models.diarization.options.speaker_bounds`, which
     holds the configured defaults; impossible bounds are refused here, before any work is done.
     """
@@ -89,6 +91,7 @@ class SpeakerBounds:
     minimum: int
     maximum: int
     num: int | None = None
+    expected: int | None = None
 
     def __post_init__(self) -> None:
         if self.num is not None and self.num < 1:
@@ -97,10 +100,15 @@ class SpeakerBounds:
             raise ValueError(f"min_speakers must be at least 1, got {self.minimum}")
         if self.minimum > self.maximum:
             raise ValueError(f"min_speakers ({self.minimum}) exceeds max_speakers ({self.maximum})")
+        if self.expected is not None and not self.minimum <= self.expected <= self.maximum:
+            raise ValueError(f"expected speakers ({self.expected}) outside [{self.minimum}, {self.maximum}]")
 
     def as_params(self) -> dict[str, int | str]:
         num = "auto" if self.num is None else self.num
-        return {"speakers__num": num, "speakers__min": self.minimum, "speakers__max": self.maximum}
+        params: dict[str, int | str] = {"speakers__num": num, "speakers__min": self.minimum, "speakers__max": self.maximum}
+        if self.expected is not None:
+            params["speakers__expected"] = self.expected
+        return params
 
 
 class Diarizer(Protocol):

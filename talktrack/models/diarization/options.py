@@ -73,18 +73,19 @@ def speaker_bounds(
     """A call's speaker bounds: what it asks for, else the configured ``min_speakers``/``max_speakers``.
 
     ``call_type`` (from the dialer or CRM: ``"phone_call"``) caps the maximum at the configured
-    ``expected_speakers`` of that kind of call; an unknown kind is refused, listing the known ones.
+    ``expected_speakers`` of that kind of call, which is also the count the diarizer checks for
+    when it found fewer; an unknown kind is refused, listing the known ones.
     The minimum never exceeds the maximum: asking for "at most 1" must not fail on a configured
     "at least 2".
 
     >>> speaker_bounds(DiarizerSettings(), call_type="phone_call").maximum
     2
     """
-    high = maximum or settings.max_speakers
+    high, expected = maximum or settings.max_speakers, None
     if call_type is not None:
         if call_type not in settings.expected_speakers:
             known = ", ".join(sorted(settings.expected_speakers)) or "none configured"
             raise ValueError(f"call_type {call_type!r} has no expected_speakers (known: {known})")
-        high = min(high, settings.expected_speakers[call_type])
-    low = minimum or settings.min_speakers
-    return SpeakerBounds(minimum=min(low, high), maximum=high, num=num)
+        high = expected = min(high, settings.expected_speakers[call_type])
+    low = min(minimum or settings.min_speakers, high)
+    return SpeakerBounds(minimum=low, maximum=high, num=num, expected=expected)

@@ -42,6 +42,10 @@ class VerificationOptions:
     split_distance: cosine distance between two speakers' centroids under which they are one.
     minor_share: a speaker with less than this share of the speech is "minor".
     minor_distance: a minor speaker closer than this to its nearest speaker joins it.
+    expected_distance: a split asked for because the call should have that many speakers is kept
+        only if every two of its speakers are farther apart than this.
+    tie_keeps: "segmentation" or "window": which backend's result the combined diarizer keeps when
+        both verified counts agree.
     """
 
     piece_s: float
@@ -49,8 +53,10 @@ class VerificationOptions:
     split_distance: float
     minor_share: float
     minor_distance: float
+    expected_distance: float
+    tie_keeps: str
 
-    def as_params(self, prefix: str = "verify") -> dict[str, float]:
+    def as_params(self, prefix: str = "verify") -> dict[str, float | str]:
         return {f"{prefix}__{k}": v for k, v in asdict(self).items()}
 
 
@@ -108,6 +114,15 @@ def merge_plan(pieces: SpeakerPieces, options: VerificationOptions, *, maximum: 
         groups[keep] += groups.pop(small)
     final = {member: keep for keep, members in groups.items() for member in members}
     return {s: final.get(s, final.get(owner[s], s)) for s in speakers}
+
+
+def voices_apart(pieces: SpeakerPieces, distance: float) -> bool:
+    """Every speaker has an embedded voice and every two are farther apart than ``distance``."""
+    speakers = list(pieces.speech_s)
+    centroids = {s: _centroid(pieces, [s]) for s in speakers}
+    if len(speakers) < 2 or any(c is None for c in centroids.values()):
+        return False
+    return _closest(speakers, centroids)[1] > distance
 
 
 def relabel(diarization: Diarization, mapping: dict[str, str]) -> Diarization:
