@@ -28,6 +28,7 @@ from talktrack.models.moments.sentences import Sentence, split_sentences
 from talktrack.models.moments.taxonomy import KINDS, NONE, LabelledExample
 
 FORMAT = 1
+OBJECTION_SCORE = "p_any"   # an objection is flagged on 1 - P(none) (in the version: calls labelled before are redone)
 PARAMS_FILE = "params.json"
 WEIGHTS_FILE = "weights.npz"
 ROLE_KINDS = {"customer": ("objection",), "rep": ("move",), None: KINDS, "unknown": KINDS}
@@ -139,7 +140,8 @@ class MomentDetector:
 
     def _version(self, examples: list[LabelledExample]) -> str:
         digest = hashlib.sha256()
-        digest.update(json.dumps([self.get_params(), self.embedder_name_, FORMAT], sort_keys=True).encode())
+        digest.update(json.dumps([self.get_params(), self.embedder_name_, FORMAT, OBJECTION_SCORE],
+                                 sort_keys=True).encode())
         for line in sorted(f"{e.kind}\t{e.label}\t{e.source}\t{e.language}\t{e.text}" for e in examples):
             digest.update(line.encode("utf-8") + b"\n")
         return f"md-{digest.hexdigest()[:16]}"
