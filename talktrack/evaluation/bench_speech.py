@@ -13,6 +13,7 @@ script that imports faster-whisper, loads the model and prints the text).
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -120,11 +121,12 @@ def bench_cold_start(path: Path, settings: Settings, *, repeats: int = 3) -> dic
         ours = [sys.executable, "-m", "talktrack", "--workspace", f"{folder}/ws", "transcribe", str(path),
                 "--out", f"{folder}/out"]
         for run in range(repeats + 1):
-            bare_s, full_s = _process_seconds(bare_command), _process_seconds(ours)
+            bare_run, full_run = _process_seconds(bare_command), _process_seconds(ours)
             if run:
-                bare.append(bare_s)
-                full.append(full_s)
-    bare_s, full_s = statistics.median(bare), statistics.median(full)
+                bare.append(bare_run)
+                full.append(full_run)
+    bare_s, full_s = (statistics.median(run[0] for run in runs) for runs in (bare, full))
+    bare_cpu, full_cpu = (statistics.median(run[1] for run in runs) for runs in (bare, full))
     return {
         "file": path.name,
         "duration_s": round(decode_audio(path).duration_s, 2),
@@ -132,15 +134,29 @@ def bench_cold_start(path: Path, settings: Settings, *, repeats: int = 3) -> dic
         "talktrack_transcribe_s": round(full_s, 3),
         "ratio": round(full_s / bare_s, 3),
         "target_ratio": 2.0,
-        "bare_runs_s": [round(x, 3) for x in bare],
-        "talktrack_runs_s": [round(x, 3) for x in full],
+        "bare_cpu_s": round(bare_cpu, 3),
+        "talktrack_cpu_s": round(full_cpu, 3),
+        "cpu_ratio": round(full_cpu / bare_cpu, 3),
+        "bare_runs_s": [round(x[0], 3) for x in bare],
+        "talktrack_runs_s": [round(x[0], 3) for x in full],
+        "load_average_1m": round(os.getloadavg()[0], 2),
         "repeats": repeats,
     }
 
 
-def _process_seconds(command: list[str]) -> float:
+def _process_seconds(command: list[str]) -> tuple[float, float]:
+    """(wall, CPU) seconds of one whole process; CPU (user + system) says how much work it was when
+    other processes share the cores and the wall time says more about them than about the command."""
+    before = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])} ... failed ({done.returncode}): {done.stderr[-500:]}")
-    return time.perf_counter() - started
+    return time.perf_counter() - started, _children_cpu() - before
+
+
+def _children_cpu() -> float:
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
