@@ -6,9 +6,10 @@ answering "If the team stops working weekends, that's success." with "Agree on s
 criteria" listed as missing: the question + answer must cover it.
 
 F1 bounds on the test split of ``real_phrasing/sop_questions`` come from the measurement with
-the configured thresholds (``talktrack eval semantic`` / ``evaluate_real_sop``): step F1 0.80
-(en), 0.86 (zh incl. mixed); key-question F1 0.75 (en), 0.87 (zh). The tests ask for a little
-less, so a change that loses real-phrasing recall or precision fails here.
+the configured thresholds (``talktrack eval semantic`` / ``evaluate_real_sop``): step F1 0.899
+(en), 0.882 (zh incl. mixed); key-question F1 0.886 (en), 0.885 (zh); the checker before issue
+16 scored 0.733 / 0.746 and 0.716 / 0.760. The tests ask for the issue's 0.85, so a change that
+loses real-phrasing recall or precision fails here.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from talktrack.core.workspace import Workspace
 from talktrack.evaluation.semantic.real_sop import evaluate_real_sop
 from talktrack.pipelines.semantic.sop import SopChecker, check_transcript
 
-MIN_F1 = {"en": {"steps": 0.75, "key_questions": 0.70}, "zh": {"steps": 0.80, "key_questions": 0.80}}
+MIN_F1 = {"en": {"steps": 0.85, "key_questions": 0.85}, "zh": {"steps": 0.85, "key_questions": 0.85}}
 
 WEB_TEST_CALL = [
     ("rep", "Thanks for making the time. Today I'd like to understand how your team works now."),

@@ -69,6 +69,8 @@ class SopSettings(Strict):
     english_spaces: tuple[Literal["english", "multilingual"], ...] = Field(("english", "multilingual"), min_length=1)
     # A question with the customer's answer: its step similarity blended with the answer's (0: answers ignored).
     answer_weight: float = Field(0.5, ge=0.0, le=1.0)
+    # A step's score: max similarity to its phrasings blended with the similarity to their mean (0: max only).
+    centroid_weight: float = Field(0.5, ge=0.0, le=1.0)
     suggestion_pool_calls: int = Field(100, ge=0)   # latest won-deal calls searched for a missing step's example
 
 

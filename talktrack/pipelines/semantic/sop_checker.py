@@ -109,17 +109,22 @@ class SopChecker:
 
     def step_scores(self, space: str, vectors: np.ndarray, kind: str = "examples") -> np.ndarray:
         """Similarity of each sentence (or answer) to each step of the book (and, last, to the
-        background), max over the step's ``kind`` phrasings; -1 where a step has none.
-        shape: (num_sentences, num_steps + 1)."""
+        background): the max over the step's ``kind`` phrasings blended (``centroid_weight``) with
+        the similarity to their mean direction, so one lucky example does not decide alone and a
+        sentence near the step's gist but far from every single wording still scores; -1 where a
+        step has none. shape: (num_sentences, num_steps + 1)."""
         examples, owner = self._bank(space, kind)
         scores = np.full((len(vectors), len(self._steps) + 1), -1.0, dtype=np.float32)
         if not len(vectors) or not len(examples):
             return scores
         sims = vectors @ examples.T                              # (n, num_examples)
+        w = self.options.centroid_weight
         for column in range(scores.shape[1]):
             rows = owner == column
             if rows.any():
-                scores[:, column] = sims[:, rows].max(axis=1)
+                centroid = examples[rows].mean(axis=0)
+                centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
+                scores[:, column] = (1 - w) * sims[:, rows].max(axis=1) + w * (vectors @ centroid)
         return scores
 
     def sentence_scores(self, space: str, sentences: Sequence[RepSentence]) -> tuple[np.ndarray, np.ndarray]:
@@ -187,7 +192,7 @@ class SopChecker:
 
     def options_for(self, space: str) -> dict[str, Any]:
         return {"step_threshold": self.threshold(space), "margin": self.options.margin,
-                "answer_weight": self.options.answer_weight,
+                "answer_weight": self.options.answer_weight, "centroid_weight": self.options.centroid_weight,
                 "embedder": "+".join(self.embedders.space(name).name for name in self.spaces(space)),
                 "sop_file": self.book.path}
 
