@@ -28,6 +28,7 @@ TARGETS = {
     "tracks_precision_min": 0.8,
     "fake_evidence_detected_min": 0.95,
     "fake_evidence_false_alarm_max": 0.05,
+    "sop_real_phrasing_f1_min": 0.85,
 }
 TRAINING_WORLD = {"reps": 24, "customers": 300, "deals": 600, "calls": 1800, "audio": 0}
 TRAINING_SEED_OFFSET = 1000
@@ -165,6 +166,11 @@ def check_targets(report: dict) -> dict:
     detected, false_alarm = _evidence_rates(evidence)
     targets["fake_evidence_detected"] = _target(detected, ">=", TARGETS["fake_evidence_detected_min"])
     targets["fake_evidence_false_alarms"] = _target(false_alarm, "<=", TARGETS["fake_evidence_false_alarm_max"])
+    real_sop = report.get("key_questions", {}).get("real_phrasing", {}).get("per_language", {})
+    for language in ("en", "zh"):   # SOP steps and key questions on hand-written rep sentences (test split)
+        for kind in ("steps", "key_questions") if language in real_sop else ():
+            targets[f"sop_{kind}_f1_real_phrasing_{language}"] = _target(
+                real_sop[language][kind]["f1"], ">=", TARGETS["sop_real_phrasing_f1_min"])
     targets["all_met"] = all(t["met"] for t in targets.values() if isinstance(t, dict))
     return targets
 
