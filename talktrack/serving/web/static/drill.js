@@ -98,10 +98,16 @@
         row(t("drill.closeness"), pct(b.closeness), b.closeness),
         b.moves_share === null || b.moves_share === undefined ? null : row(t("drill.moves_share"), pct(b.moves_share), b.moves_share),
         row(t("drill.covered"), moves(b.moves_covered)),
-        row(t("drill.missing"), moves(b.moves_missing))),
+        row(t("drill.missing"), moves(b.moves_missing)),
+        b.feedback ? row(t("drill.coach"), coachSays(b.feedback)) : null),
       el("details", { class: "answers" },
         el("summary", {}, t("drill.answers", { n: (turn.answers || []).length })),
         ...(turn.answers || []).map(topAnswer)));
+  }
+
+  // What the scorer says, in the drill's language: what was good, then the one move to add.
+  function coachSays(f) {
+    return [f.good && f.good.length ? `✓ ${f.good.join(", ")}` : "", f.advice || ""].filter(Boolean).join(" · ") || "–";
   }
 
   function topAnswer(a) {
