@@ -56,7 +56,7 @@ it ignores `truth.json` and this README.
 | `reps[rep_id]` | `general`, `levels[YYYY-MM][dimension]` (z-score), `track_use_propensity[track_id][month]` |
 | `customers[customer_id]` | `quality`, `pains` (kind, slots, the number `tokens` that recur in calls and authentic notes), competitor, budget, deadline, contacts |
 | `deals[deal_id]` | `p_win`, `logit`, `features`, `outcome` (null while open), `outcome_if_closed` (drawn for every deal), planned durations and close, `stalled_stages`, `overdue_at_end`, `tracks_used`, `fake_progress`, `fake_mode`, claimed vs `backed_progress_level`, `calls` |
-| `calls[call_id]` | per utterance `{{utt, speaker, speaker_role, act, ...}}` (acts: {acts}); `objections` with moves, reaction, `tracks_used` and utterance indices; key questions covered/missed; pains mentioned; next step |
+| `calls[call_id]` | per utterance `{{utt, speaker, speaker_role, act, ...}}` (acts: {acts}; an objection's phrasing `family`, an answer's `families`, one per move); `objections` with moves, reaction, `tracks_used` and utterance indices; key questions covered/missed; pains mentioned; next step |
 | `evidence[evidence_id]` | `authenticity` (`authentic`, `template`, `copied`), `source_evidence_id` of a copy, the `call_id` an authentic note summarises, `template_id` |
 
 Planted tracks in this world:
