@@ -139,8 +139,9 @@ def rule_verified(record: dict[str, Any], maximum: int, options) -> Diarization:
     for name in ("window", "segmentation"):
         mapping = merge_plan(record[f"{name}_pieces"], options, maximum=maximum)
         verified[name] = relabel(record[name], mapping)
-    chosen = choose(verified["window"], verified["segmentation"], options.tie_keeps)
-    forced = record.get("forced")
+    forced = record.get("forced")  # present when the call type (and so the expected count) is known
+    tie = options.tie_keeps_expected if forced is not None else options.tie_keeps
+    chosen = choose(verified["window"], verified["segmentation"], tie)
     if forced is not None and len(chosen.speakers) < len(forced["window"].speakers):
         if voices_apart(forced["window_pieces"], options.expected_distance):
             chosen = forced["window"]

@@ -123,11 +123,12 @@ class DiarizerSettings(Strict):
 
         piece_s: float = Field(3.0, gt=0)
         min_piece_s: float = Field(0.5, ge=0)
-        split_distance: float = Field(0.3, ge=0, le=2)  # CAM++ centroids closer than this: one speaker
-        minor_share: float = Field(0.1, ge=0, lt=1)  # a speaker with less of the speech is minor ...
-        minor_distance: float = Field(0.7, ge=0, le=2)  # ... and joins a speaker closer than this
-        expected_distance: float = Field(0.5, ge=0, le=2)  # a split to the call type's count needs voices this far apart
-        tie_keeps: Literal["segmentation", "window"] = "segmentation"  # equal verified counts: this backend's turns
+        split_distance: float = Field(0.2, ge=0, le=2)  # CAM++ centroids closer than this: one speaker
+        minor_share: float = Field(0.0, ge=0, lt=1)  # a speaker with less of the speech is minor ...
+        minor_distance: float = Field(0.5, ge=0, le=2)  # ... and joins a speaker closer than this
+        expected_distance: float = Field(2.0, ge=0, le=2)  # a split to the call type's count needs voices this far apart
+        tie_keeps: Literal["segmentation", "window"] = "window"  # equal verified counts: this backend's turns ...
+        tie_keeps_expected: Literal["segmentation", "window"] = "segmentation"  # ... and when the call type is known
 
     backend: Literal["combined", "resemblyzer", "segmentation", "pyannote"] = "combined"
     pyannote_pipeline_dir: str | None = None

@@ -15,9 +15,10 @@ So neither count is trusted as it comes: :mod:`.verification` embeds each speake
 with CAM++ and merges speakers whose voices are not told apart, a minor speaker without a
 distinct voice, and any speaker beyond ``bounds.maximum`` (what the call is: a two-party phone
 call caps it at 2). Of the two verified results, the one with more speakers resolved voices the
-other merged, and is kept; on equal counts ``tie_keeps`` decides — the segmentation result by
-default, since it marks overlapped speech, which the window result cannot (on the train mixtures
-with cross-talk: DER 0.113 for the segmentation backend alone against 0.177 for the window one). When the kind of call says how many
+other merged, and is kept. On equal counts, a known two-party phone call keeps the segmentation
+result (``tie_keeps_expected``: it marks cross-talk, which the window result cannot; on the train
+mixtures DER 0.113 for the segmentation backend alone against 0.177 for the window one), and a
+recording of unknown kind keeps ``tie_keeps`` (the window result, as chosen on the AMI train clips). When the kind of call says how many
 speakers to expect and fewer were found (both backends heard one voice in a two-party call), the
 window backend is asked for that many, and its split is kept only if the voices are clearly apart.
 With a fixed ``num_speakers`` the count cannot arbitrate, and the window backend answers alone.
@@ -67,7 +68,9 @@ class CombinedDiarizer:
         started = time.perf_counter()
         found = {"window": len(window.speakers), "segmentation": len(overlap_aware.speakers)}
         window, overlap_aware = (self.verified(audio, result, bounds) for result in (window, overlap_aware))
-        chosen = choose(window, overlap_aware, self.verification.tie_keeps)
+        known = bounds.expected is not None
+        chosen = choose(window, overlap_aware,
+                        self.verification.tie_keeps_expected if known else self.verification.tie_keeps)
         if bounds.expected is not None and len(chosen.speakers) < bounds.expected:
             chosen = self.expected_split(audio, bounds) or chosen
         return self._combined(window, overlap_aware, chosen=chosen, found=found,

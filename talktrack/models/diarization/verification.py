@@ -45,7 +45,8 @@ class VerificationOptions:
     expected_distance: a split asked for because the call should have that many speakers is kept
         only if every two of its speakers are farther apart than this.
     tie_keeps: "segmentation" or "window": which backend's result the combined diarizer keeps when
-        both verified counts agree.
+        both verified counts agree on a recording of unknown kind (a meeting);
+    tie_keeps_expected: the same when the kind of call is known (a two-party phone call).
     """
 
     piece_s: float
@@ -55,6 +56,7 @@ class VerificationOptions:
     minor_distance: float
     expected_distance: float
     tie_keeps: str
+    tie_keeps_expected: str
 
     def as_params(self, prefix: str = "verify") -> dict[str, float | str]:
         return {f"{prefix}__{k}": v for k, v in asdict(self).items()}
