@@ -18,7 +18,7 @@ import pytest
 
 from talktrack.core.workspace import Workspace
 from talktrack.evaluation.semantic.real_sop import evaluate_real_sop
-from talktrack.pipelines.semantic.sop import SopChecker, check_transcript
+from talktrack.pipelines.semantic.sop import SopChecker, check_call, check_transcript
 
 MIN_F1 = {"en": {"steps": 0.85, "key_questions": 0.85}, "zh": {"steps": 0.85, "key_questions": 0.85}}
 
@@ -54,6 +54,23 @@ def test_the_web_test_calls_success_question_and_answer_cover_the_success_criter
     assert step.match.seq == 2
     # the rest of the page stays honest: small talk covers no budget or decision process
     assert {"budget", "decision_process"} <= set(result.missing_key_questions)
+
+
+def test_the_call_viewers_check_of_that_call_in_the_catalog_lists_no_success_criteria(engine, catalog):
+    """What the call page draws: ``GET /v1/calls/{id}/sop`` is ``check_call`` on the catalog's turns."""
+    from talktrack.core.catalog.schema import Call, Utterance
+
+    settings, workspace, _ = engine
+    with catalog.session() as session:
+        call = Call(external_id="CALL-WEB-TEST", stage="needs_diagnosis", language="en", channel="video")
+        session.add(call)
+        session.flush()
+        for seq, (role, text) in enumerate(WEB_TEST_CALL):
+            session.add(Utterance(call_id=call.id, seq=seq, speaker_label="A" if role == "rep" else "B", role=role,
+                                  start_s=2.0 * seq, end_s=2.0 * seq + 1.5, text=text))
+    result = check_call(catalog, settings, workspace, "CALL-WEB-TEST")
+    missing_steps = {s.step for s in result.steps if not s.covered}
+    assert "success_criteria" not in missing_steps and "success_criteria" not in result.missing_key_questions
 
 
 def test_a_bland_answer_does_not_lift_a_small_talk_question(engine):
