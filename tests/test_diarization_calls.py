@@ -4,6 +4,7 @@ diarizer on two short real-speech mixtures (call 40's clean channels, cross-talk
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -15,12 +16,13 @@ from talktrack.models.audio import decode_audio
 from talktrack.models.diarization import Turn, build_diarizer, speaker_bounds
 from talktrack.models.diarization.options import verification_options
 from talktrack.models.diarization.verification import SpeakerPieces, clean_speech, merge_plan
+from talktrack.models.threads import torch_threads
 
 DEFAULTS = DiarizerSettings()
 VERIFY = verification_options(DEFAULTS)
-# The bound below comes from bench/diarization_calls.py's test split (README: DER per mixture);
-# see test_short_call_mixtures_have_two_speakers_and_a_low_der for the measured values.
-MIXTURE_DER_BOUND = 0.10
+# bench/diarization_calls.py, test split as phone calls: test_00 DER 0.027, test_01 0.054 (all 28:
+# 0.084 overall). The bound is the issue's target for the set, 0.026 above the worse of the two.
+MIXTURE_DER_BOUND = 0.08
 
 
 def pieces(voices: dict[str, list[np.ndarray]], speech_s: dict[str, float]) -> SpeakerPieces:
@@ -46,8 +48,11 @@ def test_a_minor_speaker_without_a_distinct_voice_joins_its_nearest():
     a, b = voice(1), voice(2)
     # a "speaker" with 2 % of the speech whose pieces lean towards A but are not A's
     lean = [0.6 * x / np.linalg.norm(x) + 0.8 * y / np.linalg.norm(y) for x, y in zip(a, voice(3))]
-    plan = merge_plan(pieces({"A": a, "B": b, "C": lean[:1]}, {"A": 50.0, "B": 48.0, "C": 2.0}), VERIFY, maximum=6)
+    speech = {"A": 50.0, "B": 48.0, "C": 2.0}
+    minor_rule = replace(VERIFY, minor_share=0.05, minor_distance=0.7)  # the shipped 0.0 turns the rule off
+    plan = merge_plan(pieces({"A": a, "B": b, "C": lean[:1]}, speech), minor_rule, maximum=6)
     assert plan["C"] == "A" and plan["B"] == "B"
+    assert merge_plan(pieces({"A": a, "B": b, "C": lean[:1]}, speech), VERIFY, maximum=6)["C"] == "C"
 
 
 def test_the_call_type_caps_the_count():
@@ -96,7 +101,8 @@ def test_short_call_mixtures_have_two_speakers_and_a_low_der(mixtures):
     bounds = speaker_bounds(DEFAULTS, call_type="phone_call")
     for mixture in [m for m in mixtures if m.id in ("test_00", "test_01")]:
         audio = decode_audio(mixture.path)
-        result = diarizer.diarize(audio, bounds)
+        with torch_threads(1):  # as the speech pipeline diarizes
+            result = diarizer.diarize(audio, bounds)
         scores = score({mixture.id: mixture.reference}, {mixture.id: result}, {}, {mixture.id: audio.duration_s})
         assert len(result.speakers) == 2, mixture.id
         assert scores["overall"]["collar_0.25"]["der"] <= MIXTURE_DER_BOUND, mixture.id
