@@ -852,7 +852,7 @@ OBJECTION_VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
     "competitor": {
         "indirect": (
             "[{competitor}|The other vendor] [came in|quoted us] about [twenty|thirty|fifteen] percent lower.",
-            "Our IT lead [already|really] [likes|prefers] {competitor}[, to be honest|, frankly|].",
+            "Our IT lead [already|really] [likes|prefers] {competitor}[, to be honest|, if I'm honest|].",
             "We've [got|had] a {competitor} proposal sitting on my desk[ right now| since last week|].",
             "{competitor} [had|sent] a team [in here|over] [last week|on Tuesday] [doing a workshop|for a demo].",
             "[Two|Three|A few] of our [sister companies|partners] [run|went with] {competitor}[ already|].",
@@ -957,7 +957,7 @@ OBJECTION_VARIANTS: dict[str, dict[str, tuple[str, ...]]] = {
         "indirect": (
             "Our IT [team is|people are] [fully booked|completely swamped] [until|through] {deadline}.",
             "[Peak season|Our busy season] [starts|kicks off] right after {deadline}, so [nothing can break|"
-            "we can't afford any downtime].",
+            "we can't risk any downtime].",
             "[Last time|The last rollout] [ran|went] [three months|months] [over|late][, and people still "
             "remember it|].",
             "We [don't have|have no] [anyone|people] [to|who can] [clean up|migrate] the [old|legacy] data.",
@@ -1068,12 +1068,12 @@ OPENERS = {
     "rep": (
         "So, ", "Okay, so ", "Right, ", "Alright, ", "{contact_first}, ", "And {contact_first}, ",
         "So {contact_first}, ", "Look, ", "Okay, ", "Great, ", "Yeah, ", "Mm, okay, ", "[Sorry to|If I can] "
-        "jump in, ", "Sorry, go ahead, [actually|well], ", "Quick one, ", "[Honestly|Frankly], ",
+        "jump in, ", "Sorry, go ahead, [actually|well], ", "Quick one, ", "[Honestly|Truthfully], ",
         "[Good|Great] point, and ",
     ),
     "customer": (
         "Well, ", "Honestly, ", "Look, ", "Hmm, ", "Yeah, ", "Okay, ", "So, ", "{rep_first}, ", "To be honest, ",
-        "I mean, ", "Right, so ", "Sorry, [just to|let me] jump in, ", "Hang on, ", "Yeah, no, ", "Frankly, ",
+        "I mean, ", "Right, so ", "Sorry, [just to|let me] jump in, ", "Hang on, ", "Yeah, no, ", "Truth is, ",
         "See, ", "[Okay|Right], {rep_first}, ",
     ),
 }
