@@ -37,8 +37,18 @@ def summarise(row: Drill) -> dict:
         "objections_raised": list((row.state or {}).get("raised", [row.objection_type])),
         "moves_covered": dict(covered),
         "moves_missing_most": [m for m, _ in missing.most_common(3)],
-        "advice": advice(missing, scores),
+        "advice": turn_advice(turns) or advice(missing, scores),
     }
+
+
+def turn_advice(turns: list) -> str | None:
+    """The advice the turns gave most often (in the drill's language); None for turns scored before
+    turns carried feedback."""
+    given = [f for t in turns if (f := (t.breakdown or {}).get("feedback")) and f.get("add")]
+    if not given:
+        return None
+    most = Counter(f["add"] for f in given).most_common(1)[0][0]
+    return next(f["advice"] for f in given if f["add"] == most)
 
 
 def advice(missing: Counter, scores: list[float]) -> str:
