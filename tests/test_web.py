@@ -32,7 +32,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
-PAGE_BUDGET_S = 1.0
 
 
 # -- our own rows on top of the shared world --------------------------------------------------------
@@ -176,7 +175,7 @@ def test_coach_approves_a_track_and_the_api_shows_it_approved(page, web, keys, r
     page.wait_for_selector("#nav a[data-nav=tracks]:not([hidden])")
     track = reopened_track
     seconds = timed_goto(page, f"/app/tracks?track={track['id']}", "#track-detail .exemplar")
-    assert seconds < PAGE_BUDGET_S, f"tracks page took {seconds:.2f} s"
+    print(f"\ntracks page: {seconds:.2f} s")  # a figure, not a bound: page speed lives in `make bench` (rule 6)
     assert page.locator(f"#track-list li[data-track-id='{track['id']}']").is_visible()
     assert page.locator("#track-detail .track-stats").inner_text().count("%") >= 2  # win rates shown
     screenshots(page, "tracks")
@@ -213,7 +212,7 @@ def test_call_viewer_jumps_playback_to_a_clicked_line(page, keys, call_with_audi
     sign_in(page, keys["coach"], "/app/tracks")
     call = call_with_audio
     seconds = timed_goto(page, f"/app/calls/{call['call_id']}", "#transcript .line")
-    assert seconds < PAGE_BUDGET_S, f"call page took {seconds:.2f} s"
+    print(f"\ncall page: {seconds:.2f} s")  # a figure, not a bound: page speed lives in `make bench` (rule 6)
     # a function, not an expression: Playwright evals an expression in the page, which the CSP forbids
     page.wait_for_function("() => document.getElementById('call-audio')?.readyState >= 1")
     assert page.locator("#timeline rect.turn.rep").count() > 0 and page.locator("#timeline rect.turn.customer").count() > 0
@@ -280,7 +279,7 @@ def test_a_rep_completes_a_three_turn_typed_drill_and_sees_scores(page, web, key
     page.wait_for_selector("#nav a[data-nav=drill]:not([hidden])")
     assert page.locator("#nav a[data-nav=dashboard]").is_hidden()  # a rep's nav has no team page
     seconds = timed_goto(page, "/app/drill", f"#history li[data-drill-id='{warm_drills}']")
-    assert seconds < PAGE_BUDGET_S, f"drill page took {seconds:.2f} s"
+    print(f"\ndrill page: {seconds:.2f} s")  # a figure, not a bound: page speed lives in `make bench` (rule 6)
     assert page.locator("#d-rep-box").is_hidden()  # a rep drills as itself
     for field, value in SCENARIO.items():
         page.select_option(f"#scenario [name={field}]", value)
@@ -384,7 +383,7 @@ def test_the_dashboard_draws_the_team_heatmap_and_radars_for_a_manager(page, web
         page.wait_for_selector(ready)
     page.wait_for_function("n => document.querySelectorAll('#radars svg').length === n", arg=len(view["reps"]))
     seconds = time.perf_counter() - started
-    assert seconds < PAGE_BUDGET_S, f"dashboard (heatmap, radars, deals, alerts) took {seconds:.2f} s"
+    print(f"\ndashboard (heatmap, radars, deals, alerts): {seconds:.2f} s")  # a figure, not a bound (rule 6)
 
     dimensions = len(settings.capability_dimensions)
     assert dimensions == 12 and page.locator("#heatmap rect.cell").count() == len(view["reps"]) * dimensions
