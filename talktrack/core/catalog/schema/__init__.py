@@ -21,6 +21,9 @@ migrations.
 """
 
 from talktrack.core.catalog.schema.base import NAMING_CONVENTION, Base
+from talktrack.core.catalog.schema.chats import (  # noqa: F401  (registers the chat tables)
+    CHAT_CHANNELS, IDENTITY_KINDS, ChatConversation, ChatMessage, Contact, Identity, MessageFile, RevokedMessage,
+)
 from talktrack.core.catalog.schema.coaching import (
     TRACK_STATUSES,
     Drill,
