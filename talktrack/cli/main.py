@@ -22,6 +22,7 @@ from talktrack.cli.evaluate import eval_app
 from talktrack.cli.speech import ingest_command, transcribe_command, voiceprint_app
 from talktrack.cli import backup as backup_cli
 from talktrack.cli import capability as capability_cli
+from talktrack.cli import chats as chats_cli
 from talktrack.cli import evidence as evidence_cli
 from talktrack.cli import index as index_cli
 from talktrack.cli import mining as mining_cli
@@ -55,6 +56,7 @@ app.add_typer(bench_app, name="bench")
 for _commands in (index_cli, moments_cli, mining_cli, sop_cli, evidence_cli, training_cli, capability_cli,
                   serving_cli, backup_cli):
     _commands.register(app)
+chats_cli.register(app, world_app)
 
 
 @app.callback()

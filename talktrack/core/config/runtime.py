@@ -17,6 +17,8 @@ class CatalogSettings(Strict):
 class ImportSettings(Strict):
     encoding: str = "utf-8"
     max_bad_row_share: float = Field(1.0, ge=0.0, le=1.0)
+    # Chats and e-mails: a pause longer than this between two messages of one thread starts a new conversation.
+    chat_gap_h: float = Field(12.0, gt=0)
 
     @field_validator("encoding")
     @classmethod
