@@ -15,6 +15,7 @@ from rich.table import Table
 
 from talktrack.cli.context import AppContext
 from talktrack.cli.progress import print_workspace_summary, progress_hook
+from talktrack.core.clock import utcnow
 
 
 LABELS_SEED_OFFSET = 1000
@@ -47,6 +48,7 @@ def generate_world_step(run: DemoRun) -> str:
         languages=list(demo.languages),
         audio=demo.audio if _espeak_available() else 0,
         audio_languages=_audible_languages(run.app.settings, demo.languages),
+        as_of=utcnow().date(),  # the demo world ends today: open deals are open now
     )
     with progress_hook(run.app.console) as hook:
         summary = generate_world(spec, run.world_dir, taxonomy_from_settings(run.app.settings), progress=hook)

@@ -27,6 +27,7 @@ from talktrack.cli import evidence as evidence_cli
 from talktrack.cli import index as index_cli
 from talktrack.cli import mining as mining_cli
 from talktrack.cli import moments as moments_cli
+from talktrack.cli import quotes as quotes_cli
 from talktrack.cli import serving as serving_cli
 from talktrack.cli import sop as sop_cli
 from talktrack.cli import training as training_cli
@@ -54,7 +55,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
 for _commands in (index_cli, moments_cli, mining_cli, sop_cli, evidence_cli, training_cli, capability_cli,
-                  serving_cli, backup_cli):
+                  serving_cli, backup_cli, quotes_cli):
     _commands.register(app)
 chats_cli.register(app, world_app)
 
@@ -173,13 +174,16 @@ def world_generate(
     audio_lang: Annotated[
         str | None, typer.Option("--audio-lang", help="Render only calls in these languages (e.g. en).")
     ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The world's last day, YYYY-MM-DD (default: today, UTC).")
+    ] = None,
 ) -> None:
     """Write CRM files, transcripts, audio and a hidden truth.json."""
     from talktrack.cli.world import generate_world_command
 
     generate_world_command(
         ctx.obj, out, seed=seed, reps=reps, customers=customers, deals=deals, calls=calls, lang=lang, audio=audio,
-        audio_languages=audio_lang,
+        audio_languages=audio_lang, as_of=as_of,
     )
 
 

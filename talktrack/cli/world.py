@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from talktrack.cli.context import AppContext
 from talktrack.cli.progress import progress_hook
+from talktrack.core.clock import utcnow
 from talktrack.core.config import Settings
 from talktrack.evaluation.world import Taxonomy, WorldSpec, generate_world
 
@@ -26,8 +27,9 @@ def build_spec(**fields) -> WorldSpec:
         raise typer.BadParameter(problems) from None
 
 
-def generate_world_command(app: AppContext, out: Path, *, lang: str, **sizes: int) -> None:
-    spec = build_spec(languages=lang, **sizes)
+def generate_world_command(app: AppContext, out: Path, *, lang: str, as_of: str | None, **sizes: int) -> None:
+    """The world ends on ``as_of`` (today when not given), so its open deals are open *now*."""
+    spec = build_spec(languages=lang, as_of=as_of or utcnow().date(), **sizes)
     try:
         with progress_hook(app.console) as hook:
             summary = generate_world(spec, out, taxonomy_from_settings(app.settings), progress=hook)

@@ -10,6 +10,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from talktrack.core.config.base import Strict
 from talktrack.core.config.domain import STAGE_KEYS, CustomerTiers, KeyQuestion, Named, ProgressLevel, Stage
 from talktrack.core.config.drills import DrillSettings
+from talktrack.core.config.management import ManagementSettings
 from talktrack.core.config.process_health import ProcessHealthSettings
 from talktrack.core.config.runtime import (
     CatalogSettings,
@@ -49,6 +50,7 @@ class Settings(Strict):
     demo: DemoSettings = DemoSettings()
     serving: ServingSettings = ServingSettings()
     drills: DrillSettings = DrillSettings()
+    management: ManagementSettings = ManagementSettings()
     process_health: ProcessHealthSettings = ProcessHealthSettings()
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)

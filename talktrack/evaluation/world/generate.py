@@ -12,6 +12,7 @@ from talktrack.core.progress import Progress
 from talktrack.evaluation.world import audio, causal, courses, deals, evidence, people, plans, schedule, surveys
 from talktrack.evaluation.world import dialogue
 from talktrack.evaluation.world import writer as w
+from talktrack.evaluation.world.management import make_management
 from talktrack.evaluation.world.readme import readme_text
 from talktrack.evaluation.world.spec import Taxonomy, WorldSpec, WorldSummary
 from talktrack.evaluation.world.truth import WorldRecords, build_truth
@@ -62,7 +63,8 @@ def build_records(spec: WorldSpec, taxonomy: Taxonomy, out_dir: Path, progress: 
     rendered = audio.render_audio(audible, spec.audio, out_dir, spec.seed, progress) if spec.audio else []
     return WorldRecords(teams, reps, customers, deal_list, calls, notes,
                         surveys.make_surveys(spec, reps, taxonomy.capabilities),
-                        courses.make_courses(spec, taxonomy.capabilities), [c.call_id for c in rendered])
+                        courses.make_courses(spec, taxonomy.capabilities), [c.call_id for c in rendered],
+                        make_management(spec, teams, reps, customers, deal_list))
 
 
 def write_world(spec: WorldSpec, taxonomy: Taxonomy, world: WorldRecords, out_dir: Path) -> dict[str, int]:
@@ -81,6 +83,8 @@ def write_world(spec: WorldSpec, taxonomy: Taxonomy, world: WorldRecords, out_di
         "transcripts": w.write_transcripts(out_dir, world.calls, spec.seed),
         "audio": len(world.audio_call_ids),
     }
+    for name, rows in w.management_rows(world.management).items():
+        counts[name] = w.write_csv(out_dir / f"{name}.csv", w.COLUMNS[name], rows)
     w.write_json(out_dir / "truth.json", build_truth(spec, taxonomy, world))
     (out_dir / "README.md").write_text(readme_text(spec, counts, counts["audio"]), encoding="utf-8", newline="\n")
     return counts

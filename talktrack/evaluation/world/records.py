@@ -170,3 +170,66 @@ class Course:
     language: str
     duration_h: float
     url: str
+
+
+@dataclass(slots=True)
+class Contract:
+    contract_id: str
+    deal_id: str  # "" for a renewal or a contract signed before the world
+    customer_id: str
+    rep_id: str
+    amount: float
+    currency: str
+    discount_pct: float
+    payment_terms_days: int
+    contract_type: str  # "standard" | "non_standard"
+    product_line: str
+    renewal_of: str  # the renewed contract's id, "" for new business
+    signed_at: date
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    collection_id: str
+    contract_id: str
+    received_at: date
+    amount: float
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    lead_id: str
+    source: str
+    created_at: datetime
+    status: str  # "valid" | "invalid"
+    rep_id: str
+    customer_id: str = ""
+    deal_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Spend:
+    source: str
+    month: str
+    amount: float
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    visit_id: str
+    rep_id: str
+    customer_id: str
+    visited_on: date
+    logged: str  # "hand" | "captured"
+    padded: bool = False  # hidden: a visit logged only to inflate the count
+
+
+@dataclass(frozen=True, slots=True)
+class FieldEntry:
+    entity: str  # "deal" | "contract"
+    record_id: str
+    field: str
+    entry: str  # "hand" | "captured"
+    captured_from: str = ""  # call | chat | evidence | system, for a captured value

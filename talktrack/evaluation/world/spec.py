@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -44,6 +44,9 @@ class WorldSpec(BaseModel):
     )
     start: date = date(2025, 1, 1)
     months: int = Field(12, ge=1, le=60)
+    as_of: date | None = Field(
+        None, description="the world's last day: its months end with this day's month (start derived from it)"
+    )
     team_size: int = Field(6, ge=2, description="people per team, its manager included")
 
     @field_validator("languages", "audio_languages", mode="before")
@@ -53,6 +56,19 @@ class WorldSpec(BaseModel):
         if isinstance(value, str):
             value = [part.strip() for part in value.split(",") if part.strip()]
         return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _start_from_as_of(cls, data: Any) -> Any:
+        """``as_of`` fixes the end, so the start is the first day of the month ``months - 1`` before its month:
+        the world holds ``months`` calendar months, the last one cut at ``as_of``."""
+        if not isinstance(data, dict) or data.get("as_of") is None:
+            return data
+        if data.get("start") is not None:
+            raise ValueError("give start or as_of, not both")
+        as_of = data["as_of"] if isinstance(data["as_of"], date) else date.fromisoformat(str(data["as_of"]))
+        first = as_of.year * 12 + as_of.month - 1 - (int(data.get("months", 12)) - 1)
+        return {**data, "as_of": as_of, "start": date(first // 12, first % 12 + 1, 1)}
 
     @model_validator(mode="after")
     def _consistent(self) -> WorldSpec:
@@ -66,7 +82,9 @@ class WorldSpec(BaseModel):
 
     @property
     def end(self) -> date:
-        """First day after the world: ``start`` plus ``months`` calendar months."""
+        """First day after the world: the day after ``as_of``, else ``start`` plus ``months`` calendar months."""
+        if self.as_of is not None:
+            return self.as_of + timedelta(days=1)
         month_index = self.start.month - 1 + self.months
         year, month = self.start.year + month_index // 12, month_index % 12 + 1
         day = min(self.start.day, calendar.monthrange(year, month)[1])

@@ -15,6 +15,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from talktrack.evaluation.world.contracts import PRODUCT_LINES
+from talktrack.evaluation.world.lexicon import lexicon
 from talktrack.evaluation.world.records import Call, Course, Customer, Deal, Evidence, Rep, Survey, Team
 
 TRANSCRIPT_SCHEMA = "talktrack.transcript/1"
@@ -31,9 +33,19 @@ COLUMNS = {
     "evidence": ("evidence_id", "deal_id", "kind", "progress_level", "submitted_at", "title", "text"),
     "surveys": ("rep_id", "period", "dimension", "source", "score", "respondents"),
     "courses": ("course_id", "title", "dimension", "language", "duration_h", "url"),
+    "product_lines": ("product_line", "name_en", "name_zh", "gross_margin"),
+    "contracts": ("contract_id", "deal_id", "customer_id", "rep_id", "amount", "currency", "discount_pct",
+                  "payment_terms_days", "contract_type", "product_line", "renewal_of", "signed_at"),
+    "collections": ("collection_id", "contract_id", "received_at", "amount", "currency"),
+    "marketing_spend": ("source", "month", "amount", "currency"),
+    "leads": ("lead_id", "source", "created_at", "status", "rep_id", "customer_id", "deal_id"),
+    "visits": ("visit_id", "rep_id", "customer_id", "visited_on", "logged"),
+    "field_entries": ("entity", "record_id", "field", "entry", "captured_from"),
 }
+MANAGEMENT_FILES = ("product_lines", "contracts", "collections", "marketing_spend", "leads", "visits", "field_entries")
 OUTPUT_FILES = ("teams.csv", "reps.csv", "customers.csv", "deals.csv", "stage_events.csv", "calls.csv",
-                "evidence.jsonl", "surveys.csv", "courses.csv", "truth.json", "README.md")
+                "evidence.jsonl", "surveys.csv", "courses.csv", "truth.json", "README.md",
+                *(f"{name}.csv" for name in MANAGEMENT_FILES))
 
 
 def cell(value: Any) -> str:
@@ -164,3 +176,22 @@ def write_transcripts(out_dir: Path, calls: list[Call], seed: int) -> int:
     with ThreadPoolExecutor(max_workers=4) as pool:
         list(pool.map(lambda item: item[0].write_text(item[1], encoding="utf-8", newline="\n"), texts))
     return len(calls)
+
+
+def management_rows(world) -> dict[str, Iterable[tuple]]:
+    """The rows of each management file (``world`` is a management.ManagementRecords)."""
+    return {
+        "product_lines": ((key, lexicon("en").PRODUCTS[i], lexicon("zh").PRODUCTS[i], margin)
+                          for i, (key, margin) in enumerate(PRODUCT_LINES)),
+        "contracts": ((c.contract_id, c.deal_id or None, c.customer_id, c.rep_id, c.amount, c.currency,
+                       c.discount_pct, c.payment_terms_days, c.contract_type, c.product_line, c.renewal_of or None,
+                       c.signed_at) for c in world.contracts),
+        "collections": ((p.collection_id, p.contract_id, p.received_at, p.amount, p.currency)
+                        for p in world.collections),
+        "marketing_spend": ((s.source, s.month, s.amount, s.currency) for s in world.spend),
+        "leads": ((x.lead_id, x.source, x.created_at, x.status, x.rep_id, x.customer_id or None, x.deal_id or None)
+                  for x in world.leads),
+        "visits": ((v.visit_id, v.rep_id, v.customer_id, v.visited_on, v.logged) for v in world.visits),
+        "field_entries": ((e.entity, e.record_id, e.field, e.entry, e.captured_from or None)
+                          for e in world.field_entries),
+    }

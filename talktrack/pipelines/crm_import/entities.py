@@ -48,6 +48,7 @@ class ImportContext:
     source_dir: Path
     session: Session
     _ids: dict[type[Base], dict[str, int]] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)  # ids of this file's rows so far (a renewal names one)
 
     def ids(self, table: type[Base]) -> dict[str, int]:
         if table not in self._ids:
@@ -84,7 +85,8 @@ class Entity:
 
     @property
     def id_field(self) -> str | None:
-        return next((name for name in self.row_model.model_fields if name.endswith("_id")), None)
+        fields = list(self.row_model.model_fields)
+        return next((name for name in fields if name.endswith("_id")), fields[0] if fields else None)
 
 
 def _team(row: rows.TeamRow, ctx: ImportContext) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from talktrack.core.config import Settings
 from talktrack.core.progress import Progress
 from talktrack.pipelines.crm_import.entities import ENTITIES, Entity, ImportContext, RowError
 from talktrack.pipelines.crm_import.readers import RawRecord, find_entity_file, read_records
+from talktrack.pipelines.crm_import.revenue_entities import REVENUE_ENTITIES
 from talktrack.pipelines.crm_import.report import EntityCounts, ImportReport, Problem
 from talktrack.pipelines.crm_import.transcripts import import_transcripts
 
@@ -35,7 +36,7 @@ def import_directory(
         raise FileNotFoundError(f"import source {directory}: not a directory")
     report = ImportReport(str(directory))
     started = utcnow()
-    for entity in ENTITIES:
+    for entity in ENTITIES + REVENUE_ENTITIES:
         path = _entity_file(directory, entity, report)
         if path is not None:
             report.counts.append(_import_file(catalog, settings, entity, path, report, progress))

@@ -54,6 +54,9 @@ from talktrack.core.catalog.schema.crm import (
     SurveyScore,
     Team,
 )
+from talktrack.core.catalog.schema.revenue import (  # noqa: F401  (registers the revenue tables)
+    Collection, Contract, FieldEntry, Lead, MarketingSpend, ProductLine, Visit,
+)
 from talktrack.core.catalog.schema.service import JOB_STATUSES, ApiKey, Job
 
 __all__ = [
