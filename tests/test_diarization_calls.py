@@ -62,8 +62,10 @@ def test_the_call_type_caps_the_count():
     assert len(set(merge_plan(three, VERIFY, maximum=2).values())) == 2
     assert speaker_bounds(DEFAULTS, call_type="phone_call").maximum == 2
     assert speaker_bounds(DEFAULTS, call_type="phone_call", maximum=1).maximum == 1
-    with pytest.raises(ValueError, match="known: phone_call"):
+    with pytest.raises(ValueError, match="known: meeting, phone_call"):
         speaker_bounds(DEFAULTS, call_type="conference")
+    meeting = speaker_bounds(DEFAULTS, call_type="meeting")  # a known kind that caps nothing
+    assert (meeting.maximum, meeting.expected) == (DEFAULTS.max_speakers, None)
 
 
 def test_clean_speech_leaves_out_overlap():

@@ -114,8 +114,9 @@ def batch(pipeline, settings, dialogue, shared_data, tmp_path_factory):
     stereo = shared_data / "asr_en" / "faster_whisper_stereo" / "stereo_diarization.wav"
     steps: list[tuple[str, int, int]] = []
     outcomes = transcribe_files(
-        [dialogue[0], broken, stereo], out, settings, SpeechOptions(num_speakers=2), progress=lambda *a: steps.append(a)
-    )
+        [dialogue[0], broken, stereo], out, settings, SpeechOptions(call_type="phone_call"),
+        progress=lambda *a: steps.append(a),
+    )  # the count comes from what the call is, as a dialer's manifest or `--call-type phone_call` gives it
     return outcomes, steps, out
 
 
@@ -362,7 +363,8 @@ def test_the_dialogue_transcript_is_valid_and_words_go_to_the_right_speaker(batc
     text = " ".join(u.text for u in transcript.utterances)
     assert "[PHONE]" in text and "4, 5, 6, 7" not in text
     # provenance: options, models, timings
-    assert transcript.options["speech__num_speakers"] == 2 and "transcription__beam_size" in transcript.options
+    assert transcript.options["speech__call_type"] == "phone_call" and "transcription__beam_size" in transcript.options
+    assert transcript.options["diarization__speakers__max"] == 2  # a phone call: at most two parties
     assert any(k.startswith("diarization__") for k in transcript.options)
     assert transcript.models["transcriber"]["name"] == "tiny.en" and transcript.models["transcriber"]["compute_type"]
     assert transcript.models["diarizer"]["backend"] == "combined"  # the default; a fixed count → its window result
@@ -437,6 +439,21 @@ def test_bad_options_and_inputs_are_refused(pipeline, tmp_path):
         pipeline.process(12345)
     with pytest.raises(AudioError, match="file not found"):
         pipeline.process(tmp_path / "missing.wav")
+
+
+def test_transcribe_refuses_an_unknown_call_type_and_impossible_counts_before_reading_audio(tmp_path):
+    from typer.testing import CliRunner
+
+    from talktrack.cli.main import app
+
+    runner, missing = CliRunner(), str(tmp_path / "not_read.wav")
+    command = ["--workspace", str(tmp_path), "transcribe", missing, "--out", str(tmp_path / "out")]
+    unknown = runner.invoke(app, [*command, "--call-type", "conference"])
+    assert unknown.exit_code == 2 and "known: meeting, phone_call" in unknown.output
+    crossed = runner.invoke(app, [*command, "--min-speakers", "3", "--max-speakers", "2"])
+    assert crossed.exit_code == 2 and "min_speakers (3) exceeds max_speakers (2)" in crossed.output
+    zero = runner.invoke(app, [*command, "--speakers", "0", "--call-type", "phone_call"])
+    assert zero.exit_code == 2 and not (tmp_path / "out").exists()
 
 
 def test_write_outputs_replaces_existing_files_atomically(tmp_path):

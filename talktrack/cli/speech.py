@@ -15,21 +15,32 @@ from talktrack.cli.progress import progress_hook
 
 voiceprint_app = typer.Typer(help="Enrol reps' voices so calls know which speaker is the rep.", no_args_is_help=True)
 
-NumSpeakers = Annotated[int | None, typer.Option("--num-speakers", min=1, help="Fix the number of speakers.")]
+NumSpeakers = Annotated[int | None, typer.Option("--speakers", "--num-speakers", min=1,
+                                                  help="Exactly this many speakers (when you counted them).")]
 MinSpeakers = Annotated[int | None, typer.Option("--min-speakers", min=1, help="At least this many speakers.")]
 MaxSpeakers = Annotated[int | None, typer.Option("--max-speakers", min=1, help="At most this many speakers.")]
 Language = Annotated[str | None, typer.Option("--language", help="Spoken language (e.g. en, zh); default: model's or detected.")]
+CallType = Annotated[str | None, typer.Option(
+    "--call-type", help="What the recordings are (models.diarizer.expected_speakers: phone_call = two parties, "
+                        "meeting = no cap); a phone call never gets a third speaker.")]
 
 
-def speech_options(num_speakers, min_speakers, max_speakers, language, redact: bool | None = None):
+def speech_options(app: AppContext, num_speakers, min_speakers, max_speakers, language, redact: bool | None = None,
+                   call_type: str | None = None):
+    """The per-call options, refused before any audio is read when the bounds or the call type cannot work."""
+    from talktrack.models.diarization.options import speaker_bounds
     from talktrack.pipelines.speech.process import SpeechOptions
 
     try:
-        return SpeechOptions(
-            num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers, language=language, redact=redact
+        options = SpeechOptions(
+            num_speakers=num_speakers, min_speakers=min_speakers, max_speakers=max_speakers, language=language,
+            redact=redact, call_type=call_type,
         )
+        speaker_bounds(app.settings.models.diarizer, num=num_speakers, minimum=min_speakers, maximum=max_speakers,
+                       call_type=call_type)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
+    return options
 
 
 def transcribe_command(
@@ -40,6 +51,7 @@ def transcribe_command(
     min_speakers: MinSpeakers = None,
     max_speakers: MaxSpeakers = None,
     language: Language = None,
+    call_type: CallType = None,
     redact: Annotated[bool | None, typer.Option("--redact/--no-redact", help="Mask PII (default: config).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the per-file results as JSON.")] = False,
 ) -> None:
@@ -48,7 +60,7 @@ def transcribe_command(
     from talktrack.pipelines.ingest.call import transcribe_files
 
     app: AppContext = ctx.obj
-    options = speech_options(num_speakers, min_speakers, max_speakers, language, redact)
+    options = speech_options(app, num_speakers, min_speakers, max_speakers, language, redact, call_type)
     voiceprints = load_voiceprints(app.workspace.voiceprints_dir) or None
     with progress_hook(app.console) as hook:
         outcomes = transcribe_files(audio, out, app.settings, options, progress=hook, voiceprints=voiceprints)
@@ -87,6 +99,7 @@ def ingest_command(
     min_speakers: MinSpeakers = None,
     max_speakers: MaxSpeakers = None,
     language: Language = None,
+    call_type: CallType = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Ingest recordings on Ray into the catalog (resumable).
@@ -101,7 +114,7 @@ def ingest_command(
     if not source.exists():
         typer.echo(f"error: {source}: not found", err=True)
         raise typer.Exit(2)
-    options = speech_options(num_speakers, min_speakers, max_speakers, language)
+    options = speech_options(app, num_speakers, min_speakers, max_speakers, language, call_type=call_type)
     voiceprints = load_voiceprints(app.workspace.voiceprints_dir) or None
     try:
         with _ingest_progress(app, quiet=as_json) as tick:

@@ -136,8 +136,9 @@ class DiarizerSettings(Strict):
     verification: DiarizerSettings.Verification = Field(default_factory=lambda: DiarizerSettings.Verification())
     min_speakers: int = Field(1, ge=1)
     max_speakers: int = Field(6, ge=1)
-    # the most speakers a kind of call has (dialer/CRM metadata: a phone call has two parties)
-    expected_speakers: dict[str, int] = Field(default_factory=lambda: {"phone_call": 2})
+    # the most speakers a kind of call has (dialer/CRM metadata: a phone call has two parties);
+    # null: a known kind with no cap (a meeting)
+    expected_speakers: dict[str, int | None] = Field(default_factory=lambda: {"phone_call": 2, "meeting": None})
     params: DiarizerSettings.Params = Field(default_factory=lambda: DiarizerSettings.Params())
 
     @model_validator(mode="after")
@@ -147,8 +148,8 @@ class DiarizerSettings(Strict):
         if self.backend == "pyannote" and not self.pyannote_pipeline_dir:
             raise ValueError("backend 'pyannote' needs pyannote_pipeline_dir: a local pipeline directory")
         for call_type, count in self.expected_speakers.items():
-            if count < 1:
-                raise ValueError(f"expected_speakers.{call_type} = {count}: must be at least 1")
+            if count is not None and count < 1:
+                raise ValueError(f"expected_speakers.{call_type} = {count}: must be at least 1 (or null: no cap)")
         return self
 
 

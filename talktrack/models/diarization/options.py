@@ -74,7 +74,9 @@ def speaker_bounds(
 
     ``call_type`` (from the dialer or CRM: ``"phone_call"``) caps the maximum at the configured
     ``expected_speakers`` of that kind of call, which is also the count the diarizer checks for
-    when it found fewer; an unknown kind is refused, listing the known ones.
+    when it found fewer; a kind configured as null (``"meeting"``) is known but caps nothing; an
+    unknown kind is refused, listing the known ones.
+    An explicit ``num`` wins over everything: the user counted the speakers.
     The minimum never exceeds the maximum: asking for "at most 1" must not fail on a configured
     "at least 2".
 
@@ -86,6 +88,8 @@ def speaker_bounds(
         if call_type not in settings.expected_speakers:
             known = ", ".join(sorted(settings.expected_speakers)) or "none configured"
             raise ValueError(f"call_type {call_type!r} has no expected_speakers (known: {known})")
-        high = expected = min(high, settings.expected_speakers[call_type])
+        cap = settings.expected_speakers[call_type]
+        if cap is not None:
+            high = expected = min(high, cap)
     low = min(minimum or settings.min_speakers, high)
     return SpeakerBounds(minimum=low, maximum=high, num=num, expected=expected)
