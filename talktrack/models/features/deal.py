@@ -339,3 +339,33 @@ _TEMPLATES: dict[str, Callable[[float], str]] = {
     "conv__patience_s": lambda v: f"rep waited {v:.1f} s before answering",
     "conv__interruptions_per_min": lambda v: f"{v:.1f} interruptions a minute",
 }
+
+
+# Lineage: the imported fields (``<import file>.<column>``) and derived data (utterances, moments,
+# talk tracks) each feature reads, declared here beside the builders so that a new feature comes with
+# its inputs; ``talktrack lineage`` draws it and tests/test_management_lineage.py checks it against the
+# columns build_deal_table really makes. A key ending in ``*`` is a family of columns (a prefix).
+_STAGE_INPUTS = ("stage_events.stage", "stage_events.entered_at", "deals.closed_at")
+_CALL_INPUTS = ("calls.deal_id", "calls.started_at", "deals.closed_at")
+FEATURE_INPUTS: dict[str, tuple[str, ...]] = {
+    "log_employees": ("customers.employees",),
+    "purchase_frequency": ("customers.purchase_frequency",),
+    "log1p_open_positions": ("customers.open_positions",),
+    "sentiment": ("customers.sentiment",),
+    "language_match": ("customers.language", "reps.language"),
+    "industry__*": ("customers.industry",),
+    "days__*": _STAGE_INPUTS,
+    "stalled_stages": _STAGE_INPUTS,
+    "stalled_any": _STAGE_INPUTS,
+    "days_in_current_stage": _STAGE_INPUTS,
+    "stage_index": _STAGE_INPUTS,
+    "rep_capability": ("surveys.score", "surveys.source", "surveys.period", "deals.rep_id", "deals.created_at"),
+    "calls": _CALL_INPUTS,
+    **{f"conv__{name}": _CALL_INPUTS + ("utterances",) for name in CALL_FEATURES[:7]},
+    "conv__objections": _CALL_INPUTS + ("moments",),
+    "conv__objections_answered": _CALL_INPUTS + ("moments",),
+    "conv__approved_track_uses": _CALL_INPUTS + ("moments", "talk_tracks"),
+    "conv__mined_track_uses": _CALL_INPUTS + ("moments", "talk_tracks"),
+    "conv__discount_offers": _CALL_INPUTS + ("moments",),
+    "conv__key_question_coverage": _CALL_INPUTS + ("calls.stage", "moments"),
+}

@@ -58,9 +58,9 @@ LINEAGE: dict[str, tuple[str, ...]] = {
                           "stage_events.stage", "stage_events.entered_at"),
     "key_action_rate": ("stage_events.stage", "stage_events.entered_at", "evidence.kind",
                         "evidence.submitted_at", "calls.deal_id", "calls.started_at", "moments", "reps.team_id"),
-    "touches_per_hour": ("calls.rep_id", "calls.started_at", "calls.duration_s", "calls.transcript_path",
+    "touches_per_hour": ("calls.rep_id", "calls.started_at", "calls.duration_s", "utterances",
                          "reps.team_id", "reps.role", "reps.hired_at"),
-    "diagnosis_accuracy": ("calls.stage", "calls.started_at", "calls.transcript_path", "reps.team_id"),
+    "diagnosis_accuracy": ("calls.stage", "calls.started_at", "utterances", "reps.team_id"),
     "solution_match": ("calls.stage", "calls.started_at", "moments", "reps.team_id"),
     "team_efficiency": ("touches_per_hour", "diagnosis_accuracy", "solution_match"),
 }
@@ -70,7 +70,7 @@ LINEAGE: dict[str, tuple[str, ...]] = {
 class Frames:
     """The rows process health reads, one table each (``team``: the team's external id).
 
-    deals: deal_pk, created_at, status, team. events: deal_pk, stage, entered_at. evidence: deal_pk,
+    deals: deal_pk, deal_id, created_at, status, team. events: deal_pk, stage, entered_at. evidence: deal_pk,
     kind, submitted_at. calls: call_pk, call_id, deal_pk, rep_pk, team, started_at, duration_s, stage,
     detected (moments were labelled), customer_utterances. moments: call_pk, kind, label.
     reps: rep_pk, team, role, hired_at.
@@ -95,7 +95,8 @@ def load_frames(catalog: Catalog, team: str | None = None) -> Frames:
     with catalog.engine.connect() as connection:
         reps = pd.read_sql(team_of_rep, connection)
         rep_pks = [int(pk) for pk in reps["rep_pk"]]
-        deals = pd.read_sql(select(Deal.id.label("deal_pk"), Deal.rep_id.label("rep_pk"), Deal.created_at,
+        deals = pd.read_sql(select(Deal.id.label("deal_pk"), Deal.external_id.label("deal_id"),
+                                   Deal.rep_id.label("rep_pk"), Deal.created_at,
                                    Deal.status).where(Deal.rep_id.in_(rep_pks)), connection)
         deal_pks = [int(pk) for pk in deals["deal_pk"]]
         events = pd.read_sql(select(StageEvent.deal_id.label("deal_pk"), StageEvent.stage, StageEvent.entered_at)
@@ -150,6 +151,7 @@ def key_action_flags(frames: Frames, settings: Settings, as_of: datetime) -> pd.
     _check_actions(settings)
     first_entry = frames.events.groupby(["deal_pk", "stage"])["entered_at"].min()
     team_of = dict(zip(frames.deals["deal_pk"], frames.deals["team"], strict=True))
+    id_of = dict(zip(frames.deals["deal_pk"], frames.deals["deal_id"], strict=True))
     rows = []
     for action in actions:
         entries = first_entry.xs(action.after_stage, level="stage") if action.after_stage in \
@@ -159,9 +161,10 @@ def key_action_flags(frames: Frames, settings: Settings, as_of: datetime) -> pd.
         shown = _shown_by_evidence(frames, action, entries, deadline) | _shown_in_calls(frames, action, entries, deadline)
         for deal_pk, entered in entries.items():
             status = "done" if deal_pk in shown else ("pending" if deadline[deal_pk] > pd.Timestamp(as_of) else "missed")
-            rows.append({"deal_pk": int(deal_pk), "team": team_of.get(deal_pk), "action": action.key,
+            rows.append({"deal_pk": int(deal_pk), "deal_id": id_of.get(deal_pk), "team": team_of.get(deal_pk),
+                         "action": action.key,
                          "entered_at": entered, "deadline": deadline[deal_pk], "status": status})
-    flags = pd.DataFrame(rows, columns=["deal_pk", "team", "action", "entered_at", "deadline", "status"])
+    flags = pd.DataFrame(rows, columns=["deal_pk", "deal_id", "team", "action", "entered_at", "deadline", "status"])
     flags["month"] = month_of(pd.to_datetime(flags["entered_at"]))
     return flags
 
