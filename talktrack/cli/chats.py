@@ -92,7 +92,8 @@ def world_chats_command(
     app_ctx: AppContext = ctx.obj
     target = out or world_dir / "chats"
     try:
-        summary = generate_chats(world_dir, target, seed=seed, voice=voice)
+        summary = generate_chats(world_dir, target, seed=seed, voice=voice, gap_h=app_ctx.settings.import_.chat_gap_h,
+                                 stage_questions={s.key: tuple(s.key_questions) for s in app_ctx.settings.stages})
     except (FileNotFoundError, FileExistsError, ValueError, RuntimeError) as exc:
         fail(str(exc))
     counts = ", ".join(f"{count} {name}" for name, count in summary.items())
