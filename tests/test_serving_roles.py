@@ -55,6 +55,7 @@ ROUTE_ROLES: dict[str, frozenset[str]] = {
     "GET /v1/drills/{drill_id}": PEOPLE,
     "POST /v1/drills/{drill_id}/turns": frozenset({"admin", "coach", "rep"}),
     "POST /v1/drills/{drill_id}/end": frozenset({"admin", "coach", "rep"}),
+    "GET /v1/management/revenue": frozenset({"admin", "manager"}),  # and director (tests/test_management_revenue.py)
 }
 OPEN = {"GET /health"}  # no key needed (besides the docs and the schema)
 ROLE_REFUSAL = "may not use this route"

@@ -188,3 +188,42 @@ def eval_models(
                                              ("blended", "surveys_only", "surveys_raw", "model_only")},
                            "features_gain_mean": capability["features_gain_mean"]})
     _emit(app, report, out, as_json)
+
+
+@eval_app.command("management")
+def eval_management(
+    ctx: typer.Context,
+    world: Annotated[Path, typer.Option("--world", help="A generated world (talktrack world generate).")],
+    workdir: Annotated[Path | None, typer.Option(
+        "--workdir", help="Where the fresh workspace goes (default: <workspace>/eval/management-<world name>).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON report here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """Import WORLD into a fresh workspace and grade the management figures against its truth: healthy
+    contract value (must be exact), exclusions per reason, concentration flags and the planted region."""
+    from talktrack.evaluation.management import evaluate_management
+
+    app: AppContext = ctx.obj
+    report = evaluate_management(world, app.settings, _fresh_workdir(app, world, workdir, "management"))
+    if not as_json:
+        _print_management(app, report)
+    _emit(app, report, out, as_json)
+
+
+def _print_management(app: AppContext, report: dict) -> None:
+    revenue = report["revenue"]
+    healthy, excluded, flags = revenue["healthy_value"], revenue["excluded"], revenue["concentration"]
+    table = Table(title=f"Management figures against the world's truth (as of {revenue['as_of']})")
+    for column in ("figure", "value", "target", "met"):
+        table.add_column(column)
+    rows = (
+        ("healthy contract value cells exact", f"{healthy['cells'] - healthy['mismatches']}/{healthy['cells']}",
+         "all", healthy["exact"]),
+        ("exclusions per reason exact", f"{excluded['ours']} vs {excluded['truth']}", "equal", excluded["exact"]),
+        ("concentration figures and flags agree", str(flags["all_agree"]), "True", flags["all_agree"]),
+        ("planted region flagged: recall", f"{flags['recall']:.2f}", "1.00", flags["recall"] == 1.0),
+        ("flagged regions: precision", f"{flags['precision']:.2f}", "1.00", flags["precision"] == 1.0),
+    )
+    for name, value, target, met in rows:
+        table.add_row(name, value, target, "[green]yes[/]" if met else "[red]no[/]")
+    app.console.print(table)

@@ -82,7 +82,7 @@ def _metrics_dir(workers: int) -> tempfile.TemporaryDirectory | None:
 @keys_app.command("create")
 def create_command(
     ctx: typer.Context,
-    role: Annotated[str, typer.Option("--role", help="admin, coach, manager, rep, ml or crm.")],
+    role: Annotated[str, typer.Option("--role", help="admin, coach, manager, rep, ml, crm or director.")],
     rep: Annotated[
         str | None, typer.Option("--rep", help="Rep external id (required for a rep key).")
     ] = None,

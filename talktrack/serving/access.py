@@ -14,6 +14,7 @@ coach      all     all     reviews tracks, runs drills for any rep
 crm        all     all     the system of record: posts calls, stages, evidence for any deal
 ml         all     none    reads models' inputs and outputs; changes no call or deal
 manager    team    team    the calls, deals, reps, drills of their team
+director   all     none    every team's management figures (revenue, ...); changes nothing
 rep        own     own     their own calls, deals, drills; customers they have a deal with
 =========  ======  ======  ================================================================
 
@@ -57,6 +58,7 @@ POLICY: dict[str, RoleReach] = {
     "ml": RoleReach(read="all", write="none"),
     "manager": RoleReach(read="team", write="team"),
     "rep": RoleReach(read="own", write="own"),
+    "director": RoleReach(read="all", write="none"),
 }
 
 

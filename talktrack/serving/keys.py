@@ -26,7 +26,7 @@ from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import ApiKey
 from talktrack.core.clock import utcnow
 
-ROLES = ("admin", "coach", "manager", "rep", "ml", "crm")
+ROLES = ("admin", "coach", "manager", "rep", "ml", "crm", "director")
 KEY_PREFIX = "tt_"
 PREFIX_CHARS = 8
 # last_used_at is written at most this often per key, so authenticating stays a read.

@@ -13,11 +13,13 @@ from talktrack.serving.routes import (
     drills,
     health,
     jobs,
+    revenue,
     voice_notes,
     scoring,
     search,
     tracks,
 )
 
-ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, deals, voice_notes, drills)
+ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, deals, voice_notes, drills,
+                 revenue)
 ROUTERS = tuple(module.router for module in ROUTE_MODULES)

@@ -1,0 +1,81 @@
+"""``talktrack management ...``: the director's figures from the catalog, as a table or JSON."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from talktrack.cli.context import AppContext, fail
+
+management_app = typer.Typer(help="Management figures: healthy contract value, renewal vs new, concentration.",
+                             no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(management_app, name="management")
+
+
+def _day(value: str | None) -> date:
+    from talktrack.core.clock import utcnow
+
+    if value is None:
+        return utcnow().date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"--as-of {value!r}: expected a day as YYYY-MM-DD")
+
+
+@management_app.command("revenue")
+def revenue_command(
+    ctx: typer.Context,
+    team: Annotated[str | None, typer.Option("--team", help="Only this team (external id).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today, UTC).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
+) -> None:
+    """Healthy contract value per team and month, what was excluded and why, and concentration flags."""
+    from talktrack.pipelines import stage_timers
+    from talktrack.pipelines.management.revenue import revenue_report
+
+    app: AppContext = ctx.obj
+    if team is not None and not stage_timers.team_exists(app.catalog, team):
+        fail(f"unknown team {team!r}")
+    report = revenue_report(app.catalog, app.settings, as_of=_day(as_of), team=team)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    _print_report(app, report)
+
+
+def _print_report(app: AppContext, report: dict) -> None:
+    currency = report["currency"]
+    months = sorted({row["month"] for row in report["healthy_value"]["team"]})[-12:]
+    table = Table(title=f"Healthy contract value ({currency}) by team, last 12 months to {report['as_of']}")
+    for column in ("team", "month", "healthy", "contracts", "excluded", "excluded contracts"):
+        table.add_column(column, justify="left" if column in ("team", "month") else "right")
+    for row in report["healthy_value"]["team"]:
+        if row["month"] in months:
+            table.add_row(row["key"], row["month"], f"{row['healthy_value']:,.0f}", str(row["contracts"]),
+                          f"{row['excluded_value']:,.0f}", str(row["excluded"]))
+    app.console.print(table)
+    reasons = ", ".join(f"{reason}: {e['count']} ({e['value']:,.0f})" for reason, e in report["excluded"]["by_reason"].items())
+    app.console.print(f"excluded by reason (all time): {reasons or 'none'}")
+    _print_concentration(app, report)
+
+
+def _print_concentration(app: AppContext, report: dict) -> None:
+    start, end = report["windows"]["current"]
+    table = Table(title=f"Trailing year {start} .. {end} (exclusive) by region")
+    for column in ("region", "revenue", "renewal share", f"top {report['limits']['top_customers']} share",
+                   "new vs year before", "flags"):
+        table.add_column(column)
+    for row in report["concentration"]["region"]:
+        change = row["new_yoy_change"]
+        table.add_row(row["key"], f"{row['total']:,.0f}", f"{row['renewal_share']:.0%}", f"{row['top_share']:.0%}",
+                      "n/a" if change is None else f"{change:+.0%}",
+                      "[red]" + ", ".join(row["flags"]) + "[/]" if row["flags"] else "-")
+    app.console.print(table)
