@@ -182,6 +182,8 @@ def _check_actions(settings: Settings) -> None:
 
 def _within(stamps: pd.DataFrame, column: str, entries: pd.Series, deadline: pd.Series) -> set[int]:
     stamps = stamps[stamps["deal_pk"].isin(entries.index)]
+    if stamps.empty:
+        return set()
     start, end = stamps["deal_pk"].map(entries), stamps["deal_pk"].map(deadline)
     return {int(pk) for pk in stamps.loc[(stamps[column] >= start) & (stamps[column] <= end), "deal_pk"]}
 
