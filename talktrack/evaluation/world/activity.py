@@ -124,6 +124,9 @@ def make_visits(spec: WorldSpec, teams: list[Team], reps: list[Rep], customers: 
     gaming_team = teams[int(child_rng(spec.seed, STEP_GAMING).integers(len(teams)))].team_id
     gamed = _gamed_months(spec, gaming_team, needs)
     visits: list[Visit] = []
+    accounts: dict[str, list[Customer]] = {}
+    for customer in customers:
+        accounts.setdefault(customer.account_rep_id, []).append(customer)
     for t, team in enumerate(teams):
         rng = child_rng(spec.seed, STEP_VISITS, t)
         sellers = _sellers(reps, team)
@@ -136,7 +139,7 @@ def make_visits(spec: WorldSpec, teams: list[Team], reps: list[Rep], customers: 
             total = round(previous * rng.uniform(*GAMING_RISE)) if (team.team_id, period) in gamed else honest
             for n in range(total):
                 padded = n >= honest
-                visits.append(_visit(rng, len(visits), sellers, customers, days, captured_share, padded))
+                visits.append(_visit(rng, len(visits), sellers, accounts, customers, days, captured_share, padded))
             previous = total
     return VisitBook(visits, tuple(sorted(gamed)), gaming_team)
 
@@ -164,10 +167,11 @@ def _consecutive(first: str, second: str) -> bool:
     return _index(second) == _index(first) + 1
 
 
-def _visit(rng: np.random.Generator, number: int, sellers: list[Rep], customers: list[Customer], days: list[date],
-           captured_share: float, padded: bool) -> Visit:
+def _visit(rng: np.random.Generator, number: int, sellers: list[Rep], accounts: dict[str, list[Customer]],
+           customers: list[Customer], days: list[date], captured_share: float, padded: bool) -> Visit:
+    """A visit by one of the team's sellers, to one of their accounts (any customer if they hold none)."""
     rep = sellers[int(rng.integers(len(sellers)))]
-    own = [c for c in customers if c.account_rep_id == rep.rep_id] or customers
+    own = accounts.get(rep.rep_id) or customers
     weekdays = [d for d in days if d.weekday() < 5] or days
     logged = "hand" if padded or rng.random() >= captured_share else "captured"
     return Visit(f"VIS-{number + 1:06d}", rep.rep_id, own[int(rng.integers(len(own)))].customer_id,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 
 import yaml
@@ -26,8 +27,10 @@ GAMING_RULE = {"visits_rise": 0.4, "needs_fall": 0.15,
                "months": "complete calendar months, each against the month before"}
 
 
+@lru_cache(maxsize=1)
 def default_policy() -> ManagementSettings:
-    """The embedded default ``management`` settings (what the truth is computed under)."""
+    """The embedded default ``management`` settings (what the truth is computed under); parsed once,
+    as reading the whole default.yaml costs about half a second."""
     text = resources.files("talktrack.configs").joinpath("default.yaml").read_text(encoding="utf-8")
     return ManagementSettings.model_validate(yaml.safe_load(text).get("management") or {})
 
