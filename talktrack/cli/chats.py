@@ -67,6 +67,9 @@ def _print_report(console: Console, report) -> None:
     table.add_row("total", "", *(str(totals[key]) for key in columns))
     console.print(table)
     console.print(f"conversations rebuilt: {report.conversations}; people: {report.people}")
+    if report.ambiguous_deal:
+        console.print(f"[yellow]{report.ambiguous_deal} message(s)[/] could belong to more than one open deal of "
+                      "the same customer and rep; they went to the most recent")
     if report.unmapped:
         console.print(f"[yellow]unmapped participants[/] ({len(report.unmapped)}; add them to contacts.csv "
                       "or rep_accounts.csv):")

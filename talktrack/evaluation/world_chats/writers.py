@@ -160,4 +160,5 @@ def _email(conv: Conversation, line: Line, subject: str,
     if line.file_name:
         mail.add_attachment(_file_bytes(conv, line), maintype="application", subtype="octet-stream",
                             filename=line.file_name)
+        mail.set_boundary(f"=_{line.msg_id.split('@')[0]}")  # not random: the same seed gives the same bytes
     return mail, text

@@ -138,6 +138,7 @@ class _Importer:
         placement = place(message, self.directory, self.deals)
         for raw in placement.unmapped:
             self.report.unmapped[raw] += 1
+        self.report.ambiguous_deal += placement.ambiguous
         stored = self.session.scalar(select(ChatMessage).where(ChatMessage.external_id == message.external_id))
         if stored is not None:
             self._replace(stored, placement, counts)

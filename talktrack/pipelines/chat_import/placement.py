@@ -25,6 +25,7 @@ class Placement:
     stage: str | None
     thread_key: str
     unmapped: tuple[str, ...]
+    ambiguous: bool  # another open deal of the customer was as likely
 
     def columns(self) -> dict[str, object]:
         return {"role": self.role, "rep_id": self.rep_id, "contact_id": self.contact_id,
@@ -38,7 +39,8 @@ def place(message: ParsedMessage, directory: Directory, deals: DealFinder) -> Pl
     rep = _first(people, "rep")
     contact = _first(people, "customer")
     customer_id = contact.customer_id if contact else None
-    deal = deals.find(customer_id, rep.rep_id if rep else None, message.sent_at)
+    hint = f"{message.subject or ''} {message.text or ''}"
+    deal, ambiguous = deals.find(customer_id, rep.rep_id if rep else None, message.sent_at, hint)
     owner = f"deal:{deal.id}" if deal else f"customer:{customer_id}" if customer_id else "unmapped"
     party = (f"room:{message.room_id}" if message.room_id else
              f"contact:{contact.contact_id}" if contact else f"sender:{message.sender.lower()}")
@@ -51,6 +53,7 @@ def place(message: ParsedMessage, directory: Directory, deals: DealFinder) -> Pl
         stage=deal.stage_at(message.sent_at) if deal else None,
         thread_key=f"{message.channel}:{owner}:{party}",
         unmapped=tuple(raw for raw, person in people if person is None),
+        ambiguous=ambiguous,
     )
 
 

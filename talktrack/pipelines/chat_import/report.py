@@ -37,6 +37,7 @@ class ChatImportReport:
     skipped_types: Counter = field(default_factory=Counter)
     people: dict[str, int] = field(default_factory=dict)
     conversations: int = 0
+    ambiguous_deal: int = 0  # messages placed on the latest of several equally likely open deals
 
     def totals(self) -> dict[str, int]:
         return {key: sum(getattr(counts, key) for counts in self.files) for key in COUNTS}
@@ -50,5 +51,6 @@ class ChatImportReport:
             "skipped_types": dict(self.skipped_types),
             "people": self.people,
             "conversations_rebuilt": self.conversations,
+            "ambiguous_deal": self.ambiguous_deal,
             "problems": [asdict(problem) for problem in self.problems],
         }
