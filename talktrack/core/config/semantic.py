@@ -4,26 +4,47 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from talktrack.core.config.base import Strict
 
 
 class IndexSettings(Strict):
-    """The FAISS utterance index: exact while small, approximate beyond ``exact_max_vectors``."""
+    """The FAISS utterance index: exact while small, HNSW beyond ``exact_max_vectors``, compressed
+    IVF-PQ (codes in memory, exact vectors on disk for re-ranking) beyond ``compressed_min_vectors``."""
 
     kind: Literal["auto", "flat", "hnsw", "ivfpq"] = "auto"
     exact_max_vectors: int = Field(50_000, ge=0)
+    # auto: IVF-PQ once the index would hold more than this (HNSW needs ~1.7 GB per million 384-d vectors)
+    compressed_min_vectors: int = Field(2_000_000, ge=1_000)
     hnsw_m: int = Field(32, ge=4, le=128)
     hnsw_ef_construction: int = Field(80, ge=8)
     hnsw_ef_search: int = Field(768, ge=8)
     ivf_nlist: int | None = Field(None, ge=1)      # null: about 4 * sqrt(n)
     ivf_nprobe: int = Field(16, ge=1)
-    pq_m: int = Field(32, ge=1)
+    pq_m: int = Field(64, ge=1)                   # PQ sub-quantizers (8 bits each); divides 384 and 512
+    ivf_train_sample: int = Field(100_000, ge=1_000)  # vectors the coarse and PQ codebooks are trained on
+    ivf_rerank: int = Field(10, ge=0)              # re-score rerank * k PQ candidates on the stored vectors (0: PQ scores)
+    ivf_store_dtype: Literal["float16", "float32"] = "float16"  # the on-disk copy of the vectors
+    ivf_mmap: bool = True                          # load IVF-PQ lists memory-mapped (read-only until the next add)
+    ivf_retrain_growth: float = Field(4.0, gt=1.0)  # retrain once the index outgrows its training size this many times
+    ivf_drift_tolerance: float = Field(0.05, gt=0.0, le=1.0)  # ... or new vectors sit this much farther from the centroids
     # HNSW with a filter keeping under this share of the vectors (or <= exact_max_vectors): exact search over them
     filter_exact_share: float = Field(0.05, ge=0.0, le=1.0)
     # utterances with fewer content units (Latin words/numbers + CJK characters) are not indexed
     min_text_units: int = Field(2, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> IndexSettings:
+        if self.compressed_min_vectors <= self.exact_max_vectors:
+            raise ValueError(f"compressed_min_vectors ({self.compressed_min_vectors}) must be above exact_max_vectors "
+                             f"({self.exact_max_vectors}): auto goes flat, then HNSW, then IVF-PQ")
+        if self.ivf_nlist is not None and self.ivf_nprobe > self.ivf_nlist:
+            raise ValueError(f"ivf_nprobe ({self.ivf_nprobe}) cannot exceed ivf_nlist ({self.ivf_nlist})")
+        if self.ivf_nlist is not None and self.ivf_train_sample < 39 * self.ivf_nlist:
+            raise ValueError(f"ivf_train_sample ({self.ivf_train_sample}) must be at least 39 * ivf_nlist "
+                             f"({39 * self.ivf_nlist}): k-means needs ~39 points per list")
+        return self
 
 
 class MomentSettings(Strict):
