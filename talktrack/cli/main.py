@@ -28,6 +28,7 @@ from talktrack.cli import index as index_cli
 from talktrack.cli import management as management_cli
 from talktrack.cli import mining as mining_cli
 from talktrack.cli import moments as moments_cli
+from talktrack.cli import process_health as process_health_cli
 from talktrack.cli import serving as serving_cli
 from talktrack.cli import sop as sop_cli
 from talktrack.cli import training as training_cli
@@ -58,6 +59,7 @@ for _commands in (index_cli, moments_cli, mining_cli, sop_cli, evidence_cli, tra
                   serving_cli, backup_cli, management_cli):
     _commands.register(app)
 chats_cli.register(app, world_app)
+process_health_cli.register(app)
 
 
 @app.callback()

@@ -24,10 +24,29 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from talktrack.core.catalog import Catalog
+from talktrack.core.catalog import Catalog, open_catalog
 from talktrack.core.config import Settings
+from talktrack.core.workspace import Workspace
+from talktrack.evaluation.semantic.oracle import write_truth_moments
 from talktrack.models.features.deal import PIPELINE, latest_event
+from talktrack.pipelines.crm_import import import_directory
 from talktrack.pipelines.management import process_health as ph
+
+
+def evaluate_world(world_dir: Path, settings: Settings, workdir: Path) -> dict:
+    """Import ``world_dir`` into a fresh workspace at ``workdir``, write its true moments (so the figures
+    grade the bookkeeping, not the moment detector) and grade process health; diagnosis accuracy goes
+    through the real SOP check."""
+    settings = settings.model_copy(update={"workspace": Path(workdir)})
+    workspace = Workspace.at(Path(workdir)).ensure()
+    catalog = open_catalog(workspace.catalog_url)
+    try:
+        import_directory(catalog, settings, Path(world_dir))
+        write_truth_moments(Path(world_dir), catalog)
+        report = evaluate_process_health(world_dir, catalog, settings, ph.sop_coverage(catalog, settings, workspace))
+    finally:
+        catalog.dispose()
+    return report | {"moments": "truth (write_truth_moments)", "key_question_coverage": "SOP check"}
 
 
 def evaluate_process_health(world_dir: Path, catalog: Catalog, settings: Settings, coverage: ph.Coverage,

@@ -5,7 +5,7 @@ how "industry" is entered asks "what moves?". Both questions are walks over one 
 are declared beside the code that computes them, never written as prose:
 
 - **field**: a column of the import format, ``<import file>.<column>`` (``customers.industry``),
-  every column of every importable entity (:data:`talktrack.pipelines.crm_import.entities.ENTITIES`);
+  every column of every importable entity (``ENTITIES`` and ``REVENUE_ENTITIES`` of the CRM import);
 - **derived**: what the platform computes from imported data before any feature (:data:`DERIVED`);
 - **feature**: a deal-scorer input, from :data:`talktrack.models.features.deal.FEATURE_INPUTS`,
   declared next to the feature builders (``industry__*`` stands for the one-hot family);
@@ -25,7 +25,8 @@ from dataclasses import dataclass
 
 from talktrack.models.features.deal import FEATURE_INPUTS
 from talktrack.pipelines.crm_import.entities import ENTITIES
-from talktrack.pipelines.management import process_health
+from talktrack.pipelines.crm_import.revenue_entities import REVENUE_ENTITIES
+from talktrack.pipelines.management import process_health, revenue
 
 KINDS = ("field", "derived", "feature", "model", "metric")
 # Computed from imported data before any feature reads it.
@@ -41,7 +42,7 @@ MODEL_OUTPUTS: dict[str, tuple[str, ...]] = {
     "customer_tier": ("deal_scorer",),
 }
 # Metric modules; each declares ``LINEAGE: dict[metric, inputs]`` beside its computation.
-METRIC_MODULES = (process_health,)
+METRIC_MODULES = (process_health, revenue)
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,8 @@ class Lineage:
 
 def imported_fields() -> list[str]:
     """Every column of the import format, as ``<import file>.<column>``."""
-    return [f"{entity.name}.{column}" for entity in ENTITIES for column in entity.row_model.model_fields]
+    return [f"{entity.name}.{column}" for entity in ENTITIES + REVENUE_ENTITIES
+            for column in entity.row_model.model_fields]
 
 
 def lineage_graph(metric_modules: Iterable = METRIC_MODULES) -> Lineage:
