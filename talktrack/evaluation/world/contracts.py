@@ -4,8 +4,8 @@ Three kinds of contract: one per won deal (its terms are the deal's), contracts 
 before the world (no deal; they give the year-over-year comparison a base), and renewals of
 those during the world. One region is planted as *concentrated*: its last-year revenue is mostly
 big renewals of (about) three customers while its new business falls against the year before;
-every other region's new business stays within -5 %..+15 % of the year before and its renewals
-are spread over the customers that happen to renew. Amounts are whole currency units, so sums of
+every other region's new business is drawn within -6 %..+9 % of the year before (give or take half
+a contract) and its renewals are spread over the customers that happen to renew. Amounts are whole currency units, so sums of
 them are exact in any order.
 """
 
@@ -80,7 +80,7 @@ def make_revenue(spec: WorldSpec, teams: list[Team], reps: list[Rep], customers:
         if region == planted:
             target = current_new / (1 - rng.uniform(0.35, 0.5)) if current_new else book.typical(region) * 6
         else:
-            target = current_new * rng.uniform(0.95, 1.15)
+            target = current_new * rng.uniform(0.92, 1.06)
         made = book.history(rng, region, target, len(history))
         history += made
         if region == planted:
@@ -153,11 +153,14 @@ class _Regions:
                         discount, term, "standard" if standard else "non_standard", line, "", signed)
 
     def history(self, rng: np.random.Generator, region: str, target: float, offset: int) -> list[Contract]:
-        """Contracts of the year before, signed in the region until their value reaches ``target``."""
+        """Contracts of the year before, signed in the region until their value is as close to ``target``
+        as whole contracts get (the last one drawn is kept only when that is closer)."""
         accounts, made, total = self.accounts(region), [], 0.0
         while total < target:
             customer = accounts[int(rng.integers(len(accounts)))]
             contract = self.draw(rng, region, f"CON-H{offset + len(made) + 1:05d}", customer, *self.previous)
+            if made and total + self.value(contract) - target > target - total:
+                break
             made.append(contract)
             total += self.value(contract)
         return made
