@@ -63,6 +63,22 @@ def test_a_team_sees_its_own_contracts_and_its_values_are_the_truths(world, impo
     assert region["flags"] == truth["concentration"]["team"][team]["flags"]
 
 
+def test_monthly_split_is_the_truths_contracts_by_kind(world, imported):
+    settings, catalog = imported
+    report = revenue_report(catalog, settings, as_of=AS_OF)
+    expected: dict = {}
+    for fact in world[1]["management"]["contracts"].values():
+        cell = expected.setdefault((fact["region"], fact["month"]), {"new": 0.0, "renewal": 0.0})
+        cell[fact["kind"]] += fact["value"]
+    rows = {(r["key"], r["month"]): r for r in report["by_month"]["region"]}
+    assert {k: {"new": r["new"], "renewal": r["renewal"]} for k, r in rows.items()} == expected
+    with_base = [r for r in rows.values() if r["yoy_change"] is not None]
+    assert with_base  # the world holds the year before, so months have a base
+    for row in with_base:
+        base = rows[(row["key"], f"{int(row['month'][:4]) - 1}{row['month'][4:]}")]["total"]
+        assert row["yoy_change"] == (row["total"] - base) / base
+
+
 def test_the_policy_decides_what_is_healthy(world, imported):
     settings, catalog = imported
     loose = settings.model_copy(update={"management": settings.management.model_copy(update={

@@ -9,7 +9,9 @@
   ``renewal_of`` is renewal revenue, any other is new business.
 - **Top-N share** = revenue of the N customers with the most revenue in the trailing year ÷ all revenue
   in it (N = ``concentration.top_customers``).
-- **New business YoY** = (new business this trailing year − the year before) ÷ the year before.
+- **New business YoY** = (new business this trailing year − the year before) ÷ the year before; per
+  month, ``by_month`` splits new and renewal revenue and compares the total with the same month a year
+  earlier.
 - **Flags** when top-N share > ``max_top_share``, renewal share > ``max_renewal_share`` or new
   business fell by more than ``max_new_business_drop``.
 
@@ -134,6 +136,7 @@ def revenue_report(catalog: Catalog, settings: Settings, *, as_of: date, team: s
         "limits": policy.concentration.model_dump(mode="json"),
         "healthy_value": {dim: healthy_value_rows(facts, dim) for dim in DIMENSIONS},
         "excluded": excluded_summary(facts),
+        "by_month": {dim: monthly_split(facts, dim) for dim in ("region", "team")},
         "windows": {"current": [d.isoformat() for d in current], "previous": [d.isoformat() for d in previous]},
         "concentration": concentration,
         "flags": [{"dimension": dim, "key": row["key"], "flag": flag}
@@ -153,6 +156,22 @@ def healthy_value_rows(facts: list[ContractFact], dimension: str) -> list[dict]:
             cell["excluded_value"] += fact.value
             cell["excluded"] += 1
     return [{"key": key, "month": month, **cell} for (key, month), cell in sorted(cells.items())]
+
+
+def monthly_split(facts: list[ContractFact], dimension: str) -> list[dict]:
+    """Per (key, month): new and renewal revenue, and the total's change against the same month a year earlier."""
+    cells: dict = defaultdict(lambda: {"new": 0.0, "renewal": 0.0})
+    for fact in facts:
+        if "currency" not in fact.reasons:
+            cells[(getattr(fact, dimension), fact.month)][fact.kind] += fact.value
+    rows = []
+    for (key, month), cell in sorted(cells.items()):
+        total = cell["new"] + cell["renewal"]
+        before = cells.get((key, f"{int(month[:4]) - 1:04d}{month[4:]}"))
+        base = before["new"] + before["renewal"] if before else 0.0
+        rows.append({"key": key, "month": month, **cell, "total": total,
+                     "yoy_change": (total - base) / base if base else None})
+    return rows
 
 
 def excluded_summary(facts: list[ContractFact]) -> dict:
