@@ -304,3 +304,12 @@ def test_the_commands_write_chats_for_a_world_and_import_them(chat_world, tmp_pa
     assert report["totals"]["errors"] == 0 and report["totals"]["updated"] > 0  # now mapped by contacts.csv
     missing = runner.invoke(app, ["--workspace", str(workspace), "import-chats", str(tmp_path / "nowhere")])
     assert missing.exit_code == 2 and "no such file or folder" in missing.output
+
+
+def test_a_file_of_another_kind_is_refused_with_what_is_accepted(catalog, settings, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("call me tomorrow", encoding="utf-8")
+    report = _run(catalog, settings, notes, tmp_path)
+    assert [(p.file, p.line) for p in report.problems] == [("notes.txt", 0)]
+    assert ".jsonl, .json, .csv, .eml, .mbox" in report.problems[0].reason
+    assert report.files[0].kind == "unreadable" and report.totals()["errors"] == 1

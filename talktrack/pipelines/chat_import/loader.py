@@ -66,9 +66,10 @@ def _read_all(paths: list[Path], encoding: str | None, report: ChatImportReport,
               progress: Progress | None) -> list[tuple[ParsedMessage, FileCounts]]:
     batch = []
     for done, path in enumerate(paths, start=1):
+        counts = FileCounts(path.name, "unreadable")
         try:
-            kind, items = read_file(path, encoding)
-            counts = FileCounts(path.name, kind.kind, kind.encoding)
+            source, items = read_file(path, encoding)
+            counts.kind, counts.encoding = source.kind, source.encoding
             for item in items:
                 counts.read += 1
                 if isinstance(item, BadRow):
@@ -79,8 +80,8 @@ def _read_all(paths: list[Path], encoding: str | None, report: ChatImportReport,
                     report.skipped_types[str(item)] += 1
                 else:
                     batch.append((item, counts))
-        except (OSError, ValueError) as exc:  # unreadable file, broken mailbox
-            counts = FileCounts(path.name, "unreadable", errors=1)
+        except (OSError, ValueError) as exc:  # unreadable file, broken mailbox: what was read so far stays
+            counts.errors += 1
             report.problems.append(Problem(path.name, 0, f"cannot read: {exc}"))
         report.files.append(counts)
         if progress:
