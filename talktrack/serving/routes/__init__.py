@@ -13,6 +13,7 @@ from talktrack.serving.routes import (
     drills,
     health,
     jobs,
+    management_process,
     revenue,
     voice_notes,
     scoring,
@@ -21,5 +22,5 @@ from talktrack.serving.routes import (
 )
 
 ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, deals, voice_notes, drills,
-                 revenue)
+                 revenue, management_process)
 ROUTERS = tuple(module.router for module in ROUTE_MODULES)
