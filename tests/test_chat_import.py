@@ -128,6 +128,7 @@ def test_stored_messages_read_like_utterances(imported):
     assert all(row.text for row in rows if row.msgtype != "file")
     emails = [row.text for row in rows if row.channel == "email"]
     assert not any(line.startswith(">") for text in emails for line in text.splitlines())  # quotes cut
+    assert not any("Best regards" in text or "祝好" in text for text in emails)  # signatures cut
     assert files and all(f.evidence_candidate and Path(f.path).is_file() for f in files if f.kind == "file")
 
 

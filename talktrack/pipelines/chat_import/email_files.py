@@ -2,8 +2,9 @@
 
 A message becomes one :class:`ParsedMessage` keyed by its ``Message-ID``: sender from ``From``,
 receivers from ``To`` and ``Cc``, its time from ``Date``, the new text of its plain-text body (the quoted
-earlier mails below "On ... wrote:" / "-----Original Message-----" / "-----原始邮件-----" / ``>`` lines are
-cut, so a thread's text is counted once), and its attachments with their bytes. Bodies declared as
+earlier mails below "On ... wrote:" / "-----Original Message-----" / "-----原始邮件-----" / ``>`` lines and
+the signature below a sign-off line such as "Best regards," or "祝好" are cut, so a thread's text is counted
+once), and its attachments with their bytes. Bodies declared as
 GB2312 or GBK are decoded as GB18030, their superset, because mail clients declare the narrower name
 for text that uses the wider one.
 """
@@ -29,6 +30,9 @@ _QUOTE_START = re.compile(
     r"|From:\s.+|发件人[:：].+)\s*$",
     re.IGNORECASE,
 )
+
+_SIGN_OFF = re.compile(r"^(best( regards| wishes)?|(kind |warm )?regards|cheers|sincerely|祝好|此致|顺祝商祺)"
+                       r"\s*[,，!！.。]?$", re.IGNORECASE)
 
 
 def read_eml(path: Path) -> Iterator[ParsedMessage | BadRow]:
@@ -65,11 +69,11 @@ def parse_email(message: EmailMessage, data: bytes, path: Path, line: int) -> Pa
         raise RowError("no receiver address in To or Cc")
     body, attachments = _body_and_files(message)
     subject = str(message.get("Subject") or "").strip() or None
-    if not body and not attachments:
-        raise RowError("no text body and no attachment")
+    if not body and not attachments and not subject:
+        raise RowError("no text body, subject or attachment")
     return ParsedMessage(
         external_id=_message_id(message, data), channel="email", msgtype="email", sender=sender[0],
-        receivers=receivers, sent_at=_date(message), source=str(path), line=line, text=body or None,
+        receivers=receivers, sent_at=_date(message), source=str(path), line=line, text=body or subject,
         subject=subject, attachments=attachments,
     )
 
@@ -122,10 +126,11 @@ def _part_text(part: EmailMessage) -> str:
 
 
 def new_text(body: str) -> str:
-    """The text a mail adds: up to the first quoted earlier mail, without ``>`` lines and blank runs."""
+    """The text a mail adds: up to its sign-off or the first quoted earlier mail, without ``>`` lines and
+    blank runs (a signature's name and phone say nothing about the deal)."""
     kept = []
     for line in body.replace("\r\n", "\n").split("\n"):
-        if _QUOTE_START.match(line.strip()):
+        if _QUOTE_START.match(line.strip()) or _SIGN_OFF.match(line.strip()):
             break
         if not line.lstrip().startswith(">"):
             kept.append(line.rstrip())
