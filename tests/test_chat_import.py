@@ -314,3 +314,23 @@ def test_a_file_of_another_kind_is_refused_with_what_is_accepted(catalog, settin
     assert [(p.file, p.line) for p in report.problems] == [("notes.txt", 0)]
     assert ".jsonl, .json, .csv, .eml, .mbox" in report.problems[0].reason
     assert report.files[0].kind == "unreadable" and report.totals()["errors"] == 1
+
+
+def test_mixed_messages_join_their_text_and_keep_images_and_other_types_are_counted(catalog, settings, tmp_path):
+    folder = tmp_path / "mixed"
+    (folder / "media").mkdir(parents=True)
+    (folder / "media" / "4be2.png").write_bytes(b"\x89PNG\r\n\x1a\n calendar screenshot")
+    items = [{"type": "text", "content": json.dumps({"content": "报价单见图 👇"})},
+             {"type": "image", "content": json.dumps({"md5sum": "4be2", "filesize": 27, "sdkfileid": "Cts1"})}]
+    (folder / "m.jsonl").write_text("\n".join([
+        _wecom("mx", "rep1", "wmX", 1_740_000_000_000, mixed={"item": items}),
+        _wecom("ag", "wmX", "rep1", 1_740_000_001_000, agree={"userid": "wmX", "agree_time": 1_740_000_001_000}),
+        json.dumps({"msgid": "sw", "action": "switch", "time": 1_740_000_002_000, "user": "rep1"}),
+    ]) + "\n", encoding="utf-8")
+    report = _run(catalog, settings, folder, tmp_path)
+    assert report.totals()["imported"] == 1 and dict(report.skipped_types) == {"agree": 1, "switch": 1}
+    with catalog.session() as session:
+        message = session.scalar(select(ChatMessage))
+        (image,) = message.files
+        assert message.text == "报价单见图 👇" and message.msgtype == "mixed"
+        assert image.kind == "image" and image.evidence_candidate and Path(image.path).read_bytes().startswith(b"\x89PNG")
