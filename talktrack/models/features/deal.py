@@ -35,8 +35,9 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from talktrack.core.catalog import Catalog
-from talktrack.core.catalog.schema import Call, Customer, Deal, Moment, Rep, StageEvent, SurveyScore
+from talktrack.core.catalog.schema import Call, Customer, Deal, Rep, StageEvent, SurveyScore
 from talktrack.core.config import Settings
+from talktrack.models.features.call_rows import read_call_table
 from talktrack.models.features.conversation import CALL_FEATURES, CallFrames, call_features, load_calls
 
 PIPELINE = ("lead", "qualification", "needs_diagnosis", "solution_presentation", "negotiation")
@@ -66,18 +67,23 @@ def build_deal_table(catalog: Catalog, settings: Settings, *, as_of: datetime | 
                      capability: CapabilityProvider | None = None) -> DealTable:
     """Features of every deal (or ``deal_ids``) as of each deal's cut-off.
 
-    With ``deal_ids``, only those deals' stage events, calls and reps' surveys are read, so one
-    deal costs a few small queries (the serving path) and its row has the same values as in the
-    table of every deal; only the ``industry__`` one-hot columns are limited to the industries
-    present among the deals asked for.
+    With ``deal_ids`` (the serving path), only those deals' stage events and reps' surveys are
+    read, and their calls' features come from the precomputed rows
+    (:mod:`talktrack.models.features.call_rows`; missing or stale ones are built first), so one
+    deal costs a few small queries and its row has the same values as in the table of every
+    deal; only the ``industry__`` one-hot columns are limited to the industries present among
+    the deals asked for.
     """
     meta = _deal_meta(catalog, deal_ids)
     as_of = as_of or latest_event(catalog)
     meta["cutoff"] = _cutoffs(meta, as_of)
     subset = None if deal_ids is None else meta
-    frames = load_calls(catalog, None if subset is None else _call_ids(catalog, subset["deal_pk"]))
-    has_moments = frames.has_moments or (subset is not None and _catalog_has_moments(catalog))
-    calls = _calls_with_features(frames, settings, has_moments)
+    if subset is None:
+        frames = load_calls(catalog)
+        has_moments, has_tracks = frames.has_moments, frames.has_tracks
+        calls = _calls_with_features(frames, settings)
+    else:
+        calls, has_moments, has_tracks = read_call_table(catalog, settings, subset["deal_pk"])
     parts = [
         _customer_features(meta),
         _stage_features(_stage_events(catalog, None if subset is None else subset["deal_pk"]), meta, settings),
@@ -85,40 +91,24 @@ def build_deal_table(catalog: Catalog, settings: Settings, *, as_of: datetime | 
         _conversation_features(calls, meta),
     ]
     features = pd.concat(parts, axis=1).loc[meta.index].astype(float)
-    available = {"moments": has_moments, "talk_tracks": frames.has_tracks,
+    available = {"moments": has_moments, "talk_tracks": has_tracks,
                  "surveys": bool(features["rep_capability"].notna().any()), "calls": not calls.empty}
     return DealTable(features, meta, available)
 
 
-def _calls_with_features(frames: CallFrames, settings: Settings, has_moments: bool) -> pd.DataFrame:
-    """Per-call features with each call's deal and start. ``has_moments`` is the catalog's answer:
-    when moments exist anywhere, a call without any had zero objections and discounts (as
-    :func:`call_features` decides over every call), also when the calls read here have none."""
+def _calls_with_features(frames: CallFrames, settings: Settings) -> pd.DataFrame:
+    """Per-call features of every call, with each call's deal and start (the batch path)."""
     stage_questions = {stage.key: list(stage.key_questions) for stage in settings.stages}
     table = call_features(frames, stage_questions)
-    if has_moments:
-        counts = ["objections", "discount_offers"]
-        table[counts] = table[counts].fillna(0.0)
     return table.join(frames.calls[["deal_id", "started_at"]], how="inner")
-
-
-def _call_ids(catalog: Catalog, deal_pks: pd.Series) -> list[int]:
-    with catalog.session() as session:
-        return list(session.scalars(select(Call.id).where(Call.deal_id.in_([int(pk) for pk in deal_pks]))))
-
-
-def _catalog_has_moments(catalog: Catalog) -> bool:
-    with catalog.session() as session:
-        return session.scalar(select(Moment.id).limit(1)) is not None
 
 
 def latest_event(catalog: Catalog) -> datetime:
     """The newest timestamp in the catalog (stage events, calls, closes): the default "now"."""
-    with catalog.session() as session:
-        stamps = [session.scalar(select(func.max(StageEvent.entered_at))),
-                  session.scalar(select(func.max(Call.started_at))),
-                  session.scalar(select(func.max(Deal.closed_at)))]
-    stamps = [stamp for stamp in stamps if stamp is not None]
+    newest = select(*(select(func.max(column)).scalar_subquery()
+                      for column in (StageEvent.entered_at, Call.started_at, Deal.closed_at)))
+    with catalog.engine.connect() as connection:  # one round trip: every never-scored deal asks
+        stamps = [stamp for stamp in connection.execute(newest).one() if stamp is not None]
     if not stamps:
         raise ValueError("the catalog has no stage events, calls or closed deals: nothing to score as of")
     return max(stamps)

@@ -13,6 +13,7 @@ module             tables
 ``conversations``  calls, call attempts, speakers, utterances, moments, moment labels
 ``coaching``       talk tracks and their reviews, mining runs, drills and drill turns
 ``service``        API keys, jobs
+``features``       precomputed per-call conversation features (what a deal's score reads)
 =================  ===========================================================================
 
 Import tables from here (``from talktrack.core.catalog.schema import Call``): importing this
@@ -54,6 +55,7 @@ from talktrack.core.catalog.schema.crm import (
     SurveyScore,
     Team,
 )
+from talktrack.core.catalog.schema.features import CallFeatureRow
 from talktrack.core.catalog.schema.revenue import (  # noqa: F401  (registers the revenue tables)
     Collection, Contract, FieldEntry, Lead, MarketingSpend, ProductLine, Visit,
 )
@@ -61,7 +63,7 @@ from talktrack.core.catalog.schema.service import JOB_STATUSES, ApiKey, Job
 
 __all__ = [
     "CALL_STATUSES", "JOB_STATUSES", "MOMENT_KINDS", "NAMING_CONVENTION", "TRACK_STATUSES", "TRANSCRIBED_FROM_AUDIO",
-    "ApiKey", "Base", "Call", "CallAttempt", "Course", "Customer", "Deal", "Drill", "DrillTurn", "EvidenceDocument",
-    "ImportRun", "Job", "MiningRun", "Moment", "MomentLabel", "Rep", "Speaker", "StageEvent", "SurveyScore",
-    "TalkTrack", "TalkTrackReview", "Team", "Utterance",
+    "ApiKey", "Base", "Call", "CallAttempt", "CallFeatureRow", "Course", "Customer", "Deal", "Drill", "DrillTurn",
+    "EvidenceDocument", "ImportRun", "Job", "MiningRun", "Moment", "MomentLabel", "Rep", "Speaker", "StageEvent",
+    "SurveyScore", "TalkTrack", "TalkTrackReview", "Team", "Utterance",
 ]
