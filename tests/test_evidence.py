@@ -298,3 +298,35 @@ def test_the_index_adds_new_evidence_without_rebuilding(evidence_ws, tmp_path):
     row = rows[-1]
     space, vector = reopened.vector_of(row.evidence_id)
     assert reopened.search(space, vector, 1)[0].similarity > 0.999  # its own vector (or an identical text)
+
+
+def test_a_proposal_pdf_is_checked_by_its_watermark(evidence_ws, tmp_path):
+    """Genuine TalkTrack mark of this deal → authentic whatever the text; another customer's → fabricated;
+    no mark → the text verdict stands, with a reason against."""
+    from sqlalchemy import select
+
+    from talktrack.core.catalog.schema import Deal
+    from talktrack.pipelines.quotes import issue_quote
+    from talktrack.pipelines.semantic.evidence import verify_evidence
+    from tests.test_quotes import fpdf_proposal
+
+    settings, workspace, catalog, verifier = evidence_ws
+    with catalog.session() as session:
+        deal, customer = session.execute(select(Deal.external_id, Deal.customer_id).order_by(Deal.id).limit(1)).one()
+        other = session.scalar(select(Deal.external_id).where(Deal.customer_id != customer).limit(1))
+    source = fpdf_proposal(tmp_path / "offer.pdf")
+    issue_quote(catalog, deal, source, tmp_path / "ours.pdf")
+    issue_quote(catalog, other, source, tmp_path / "theirs.pdf")
+    text = "Proposal page 1: 1,200 users at 128,000 CNY a year, net 60."
+
+    def check(name):
+        verdict = verify_evidence(catalog, settings, workspace, deal, text, kind="proposal", verifier=verifier,
+                                  document=tmp_path / name)
+        return verdict.verdict, {r.code: r.message for r in verdict.reasons}
+
+    plain_verdict, plain = check("offer.pdf")
+    ours_verdict, ours = check("ours.pdf")
+    theirs_verdict, theirs = check("theirs.pdf")
+    assert ours_verdict == "authentic" and "watermark_genuine" in ours
+    assert theirs_verdict == "fabricated" and "other_customer" in theirs["watermark_flagged"]
+    assert "no_watermark" in plain and plain_verdict != "authentic"  # made-up figures, no mark

@@ -49,6 +49,9 @@ ROUTE_ROLES: dict[str, frozenset[str]] = {
     "GET /v1/crm/alerts": frozenset({"admin", "coach", "manager", "crm"}),
     "GET /v1/crm/funnel": frozenset({"admin", "coach", "manager", "crm"}),
     "GET /v1/deals": PEOPLE | {"crm"},
+    "POST /v1/deals/{deal_id}/quotes": frozenset({"admin", "crm", "manager", "rep"}),
+    "GET /v1/deals/{deal_id}/quotes": PEOPLE | {"crm"},
+    "POST /v1/deals/{deal_id}/quotes/verify": PEOPLE | {"crm"},
     "POST /v1/crm/voice-notes": frozenset({"admin", "crm", "manager", "rep"}),
     "POST /v1/drills": frozenset({"admin", "coach", "rep"}),
     "GET /v1/drills": PEOPLE,
@@ -126,6 +129,7 @@ def foreign(world_workspace, keys, client) -> dict:
 
 WAV = ("x.wav", b"RIFF" + bytes(64), "audio/wav")
 TXT = ("note.txt", b"Met the customer about the rollout.", "text/plain")
+PDF = ("quote.pdf", b"%PDF-1.4\n% not a whole PDF\n", "application/pdf")
 # (method, path, how the id is sent) for every route that takes an id in its path, query, body or form.
 NAMED_IDS: dict[str, tuple[str, str, dict]] = {
     "form rep_id of an upload": ("POST", "/v1/calls", {"files": {"file": WAV}, "data": {"rep_id": "{rep}"}}),
@@ -150,6 +154,9 @@ NAMED_IDS: dict[str, tuple[str, str, dict]] = {
     "path deal_id": ("GET", "/v1/deals/{deal}/key-questions", {}),
     "path deal_id of evidence": ("GET", "/v1/deals/{deal}/evidence", {}),
     "path deal_id of stages": ("GET", "/v1/crm/deals/{deal}/stages", {}),
+    "path deal_id of a quote": ("POST", "/v1/deals/{deal}/quotes", {"files": {"file": PDF}}),
+    "path deal_id of quotes": ("GET", "/v1/deals/{deal}/quotes", {}),
+    "path deal_id of a quote check": ("POST", "/v1/deals/{deal}/quotes/verify", {"files": {"file": PDF}}),
     "path rep_id": ("GET", "/v1/capability/reps/{rep}/radar", {}),
     "query rep": ("GET", "/v1/search?q=price&rep={rep}", {}),
     "query deal of calls": ("GET", "/v1/calls?deal={deal}", {}),

@@ -190,6 +190,31 @@ def eval_models(
     _emit(app, report, out, as_json)
 
 
+@eval_app.command("quotes")
+def eval_quotes(
+    ctx: typer.Context,
+    bases: Annotated[int, typer.Option(min=2, help="Generated proposals to issue and forge.")] = 24,
+    seed: Annotated[int, typer.Option(help="Seed of the generated proposals.")] = 0,
+    workdir: Annotated[Path | None, typer.Option(
+        "--workdir", help="Where the files and catalog go (default: <workspace>/eval/quotes).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON report here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """Issue watermarked quotes, forge them (edited text, pages added/removed/swapped, mark stripped or copied,
+    another deal's) and report the share flagged and the false alarms on intact files."""
+    from talktrack.evaluation.quotes import evaluate_quotes
+
+    app: AppContext = ctx.obj
+    report = evaluate_quotes(workdir or app.workspace.root / "eval" / "quotes", bases=bases, seed=seed)
+    if not as_json:
+        for name in ("generated", "third_party"):
+            part = report[name]
+            app.console.print(f"{name}: " + ("none found" if part is None else
+                              f"{part['bases']} bases, {part['forged']} forged files, flagged "
+                              f"{part['flagged_share']:.4f}; false alarms {part['false_alarms']} of {part['intact']}"))
+    _emit(app, report, out, as_json)
+
+
 @eval_app.command("management")
 def eval_management(
     ctx: typer.Context,

@@ -66,8 +66,10 @@ def verify_command(
         fail(f"--kind {kind!r} is not one of: {', '.join(app.settings.evidence_kinds)}")
     when = _parse_time(submitted_at)
     text = _document_text(source)
+    document = Path(source) if source.lower().endswith(".pdf") and Path(source).is_file() else None
     try:
-        verdict = verify_evidence(app.catalog, app.settings, app.workspace, deal, text, submitted_at=when, kind=kind)
+        verdict = verify_evidence(app.catalog, app.settings, app.workspace, deal, text, submitted_at=when, kind=kind,
+                                  document=document)
     except EvidenceError as exc:
         fail(str(exc))
     if as_json:

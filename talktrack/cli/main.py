@@ -29,6 +29,7 @@ from talktrack.cli import management as management_cli
 from talktrack.cli import mining as mining_cli
 from talktrack.cli import moments as moments_cli
 from talktrack.cli import process_health as process_health_cli
+from talktrack.cli import quotes as quotes_cli
 from talktrack.cli import serving as serving_cli
 from talktrack.cli import sop as sop_cli
 from talktrack.cli import training as training_cli
@@ -56,7 +57,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
 for _commands in (index_cli, moments_cli, mining_cli, sop_cli, evidence_cli, training_cli, capability_cli,
-                  serving_cli, backup_cli, management_cli):
+                  serving_cli, backup_cli, quotes_cli, management_cli):
     _commands.register(app)
 chats_cli.register(app, world_app)
 process_health_cli.register(app)

@@ -14,6 +14,7 @@ from talktrack.serving.routes import (
     health,
     jobs,
     management_process,
+    quotes,
     revenue,
     voice_notes,
     scoring,
@@ -21,6 +22,6 @@ from talktrack.serving.routes import (
     tracks,
 )
 
-ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, deals, voice_notes, drills,
-                 revenue, management_process)
+ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, deals, quotes, voice_notes,
+                 drills, revenue, management_process)
 ROUTERS = tuple(module.router for module in ROUTE_MODULES)

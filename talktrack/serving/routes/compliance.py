@@ -29,6 +29,7 @@ from talktrack.models.documents import (
     DocumentTooLarge,
     read_document,
 )
+from talktrack.pipelines.quotes import WATERMARKED_KINDS
 from talktrack.pipelines.semantic import sop
 from talktrack.pipelines.semantic.evidence import (
     EvidenceError,
@@ -226,7 +227,9 @@ async def evidence_verify_file(
     # The kind and the caller's reach of the deal before the document is read: reading costs the most.
     await run_in_threadpool(_check_target, svc, caller, deal_id, kind)
     text = await run_in_threadpool(_document_text, svc, file)
-    return await run_in_threadpool(_verify_text, svc, caller, deal_id, text, kind, None, None)
+    with tempfile.TemporaryDirectory(prefix="tt-evidence-") as folder:
+        document = await run_in_threadpool(_watermarked_copy, file, kind, FilePath(folder))
+        return await run_in_threadpool(_verify_text, svc, caller, deal_id, text, kind, None, None, document)
 
 
 @router.get("/deals/{deal_id}/evidence", summary="Every evidence document of a deal checked: fake progress?")
@@ -252,8 +255,19 @@ def evidence(svc: Service) -> EvidenceHolder:
     return svc.shared("compliance.evidence", lambda: EvidenceHolder(svc))
 
 
+def _watermarked_copy(upload: UploadFile, kind: str, folder: FilePath) -> FilePath | None:
+    """A proposal/quote PDF, copied where its watermark can be checked (None for other documents)."""
+    if kind not in WATERMARKED_KINDS or PurePath(upload.filename or "").suffix.lower() != ".pdf":
+        return None
+    path = folder / "document.pdf"
+    upload.file.seek(0)
+    with path.open("wb") as out:
+        shutil.copyfileobj(upload.file, out)
+    return path
+
+
 def _verify_text(svc: Service, caller: Caller, deal_id: str, text: str, kind: str,
-                 submitted_at: datetime | None, evidence_id: str | None) -> dict:
+                 submitted_at: datetime | None, evidence_id: str | None, document: FilePath | None = None) -> dict:
     _known_kind(svc, kind)
     access = Access(svc.catalog, caller)
     access.deal(deal_id)
@@ -264,7 +278,7 @@ def _verify_text(svc: Service, caller: Caller, deal_id: str, text: str, kind: st
     try:
         verdict = evidence(svc).run(lambda v: verify_evidence(
             svc.catalog, svc.settings, svc.workspace, deal_id, text, exclude_evidence_id=evidence_id,
-            submitted_at=submitted_at, kind=kind, verifier=v))
+            submitted_at=submitted_at, kind=kind, verifier=v, document=document))
     except EvidenceError as exc:  # e.g. a document with only whitespace
         raise ApiError(422, str(exc)) from None
     return _as_seen_by(access, verdict).to_dict()

@@ -14,6 +14,7 @@ module             tables
 ``coaching``       talk tracks and their reviews, mining runs, drills and drill turns
 ``service``        API keys, jobs
 ``features``       precomputed per-call conversation features (what a deal's score reads)
+``proof``          issued (watermarked) quotes, stage-gate checks
 =================  ===========================================================================
 
 Import tables from here (``from talktrack.core.catalog.schema import Call``): importing this
@@ -56,14 +57,17 @@ from talktrack.core.catalog.schema.crm import (
     Team,
 )
 from talktrack.core.catalog.schema.features import CallFeatureRow
+from talktrack.core.catalog.schema.proof import GATE_STATUSES, IssuedQuote, StageGateCheck
 from talktrack.core.catalog.schema.revenue import (  # noqa: F401  (registers the revenue tables)
     Collection, Contract, FieldEntry, Lead, MarketingSpend, ProductLine, Visit,
 )
 from talktrack.core.catalog.schema.service import JOB_STATUSES, ApiKey, Job
 
 __all__ = [
-    "CALL_STATUSES", "JOB_STATUSES", "MOMENT_KINDS", "NAMING_CONVENTION", "TRACK_STATUSES", "TRANSCRIBED_FROM_AUDIO",
+    "CALL_STATUSES", "GATE_STATUSES", "JOB_STATUSES", "MOMENT_KINDS", "NAMING_CONVENTION", "TRACK_STATUSES",
+    "TRANSCRIBED_FROM_AUDIO",
     "ApiKey", "Base", "Call", "CallAttempt", "CallFeatureRow", "Course", "Customer", "Deal", "Drill", "DrillTurn",
-    "EvidenceDocument", "ImportRun", "Job", "MiningRun", "Moment", "MomentLabel", "Rep", "Speaker", "StageEvent",
-    "SurveyScore", "TalkTrack", "TalkTrackReview", "Team", "Utterance",
+    "EvidenceDocument", "ImportRun", "IssuedQuote", "Job", "MiningRun", "Moment", "MomentLabel", "Rep", "Speaker",
+    "StageEvent", "StageGateCheck", "SurveyScore",
+    "TalkTrack", "TalkTrackReview", "Team", "Utterance",
 ]

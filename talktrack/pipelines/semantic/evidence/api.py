@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -18,6 +19,7 @@ from talktrack.pipelines.semantic.evidence.records import DealEvidenceReport, Ev
 from talktrack.pipelines.semantic.evidence.sources import EvidenceRow, load_evidence_rows
 from talktrack.pipelines.semantic.evidence.store import EvidenceIndex
 from talktrack.pipelines.semantic.evidence.verify import EvidenceVerifier, Subject
+from talktrack.pipelines.semantic.evidence.watermark import check_watermark, watermarked_file
 
 
 def open_verifier(catalog, settings, workspace, progress: Progress | None = None, *,
@@ -48,15 +50,16 @@ def catalog_stamp(catalog) -> tuple[tuple, tuple]:
 
 def verify_evidence(catalog, settings, workspace, deal_id: str, text: str, *, exclude_evidence_id: str | None = None,
                     submitted_at: datetime | None = None, kind: str | None = None,
-                    verifier: EvidenceVerifier | None = None) -> EvidenceVerdict:
+                    verifier: EvidenceVerifier | None = None, document: Path | None = None) -> EvidenceVerdict:
     """Score one document as evidence for ``deal_id``: authentic, suspicious or fabricated, with reasons.
 
     ``exclude_evidence_id``: the document's own id when it is already in the catalog (so it is not
-    its own near-copy); ``submitted_at``/``kind``: enable the timing check for notes.
+    its own near-copy); ``submitted_at``/``kind``: enable the timing check for notes; ``document``:
+    the file itself, so a proposal/quote PDF is checked by its watermark as well.
     """
     verifier = verifier or open_verifier(catalog, settings, workspace)
     subject = verifier.subject(deal_id, text, kind=kind, evidence_id=exclude_evidence_id, submitted_at=submitted_at)
-    return verifier.check(subject)
+    return _watermark(verifier, verifier.check(subject), kind, document)
 
 
 def verify_deal(catalog, settings, workspace, deal_id: str, *,
@@ -95,7 +98,13 @@ def verify_all(catalog, settings, workspace, progress: Progress | None = None) -
 def _check_row(verifier: EvidenceVerifier, row: EvidenceRow) -> EvidenceVerdict:
     subject = Subject(row.deal_id, row.customer_pk, row.customer_name, row.text, row.kind, row.evidence_id,
                       row.submitted_at)
-    return verifier.check(subject, verifier.index.vector_of(row.evidence_id))
+    verdict = verifier.check(subject, verifier.index.vector_of(row.evidence_id))
+    return _watermark(verifier, verdict, row.kind, row.path)
+
+
+def _watermark(verifier: EvidenceVerifier, verdict: EvidenceVerdict, kind: str | None, path) -> EvidenceVerdict:
+    pdf = watermarked_file(kind, path)
+    return verdict if pdf is None else check_watermark(verifier.catalog, verdict, pdf, verifier.settings)
 
 
 def deal_report(deal_id: str, claimed: str | None, items: list[EvidenceVerdict], settings) -> DealEvidenceReport:

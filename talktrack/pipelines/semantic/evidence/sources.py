@@ -162,17 +162,18 @@ class EvidenceRow:
     submitted_at: datetime | None
     title: str
     text: str
+    path: str | None = None  # the submitted file, when there is one (a proposal PDF is checked by its watermark)
 
 
 def load_evidence_rows(catalog, deal_id: str | None = None) -> list[EvidenceRow]:
     """All evidence with text (or one deal's), in order of submission."""
     query = (select(EvidenceDocument.external_id, Deal.external_id, Deal.customer_id, Customer.name,
                     EvidenceDocument.kind, EvidenceDocument.progress_level, EvidenceDocument.submitted_at,
-                    EvidenceDocument.title, EvidenceDocument.text)
+                    EvidenceDocument.title, EvidenceDocument.text, EvidenceDocument.path)
              .join(Deal, Deal.id == EvidenceDocument.deal_id).join(Customer, Customer.id == Deal.customer_id)
              .order_by(EvidenceDocument.submitted_at, EvidenceDocument.external_id))
     if deal_id is not None:
         query = query.where(Deal.external_id == deal_id)
     with catalog.session() as session:
-        return [EvidenceRow(e, d, c, n, k, level, at, title or "", text or "")
-                for e, d, c, n, k, level, at, title, text in session.execute(query)]
+        return [EvidenceRow(e, d, c, n, k, level, at, title or "", text or "", path)
+                for e, d, c, n, k, level, at, title, text, path in session.execute(query)]
