@@ -22,6 +22,7 @@ from their outputs: "more speakers wins" (before) and the CombinedDiarizer's ver
 
 from __future__ import annotations
 
+import functools
 import pickle
 import time
 from pathlib import Path
@@ -35,14 +36,14 @@ from talktrack.models.audio import decode_audio
 from talktrack.models.diarization import ResemblyzerDiarizer, SegmentationDiarizer
 from talktrack.models.diarization.base import Diarization
 from talktrack.models.diarization.campplus import campplus_encoder
-from talktrack.models.diarization.combined_backend import choose
+from talktrack.models.diarization.combined_backend import NEVER, choose
 from talktrack.models.diarization.options import (
     resemblyzer_params,
     segmentation_params,
     speaker_bounds,
     verification_options,
 )
-from talktrack.models.diarization.verification import merge_plan, relabel, speaker_pieces, voices_apart
+from talktrack.models.diarization.verification import merge_plan, relabel, speaker_pieces, split_holds
 
 TARGET = "collar_0.25"
 CONDITIONS = ((0.25, False),)
@@ -65,6 +66,19 @@ def ami_files(data: Path, split: str) -> list[dict[str, Any]]:
 def mixture_files(data: Path, cache: Path, split: str) -> list[dict[str, Any]]:
     return [{"id": m.id, "path": m.path, "reference": m.reference, "uem": None, "conditions": m.conditions}
             for m in build_call_mixtures(cache, split, data=data)]
+
+
+def one_party_files(data: Path, cache: Path, split: str, count: int = 8) -> list[dict[str, Any]]:
+    """One clean channel of each of the first ``count`` call-40 mixtures of ``split`` (the agent's for
+    the first half, the caller's for the rest): a phone call where one party alone is heard (a
+    voicemail, a dead line) — what a forced split to the call type's count must not split."""
+    out = []
+    for index, m in enumerate(build_call_mixtures(cache, split, data=data)[:count]):
+        party = "agent" if index < count // 2 else "caller"
+        out.append({"id": f"{m.id}.{party}", "path": m.channel_paths[party], "uem": None,
+                    "reference": [t for t in m.reference if t.speaker == party],
+                    "conditions": {"source": "one_party", "sample_rate": m.conditions["sample_rate"]}})
+    return out
 
 
 def call40_file(data: Path) -> list[dict[str, Any]]:
@@ -112,13 +126,15 @@ class Runs:
         return record
 
     def forced(self, item: dict[str, Any], num: int) -> dict[str, Any]:
-        """The window backend asked for ``num`` speakers (the call type's count) and its CAM++ pieces."""
-        path = self.folder / f"{item['id']}.num{num}.pkl"
+        """The segmentation backend asked for ``num`` speakers (the call type's count) and its CAM++
+        pieces, as :meth:`CombinedDiarizer.expected_split` makes them; computed when a rule first asks."""
+        path = self.folder / f"{item['id']}.segnum{num}.pkl"
         if path.is_file():
             return pickle.loads(path.read_bytes())
         audio = decode_audio(item["path"])
-        result = self.window.diarize(audio, speaker_bounds(self.settings, num=num))
-        record = {"window": result, "window_pieces": speaker_pieces(audio.mono, result, campplus_encoder(), self.verify)}
+        result = self.segmentation.diarize(audio, speaker_bounds(self.settings, num=num))
+        record = {"segmentation": result,
+                  "segmentation_pieces": speaker_pieces(audio.mono, result, campplus_encoder(), self.verify)}
         path.write_bytes(pickle.dumps(record))
         return record
 
@@ -133,8 +149,8 @@ def rule_more(record: dict[str, Any], maximum: int, options=None) -> Diarization
 
 def rule_verified(record: dict[str, Any], maximum: int, options) -> Diarization:
     """After (as ``CombinedDiarizer``): each result's split verified, then the one with more verified
-    speakers (tie: window); with an expected count (``record["forced"]``: a phone call) and fewer
-    found, the forced window split when its voices are apart."""
+    speakers (tie: window); with an expected count (``record["forced"]``: a phone call, ``maximum``
+    its count) and fewer found, the segmentation backend's forced split when it holds."""
     verified = {}
     for name in ("window", "segmentation"):
         mapping = merge_plan(record[f"{name}_pieces"], options, maximum=maximum)
@@ -142,9 +158,10 @@ def rule_verified(record: dict[str, Any], maximum: int, options) -> Diarization:
     forced = record.get("forced")  # present when the call type (and so the expected count) is known
     tie = options.tie_keeps_expected if forced is not None else options.tie_keeps
     chosen = choose(verified["window"], verified["segmentation"], tie)
-    if forced is not None and len(chosen.speakers) < len(forced["window"].speakers):
-        if voices_apart(forced["window_pieces"], options.expected_distance):
-            chosen = forced["window"]
+    if forced is not None and len(chosen.speakers) < maximum and options.expected_distance < NEVER:
+        split = forced()  # the segmentation backend's split into the expected count, computed once per file
+        if split_holds(split["segmentation_pieces"], options):
+            chosen = split["segmentation"]
     return chosen
 
 
@@ -201,6 +218,8 @@ def material(data: Path, cache: Path, max_speakers: int, phone: int) -> dict[str
         "ami_train": (ami_files(data, "train"), (max_speakers,)),
         "mixtures_test": (mixture_files(data, cache, "test"), both),
         "ami_devtest": (ami_files(data, "devtest"), (max_speakers,)),
+        "one_party_train": (one_party_files(data, cache, "train"), (phone,)),
+        "one_party_test": (one_party_files(data, cache, "test"), (phone,)),
         "call40_mix": (call40_file(data), both),
     }
 
@@ -213,7 +232,7 @@ def run_backends(sets, runs: Runs, max_speakers: int, phone: int, progress=None)
             for item in items:
                 record = runs.get(item, maximum)
                 if maximum == phone and phone != max_speakers:
-                    record = {**record, "forced": runs.forced(item, phone)}
+                    record = {**record, "forced": functools.cache(functools.partial(runs.forced, item, phone))}
                 records.setdefault((name, maximum), {})[item["id"]] = record
                 if progress:
                     progress(name, item["id"])

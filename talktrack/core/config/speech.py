@@ -126,7 +126,8 @@ class DiarizerSettings(Strict):
         split_distance: float = Field(0.2, ge=0, le=2)  # CAM++ centroids closer than this: one speaker
         minor_share: float = Field(0.0, ge=0, lt=1)  # a speaker with less of the speech is minor ...
         minor_distance: float = Field(0.5, ge=0, le=2)  # ... and joins a speaker closer than this
-        expected_distance: float = Field(2.0, ge=0, le=2)  # a split to the call type's count needs voices this far apart
+        expected_distance: float = Field(0.4, ge=0, le=2)  # a split to the call type's count needs voices this far apart
+        expected_min_s: float = Field(0.5, ge=0)  # ... and this much speech per speaker
         tie_keeps: Literal["segmentation", "window"] = "window"  # equal verified counts: this backend's turns ...
         tie_keeps_expected: Literal["segmentation", "window"] = "segmentation"  # ... and when the call type is known
 

@@ -92,6 +92,11 @@ class SegmentationDiarizer:
         self.device, self.checkpoint = device, checkpoint
 
     def diarize(self, audio: DecodedAudio, bounds: SpeakerBounds) -> Diarization:
+        return self.cluster(self.analyse(audio), bounds)
+
+    def analyse(self, audio: DecodedAudio) -> Segmented:
+        """Steps 1 and 2, the costly ones (segmentation model and CAM++): what :meth:`cluster` needs
+        for any speaker bounds, so a second count (a phone call's expected 2) costs only a clustering."""
         timings: dict[str, float] = {}
         model = segmentation_model(self.checkpoint, self.device)
         signal = audio.mono.astype(np.float32, copy=False)
@@ -102,13 +107,19 @@ class SegmentationDiarizer:
         embeddings, owners, weights = embed_chunk_speakers(model, signal, starts, activity, self.params,
                                                            device=self.device)
         timings["embedding"] = time.perf_counter() - started
+        return Segmented(model, starts, activity, embeddings, owners, weights, audio.duration_s, timings)
+
+    def cluster(self, segmented: Segmented, bounds: SpeakerBounds) -> Diarization:
+        """Steps 3 and 4: the recording's speakers within ``bounds``, and their (overlapping) turns."""
+        timings = dict(segmented.timings)
+        model, activity = segmented.model, segmented.activity
         started = time.perf_counter()
-        mapping = assign_global_speakers(embeddings, owners, weights, activity.shape[0], activity.shape[2],
-                                         self.params.clustering, bounds.num, bounds.minimum, bounds.maximum,
-                                         self.params.min_speech_s)
+        mapping = assign_global_speakers(segmented.embeddings, segmented.owners, segmented.weights,
+                                         activity.shape[0], activity.shape[2], self.params.clustering,
+                                         bounds.num, bounds.minimum, bounds.maximum, self.params.min_speech_s)
         timings["clustering"] = time.perf_counter() - started
         started = time.perf_counter()
-        frames = reconstruct(model, starts, activity, mapping, audio.duration_s)
+        frames = reconstruct(model, segmented.starts, activity, mapping, segmented.duration_s)
         spans = [span for k in range(frames.shape[1]) for span in frames_to_spans(
             np.where(frames[:, k], k, -1), model.grid.step)]
         turns = label_by_first_appearance(spans)
@@ -117,6 +128,20 @@ class SegmentationDiarizer:
         params = {**self.params.as_params(), **bounds.as_params(), "device": self.device,
                   "segmentation__checkpoint": model.path.name}
         return Diarization(turns, self.backend, params, timings)
+
+
+@dataclass(frozen=True)
+class Segmented:
+    """A recording's chunks, their local speakers' activity and CAM++ embeddings (:meth:`SegmentationDiarizer.analyse`)."""
+
+    model: SegmentationModel
+    starts: np.ndarray
+    activity: np.ndarray
+    embeddings: np.ndarray
+    owners: list[tuple[int, int]]
+    weights: np.ndarray
+    duration_s: float
+    timings: dict[str, float]
 
 
 def segment(model: SegmentationModel, signal: np.ndarray, step_s: float) -> tuple[np.ndarray, np.ndarray]:
