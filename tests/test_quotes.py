@@ -105,8 +105,8 @@ def _edited(data: bytes, old: bytes, new: bytes, writer):
 
 
 # Measured with `talktrack eval quotes --bases 24 --seed 0` (bench/results/quotes.json): generated
-# proposals 240 forged files flagged 240 (1.0), 0 false alarms on 48 intact/re-saved files; two
-# third-party TeX manuals: 20 of 20 flagged, 0 of 4 false alarms. The checks compare hashes with the
+# proposals, 234 forged files flagged 234 (1.0), 0 false alarms on 48 intact/re-saved files; beside
+# them two third-party PDFs (pdfTeX manuals in /usr/share/doc): 20 of 20 flagged, 0 of 4 false alarms. The checks compare hashes with the
 # issued record, so any miss or false alarm here is a bug, not noise: the bound is the measurement.
 def test_forgeries_of_every_kind_are_flagged_and_intact_files_pass(tmp_path):
     report = evaluate_quotes(tmp_path / "eval", bases=4, seed=7, third_party=False)["generated"]

@@ -48,6 +48,7 @@ ROUTE_ROLES: dict[str, frozenset[str]] = {
     "GET /v1/crm/deals/{deal_id}/stages": PEOPLE | {"crm"},
     "GET /v1/crm/alerts": frozenset({"admin", "coach", "manager", "crm"}),
     "GET /v1/crm/funnel": frozenset({"admin", "coach", "manager", "crm"}),
+    "GET /v1/crm/stage-gates": frozenset({"admin", "coach", "manager", "crm"}),
     "GET /v1/deals": PEOPLE | {"crm"},
     "POST /v1/deals/{deal_id}/quotes": frozenset({"admin", "crm", "manager", "rep"}),
     "GET /v1/deals/{deal_id}/quotes": PEOPLE | {"crm"},

@@ -252,3 +252,28 @@ def _print_management(app: AppContext, report: dict) -> None:
     for name, value, target, met in rows:
         table.add_row(name, value, target, "[green]yes[/]" if met else "[red]no[/]")
     app.console.print(table)
+
+
+@eval_app.command("gates")
+def eval_gates(
+    ctx: typer.Context,
+    world: Annotated[Path, typer.Option("--world", help="A generated world (talktrack world generate).")],
+    workdir: Annotated[Path | None, typer.Option(
+        "--workdir", help="Where the fresh workspace goes (default: <workspace>/eval/gates-<world name>).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON report here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """Stage gates graded by the world's truth: stage changes without real evidence caught (recall, also on
+    changes whose evidence is fake) and changes with real evidence refused (false refusals)."""
+    from talktrack.evaluation.stage_gates import evaluate_gates
+
+    app: AppContext = ctx.obj
+    workdir = _fresh_workdir(app, world, workdir, "gates")
+    report = evaluate_gates(world, app.settings, workdir)
+    if not as_json:
+        for name in ("configured", "world_requirements"):
+            part = report[name]
+            app.console.print(f"{name}: {part['gated']} gated changes, recall {part['recall']} "
+                              f"(fake evidence {part['recall_fake_evidence']}), false refusals "
+                              f"{part['false_refusals']} of {part['backed']} ({part['false_refusal_rate']})")
+    _emit(app, report, out, as_json)

@@ -276,7 +276,7 @@ def record_stage_event(catalog: Catalog, settings, deal_id: str, stage: str, ent
     lost either on a new stage or on the current one (a close without a move).
     """
     entered_at = as_naive_utc(entered_at) if entered_at else utcnow()
-    _check_event(settings, stage, entered_at, outcome)
+    check_event(settings, stage, entered_at, outcome)
     deal_owner(catalog, deal_id)  # DealNotFound (-> 404) before anything is written
     try:
         with catalog.session() as session:
@@ -288,7 +288,8 @@ def record_stage_event(catalog: Catalog, settings, deal_id: str, stage: str, ent
     return timeline, created
 
 
-def _check_event(settings, stage: str, entered_at: datetime, outcome: str | None) -> None:
+def check_event(settings, stage: str, entered_at: datetime, outcome: str | None) -> None:
+    """:class:`StageEventError` for an event malformed on its own (unknown stage, a time in the future, ...)."""
     keys = [s.key for s in settings.stages]
     if stage not in keys:
         raise StageEventError(f"stage {stage!r} is not a known stage; known: {', '.join(keys)}")

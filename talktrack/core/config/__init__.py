@@ -18,7 +18,15 @@ One module per area: :mod:`.speech` (audio, transcriber, diarizer, embedders, PI
 """
 
 from talktrack.core.config.base import ConfigError, Strict
-from talktrack.core.config.domain import STAGE_KEYS, CustomerTiers, KeyQuestion, Named, ProgressLevel, Stage
+from talktrack.core.config.domain import (
+    STAGE_KEYS,
+    CustomerTiers,
+    KeyQuestion,
+    Named,
+    ProgressLevel,
+    Stage,
+    StageGateSettings,
+)
 from talktrack.core.config.drills import (
     DrillGeneratorSettings,
     DrillPolicySettings,
@@ -65,6 +73,6 @@ __all__ = [
     "DrillPolicySettings", "DrillScoringSettings", "DrillSettings", "EmbedderSettings", "EvidenceSettings",
     "ImportSettings", "IndexSettings", "KeyQuestion", "MiningSettings", "MlflowSettings", "ModelSettings",
     "MomentSettings", "Named", "PiiKind", "PiiSettings", "ProgressLevel", "QuotaSettings", "RaySettings",
-    "SemanticSettings", "ServingSettings", "Settings", "SopSettings", "Stage", "Strict", "TrainingSettings",
-    "TranscriberSettings", "default_config_path", "load_settings",
+    "SemanticSettings", "ServingSettings", "Settings", "SopSettings", "Stage", "StageGateSettings", "Strict",
+    "TrainingSettings", "TranscriberSettings", "default_config_path", "load_settings",
 ]

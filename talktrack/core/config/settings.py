@@ -8,7 +8,15 @@ from typing import Literal
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from talktrack.core.config.base import Strict
-from talktrack.core.config.domain import STAGE_KEYS, CustomerTiers, KeyQuestion, Named, ProgressLevel, Stage
+from talktrack.core.config.domain import (
+    STAGE_KEYS,
+    CustomerTiers,
+    KeyQuestion,
+    Named,
+    ProgressLevel,
+    Stage,
+    StageGateSettings,
+)
 from talktrack.core.config.drills import DrillSettings
 from talktrack.core.config.management import ManagementSettings
 from talktrack.core.config.process_health import ProcessHealthSettings
@@ -38,6 +46,7 @@ class Settings(Strict):
     pii: PiiSettings = PiiSettings()
     semantic: SemanticSettings = SemanticSettings()
     stages: list[Stage]
+    stage_gates: StageGateSettings = StageGateSettings()
     key_questions: dict[str, KeyQuestion]
     progress_levels: list[ProgressLevel]
     evidence_kinds: list[str]
@@ -71,6 +80,15 @@ class Settings(Strict):
                 raise ValueError(
                     f"stage {stage.key!r} names key questions {unknown} not defined under key_questions"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _required_evidence_known(self) -> Settings:
+        for stage in self.stages:
+            unknown = sorted({kind for group in stage.required_groups() for kind in group} - set(self.evidence_kinds))
+            if unknown:
+                raise ValueError(f"stage {stage.key!r} requires evidence kinds {unknown} not listed under "
+                                 f"evidence_kinds ({', '.join(self.evidence_kinds)})")
         return self
 
     @property

@@ -6,6 +6,7 @@
 
 from talktrack.pipelines.semantic.evidence.api import (
     catalog_stamp,
+    check_row,
     deal_report,
     open_verifier,
     verify_all,
@@ -25,5 +26,6 @@ from talktrack.pipelines.semantic.evidence.verify import EvidenceVerifier
 
 __all__ = [
     "VERDICTS", "DealEvidenceReport", "EvidenceError", "EvidenceVerdict", "EvidenceVerifier", "MatchedFact",
-    "Passage", "Reason", "catalog_stamp", "deal_report", "open_verifier", "verify_all", "verify_deal", "verify_evidence",
+    "Passage", "Reason", "catalog_stamp", "check_row", "deal_report", "open_verifier", "verify_all", "verify_deal",
+    "verify_evidence",
 ]

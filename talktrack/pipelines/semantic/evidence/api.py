@@ -70,7 +70,7 @@ def verify_deal(catalog, settings, workspace, deal_id: str, *,
     if deal_id not in claimed:
         raise EvidenceError(f"deal {deal_id!r} is not in the catalog")
     rows = [row for row in verifier.rows.values() if row.deal_id == deal_id]
-    items = [_check_row(verifier, row) for row in rows]
+    items = [check_row(verifier, row) for row in rows]
     return deal_report(deal_id, claimed[deal_id], items, settings)
 
 
@@ -89,13 +89,14 @@ def verify_all(catalog, settings, workspace, progress: Progress | None = None) -
     claimed = _claimed_levels(catalog, list(by_deal))
     reports = []
     for done, (deal_id, rows) in enumerate(sorted(by_deal.items()), start=1):
-        reports.append(deal_report(deal_id, claimed.get(deal_id), [_check_row(verifier, r) for r in rows], settings))
+        reports.append(deal_report(deal_id, claimed.get(deal_id), [check_row(verifier, r) for r in rows], settings))
         if progress and (done % 50 == 0 or done == len(by_deal)):
             progress("verify deals", done, len(by_deal))
     return reports
 
 
-def _check_row(verifier: EvidenceVerifier, row: EvidenceRow) -> EvidenceVerdict:
+def check_row(verifier: EvidenceVerifier, row: EvidenceRow) -> EvidenceVerdict:
+    """The verdict on one catalog document (its indexed vector, its file's watermark when it has one)."""
     subject = Subject(row.deal_id, row.customer_pk, row.customer_name, row.text, row.kind, row.evidence_id,
                       row.submitted_at)
     verdict = verifier.check(subject, verifier.index.vector_of(row.evidence_id))
