@@ -33,7 +33,8 @@ def test_field_notes_on_held_out_notes(zero_shot):
 
 def test_field_notes_on_dev_notes_read_everything(zero_shot):
     report = evaluate_real_notes(zero_shot, split="dev")["by_language"]
-    # measured: 0.99 en / 1.0 zh (the rules were written on these notes)
+    # measured: 0.99 en / 1.0 zh (the rules were written on these notes); 0.97 en once fn-en-101..110 were
+    # added (written to find what the rules miss: their roles are still read wrong 1 time in 4)
     assert all(report[language]["field_f1"] >= 0.95 for language in ("en", "zh")), report
 
 

@@ -158,7 +158,8 @@ EN_CUES = {
     "economic_buyer": r"budget (?:holder|owner)|owns the budget|holds the budget|controls (?:the |all )?(?:\w+ )?"
                       r"(?:budget|spend)|economic buyer|budget (?:sits|is) with|signs? anything (?:over|above)|"
                       r"approves? anything|(?:over|above) \$?\d+k|froze budgets|justify the spend",
-    "procurement": r"from procurement|\(procurement\)|vendor process|runs the (?:rfp|tender)",
+    "procurement": r"from procurement|\(procurement\)|vendor process|runs the (?:rfp|tender)|"
+                   r"(?:is )?running (?:an|the|a) (?:rfp|tender)",
     "blocker": r"(?<!up )\bagainst\b|\bblocking\b|holding it up|pushed back hard|won['’]t support|waste of money|"
                r"not a fan|\bprefers\b",
     "champion": r"\bchampion|\bchamp\b|\bsponsor\b|supporter|supportive|supports us|\bis sold\b|\bfan\b|"
@@ -166,14 +167,15 @@ EN_CUES = {
                 r"wants (?:this|it|a pilot)|happy w(?:ith|/) our|very interested|great convo|on our side|excited|"
                 r"enthusiastic|on board",
     "influencer": r"has a (?:lot of )?say|strong voice|\bveto\b|will evaluate|\bevaluat|has input|weighs? in|"
-                  r"\badvis",
-    "user": r"(?:will|would|['’]d) (?:be the )?(?:main |day-to-day )?users?\b|\buse it\b|main user|\busing it\b",
+                  r"\badvis|might see it differently",
+    "user": r"(?:will|would|['’]d) (?:be the )?(?:main |day-to-day )?users?\b|\buse it\b|main user|\busing it\b|"
+            r"(?:be )?using (?:this|it) (?:daily|every day)",
 }
 EN_BEFORE = {
     "decision_maker": r"(?:decision is with|decision maker is|final approval sits with|approval from|"
                       r"(?:decides?|makes the decision) (?:together )?w(?:ith|/))(?: (?:the|his|her|their))?\s*$",
     "economic_buyer": r"(?:budget (?:sits|is) with|budget belongs to|budget owner is|sign-off from|goes to)(?: the)?\s*$",
-    "procurement": r"(?:procurement|purchasing)(?: team| guy| person| lead)?\s*(?:\(|is handled by|,)?\s*$",
+    "procurement": r"(?:procurement|purchasing)(?: team| guy| person| lead)?\s*(?:\(|is handled by|is run by|,)?\s*$",
     "champion": r"(?:our )?(?:champion|sponsor)\s*$",
 }
 ZH_CUES = {
@@ -204,6 +206,6 @@ TITLE_DEFAULTS = {
     "decision_maker": r"\b(?:ceo|owner|founder|president|gm|general manager|managing (?:director|partner)|"
                       r"superintendent|chairman)\b|老板|总经理|董事长|(?<!副)总裁|院长|校长|店东|创始人|CEO",
     "economic_buyer": r"\bcfo\b|financ|controller|treasurer|财务|\bboard\b|董事会|理事会",
-    "procurement": r"procure|purchas|\bbuyer\b|sourcing|采购",
+    "procurement": r"procure|purchas|\bbuyer\b|sourcing|vendor management|采购",
 }
 FINANCE_TITLE = TITLE_DEFAULTS["economic_buyer"]
