@@ -158,3 +158,18 @@ def test_a_required_kind_must_be_an_evidence_kind(settings):
     with pytest.raises(ValueError, match=r"stage 'qualification' requires evidence kinds \['voice_memo'\]"):
         Settings.model_validate(data)
     assert settings.stage("qualification").required_groups() == [("call_summary", "meeting_notes")]
+
+
+# Measured with `talktrack eval gates` on the test world (seed 5): configured requirements 552/552 caught
+# (16/16 with fake documents), 0/81 false refusals; world kinds 236/236 (58/58), 0/397. Unseen world
+# seed 11: 826/826 (21/21), 0/131; 348/348 (87/87), 0/609. The bounds are the targets, which
+# the measurement clears with room: a verifier change that costs recall or refuses real evidence fails.
+@pytest.mark.slow
+def test_gates_on_the_worlds_truth(semantic_world, settings, tmp_path):
+    from talktrack.evaluation.stage_gates import evaluate_gates
+
+    report = evaluate_gates(semantic_world, settings, tmp_path / "ws")
+    for part in (report["configured"], report["world_requirements"]):
+        assert part["recall"] >= 0.95 and part["recall_fake_evidence"] >= 0.95, part
+        assert part["false_refusal_rate"] <= 0.03, part
+    assert report["world_requirements"]["lacking_fake"] >= 40 and report["world_requirements"]["backed"] >= 300

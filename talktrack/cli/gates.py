@@ -31,7 +31,7 @@ def check_command(
     recheck: Annotated[bool, typer.Option("--recheck", help="Check verified changes again too.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts and unverified changes as JSON.")] = False,
 ) -> None:
-    """Check the recorded stage changes (e.g. after an import) against their stages' required evidence."""
+    """Check recorded stage changes, imported ones included, against their stages' required evidence."""
     from talktrack.pipelines.semantic.evidence import open_verifier
     from talktrack.pipelines.stage_gates import check_recorded_events, verifier_verdicts
 
