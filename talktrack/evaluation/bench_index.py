@@ -14,9 +14,19 @@ efSearch of a sweep, recall@10 vs exact search (tie-aware, see
 ``chosen``. The same for IVF-PQ over an nprobe sweep, an exact (flat) latency baseline, and,
 at the first size, filtered search (the allowed share vs recall and latency).
 
+**Compressed (IVF-PQ) run** (:func:`run_compressed_bench`, key ``compressed`` of the same JSON,
+the figures above kept): ``size`` vectors (10M by default) composed the same way, but only their
+recipe is held (13 bytes a vector) and they are made 100k at a time, so memory stays bounded.
+Exact truth for the queries by brute force over those chunks; the index trained on a sample,
+then added to chunk by chunk, saved, loaded memory-mapped, and queried one query at a time
+(recall@10 tie-aware, p50/p99); peak resident memory of the process; filtered searches
+(allowed share vs hits returned, recall against exact over the allowed vectors); and in the
+same run the exact (flat) and HNSW baselines on a subset, as latency ratios.
+
 Example::
 
     run_index_bench(Path("bench/results/index.json"), sizes=(100_000,), world_dir=Path("/tmp/world"))
+    run_compressed_bench(Path("bench/results/index.json"), size=2_000_000, world_dir=Path("/tmp/world"))
 """
 
 from __future__ import annotations
@@ -25,6 +35,8 @@ import json
 import os
 import platform
 import re
+import resource
+import tempfile
 import time
 from pathlib import Path
 
@@ -33,7 +45,7 @@ import numpy as np
 
 from talktrack.core.config import IndexSettings, Settings, load_settings
 from talktrack.core.progress import Progress
-from talktrack.evaluation.semantic.retrieval import build_index, exact_top_k, tie_aware_recall
+from talktrack.evaluation.semantic.retrieval import TIE_EPSILON, build_index, exact_top_k, tie_aware_recall
 from talktrack.models.embedding import EmbedderSet
 from talktrack.models.vector_index import VectorIndex
 
@@ -75,6 +87,175 @@ def run_index_bench(out_path: Path, sizes: tuple[int, ...] = (100_000, 1_000_000
     return result
 
 
+COMPRESSED_RECALL_TARGET = 0.9
+COMPRESSED_RSS_TARGET_GB = 4.0
+COMPRESSED_FILTER_SHARES = (0.05, 0.01, 0.001)
+BASELINE_FLAT_SUBSET = 1_000_000
+BASELINE_HNSW_SUBSET = 100_000
+
+
+def run_compressed_bench(out_path: Path, size: int = 10_000_000, *, world_dir: Path | None = None,
+                         settings: Settings | None = None, cache_dir: Path | None = None, n_queries: int = 1000,
+                         recall_queries: int = 300, chunk: int = 100_000, threads: int = 1, seed: int = 0,
+                         progress: Progress | None = None) -> dict:
+    """The compressed-index run (module docstring); merged into ``out_path`` under ``compressed``.
+
+    ``n_queries`` are held out of the sentence pool as in :func:`run_index_bench` (the same pool,
+    so the first 1M vectors are that run's); the first ``recall_queries`` of them are searched
+    (exact truth by brute force costs ``size * recall_queries`` dot products: 10M x 300 here).
+    """
+    settings = settings or load_settings(environ={})
+    cache_dir = Path(cache_dir or Path.home() / ".cache" / "talktrack" / "bench-index")
+    world_dir = world_dir or _generated_world(cache_dir / "world", seed)
+    embedders = EmbedderSet.from_settings(settings.models.embedder, cache_dir=cache_dir / "embeddings")
+    pool, queries, source = sentence_pool_and_queries(embedders, english_utterances(world_dir), n_queries, seed,
+                                                      progress)
+    faiss.omp_set_num_threads(threads)
+    with tempfile.TemporaryDirectory(prefix="talktrack-bench-ivfpq-", dir=cache_dir) as workdir:
+        figures = compressed_figures(Composer(pool, size, seed), queries[:recall_queries], settings.semantic.index,
+                                     Path(workdir),
+                                     chunk=chunk, seed=seed, progress=progress)
+    figures |= {"vector_source": source, "machine": _machine(threads), "world": str(world_dir)}
+    result = json.loads(Path(out_path).read_text(encoding="utf-8")) if Path(out_path).is_file() else {}
+    result["compressed"] = figures
+    _write(out_path, result)
+    return result
+
+
+def compressed_figures(composer: Composer, queries: np.ndarray, settings: IndexSettings, workdir: Path, *,
+                       chunk: int, seed: int, progress: Progress | None) -> dict:
+    """Everything the compressed run measures (module docstring), ``composer.n`` vectors."""
+    size = composer.n
+    settings = settings.model_copy(update={"kind": "ivfpq"})
+    figures: dict = {"vectors": size, "queries": len(queries), "chunk": chunk,
+                     "rss_before_mb": _rss_mb(), "targets": {"recall_at_10": COMPRESSED_RECALL_TARGET,
+                                                            "p50_ms": P50_TARGET_MS,
+                                                            "peak_rss_gb": COMPRESSED_RSS_TARGET_GB}}
+    started = time.perf_counter()
+    truth_ids, truth_scores = _chunked_truth(composer, queries, chunk, progress)
+    figures["exact_truth_s"] = round(time.perf_counter() - started, 1)
+
+    index = VectorIndex(composer.pool.shape[1], settings)
+    started = time.perf_counter()
+    sample_ids = np.sort(np.random.default_rng(seed + 3).choice(size, size=min(size, settings.ivf_train_sample),
+                                                                 replace=False))
+    index.train(composer.rows(sample_ids), expected_size=size, reason="bench: a random sample")
+    train_s = time.perf_counter() - started
+    for ids, vectors in composer.chunks(chunk):
+        index.add(ids, vectors)
+        if progress:
+            progress("add compressed", int(ids[-1]) + 1, size)
+    build_s = time.perf_counter() - started
+    path = workdir / "index.faiss"
+    index.save(path)
+    figures["build"] = {"train_s": round(train_s, 1), "build_s": round(build_s, 1),
+                        "vectors_per_s": round(size / build_s), "params": index.params,
+                        "index_file_mb": round(path.stat().st_size / 2**20),
+                        "vector_file_mb": round((workdir / "index.faiss.vectors").stat().st_size / 2**20),
+                        "rss_after_build_mb": _rss_mb()}
+    del index
+
+    loaded = VectorIndex.load(path, settings=settings)
+    figures["rss_after_mmap_load_mb"] = _rss_mb()
+    sweep = []
+    for nprobe, rerank in ((8, 10), (16, 10), (16, 20), (32, 20)):
+        loaded.settings = settings.model_copy(update={"ivf_nprobe": nprobe, "ivf_rerank": rerank})
+        found, latencies = _single_queries(loaded, queries)
+        sweep.append({"nprobe": nprobe, "rerank": rerank, **_percentiles(latencies),
+                      "recall_at_10": round(_composed_recall(composer, queries, found, truth_scores), 4)})
+    loaded.settings = settings
+    default = next(row for row in sweep if (row["nprobe"], row["rerank"]) == (settings.ivf_nprobe, settings.ivf_rerank))
+    figures["search"] = {"memory_mapped": loaded.params["memory_mapped"], "sweep": sweep, "default": default}
+    figures["filtered"] = _compressed_filtered(loaded, composer, queries[:100], seed)
+    del loaded
+    figures["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    figures["baseline"] = _baselines(composer, queries, default["p50_ms"], progress)
+    figures["meets_targets"] = {
+        "recall_at_10": default["recall_at_10"] >= COMPRESSED_RECALL_TARGET,
+        "p50_ms": default["p50_ms"] <= P50_TARGET_MS,
+        "peak_rss": figures["peak_rss_mb"] <= COMPRESSED_RSS_TARGET_GB * 1024}
+    return figures
+
+
+def _chunked_truth(composer: Composer, queries: np.ndarray, chunk: int,
+                   progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-10 of every query by brute force over the composed vectors, chunk by chunk."""
+    best_scores = np.full((len(queries), 10), -np.inf, dtype=np.float32)
+    best_ids = np.full((len(queries), 10), -1, dtype=np.int64)
+    for ids, vectors in composer.chunks(chunk):
+        part_ids, part_scores = exact_top_k(vectors, queries, 10)
+        scores = np.concatenate([best_scores, part_scores], axis=1)
+        merged = np.concatenate([best_ids, part_ids + ids[0]], axis=1)
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :10]
+        best_scores, best_ids = np.take_along_axis(scores, order, axis=1), np.take_along_axis(merged, order, axis=1)
+        if progress:
+            progress("exact truth", int(ids[-1]) + 1, composer.n)
+    return best_ids, best_scores
+
+
+def _composed_recall(composer: Composer, queries: np.ndarray, found: np.ndarray, truth_scores: np.ndarray,
+                     allowed: np.ndarray | None = None) -> float:
+    """Tie-aware recall@10 (as :func:`tie_aware_recall`) with the returned vectors remade from the recipe."""
+    rows = np.maximum(found, 0)
+    exact = np.einsum("qd,qkd->qk", queries, composer.rows(rows.ravel()).reshape(*rows.shape, -1))
+    good = (found >= 0) & (exact >= truth_scores[:, -1:] - TIE_EPSILON)
+    if allowed is not None:
+        good &= np.isin(found, allowed)
+    return float(good.sum() / truth_scores.size)
+
+
+def _compressed_filtered(index: VectorIndex, composer: Composer, queries: np.ndarray, seed: int) -> list[dict]:
+    """Filtered search on the loaded index: hits returned (never fewer than k), recall vs exact over the allowed."""
+    rng = np.random.default_rng(seed + 4)
+    rows = []
+    for share in COMPRESSED_FILTER_SHARES:
+        allowed = np.sort(rng.choice(composer.n, size=max(10, int(share * composer.n)), replace=False))
+        _, truth_scores = exact_top_k(composer.rows(allowed), queries, 10)
+        found, latencies = _single_queries(index, queries, allowed)
+        path = "exact over allowed" if len(allowed) <= index.settings.exact_max_vectors else "ivf + selector, widened"
+        rows.append({"allowed_share": share, "allowed": len(allowed), "path": path,
+                     "fewest_hits": int((found >= 0).sum(axis=1).min()),
+                     "recall_at_10": round(_composed_recall(composer, queries, found, truth_scores, allowed), 4),
+                     **_percentiles(latencies)})
+    return rows
+
+
+def _baselines(composer: Composer, queries: np.ndarray, compressed_p50: float, progress: Progress | None) -> dict:
+    """Same-run baselines on subsets: exact (flat) search and HNSW, and the compressed p50 as a ratio of each."""
+    flat_n = min(composer.n, BASELINE_FLAT_SUBSET)
+    flat = faiss.IndexFlatIP(composer.pool.shape[1])
+    for ids, vectors in composer.chunks(100_000):
+        if ids[0] >= flat_n:
+            break
+        flat.add(vectors[: flat_n - ids[0]])
+    latencies = []
+    for query in queries[:50]:
+        started = time.perf_counter()
+        flat.search(query[None, :], 10)
+        latencies.append((time.perf_counter() - started) * 1000)
+    exact = {"vectors": flat_n, **_percentiles(latencies), "queries_timed": 50}
+    del flat
+    hnsw_n = min(composer.n, BASELINE_HNSW_SUBSET)
+    base = composer.rows(np.arange(hnsw_n))
+    hnsw, build_s = build_index(base, IndexSettings(kind="hnsw"))
+    _, hnsw_truth = exact_top_k(base, queries, 10)
+    found, latencies = _single_queries(hnsw, queries)
+    hnsw_row = {"vectors": hnsw_n, "build_s": round(build_s, 1), "efSearch": hnsw.settings.hnsw_ef_search,
+                "recall_at_10": round(tie_aware_recall(base, queries, found, hnsw_truth), 4), **_percentiles(latencies)}
+    return {"exact_flat": exact, "hnsw": hnsw_row,
+            "compressed_p50_over_exact_p50": round(compressed_p50 / exact["p50_ms"], 4),
+            "compressed_p50_over_hnsw_p50": round(compressed_p50 / hnsw_row["p50_ms"], 2),
+            "note": "baselines on the first vectors of the same composed set; exact scales linearly with size"}
+
+
+def _rss_mb() -> int:
+    """Resident memory of this process now (VmRSS), MB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024)
+    return -1
+
+
 def english_utterances(world_dir: Path) -> list[str]:
     """Distinct English utterance texts of a generated world's transcripts, in file order."""
     texts: dict[str, None] = {}
@@ -111,20 +292,39 @@ def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
-def composed_vectors(pool: np.ndarray, n: int, seed: int, chunk: int = 100_000) -> np.ndarray:
+def composed_vectors(pool: np.ndarray, n: int, seed: int) -> np.ndarray:
     """``n`` unit vectors, each the normalised sum of 1-3 random rows of ``pool``; shape (n, dim)."""
-    rng = np.random.default_rng(seed + 1)
-    out = np.empty((n, pool.shape[1]), dtype=np.float32)
-    for begin in range(0, n, chunk):
-        m = min(chunk, n - begin)
-        counts = rng.integers(1, 4, size=m)
-        picks = rng.integers(0, len(pool), size=(m, 3))
-        total = pool[picks[:, 0]].copy()
+    return Composer(pool, n, seed).rows(np.arange(n))
+
+
+class Composer:
+    """The recipe of ``n`` composed vectors (which 1-3 pool rows each sums: 13 bytes a vector), so that
+    10M of them can be made chunk by chunk, or by id for scoring, without holding 15 GB of floats."""
+
+    def __init__(self, pool: np.ndarray, n: int, seed: int, chunk: int = 100_000) -> None:
+        rng = np.random.default_rng(seed + 1)
+        self.pool, self.n = pool, n
+        self.counts = np.empty(n, dtype=np.int8)
+        self.picks = np.empty((n, 3), dtype=np.int32)
+        for begin in range(0, n, chunk):  # drawn chunk by chunk: the first 1M are the 1M bench's vectors
+            m = min(chunk, n - begin)
+            self.counts[begin : begin + m] = rng.integers(1, 4, size=m)
+            self.picks[begin : begin + m] = rng.integers(0, len(pool), size=(m, 3))
+
+    def rows(self, ids: np.ndarray) -> np.ndarray:
+        """The vectors of ``ids``; shape (len(ids), dim)."""
+        picks, counts = self.picks[ids], self.counts[ids]
+        total = self.pool[picks[:, 0]].copy()
         for j in (1, 2):
             use = counts > j
-            total[use] += pool[picks[use, j]]
-        out[begin : begin + m] = total / np.linalg.norm(total, axis=1, keepdims=True)
-    return out
+            total[use] += self.pool[picks[use, j]]
+        return total / np.linalg.norm(total, axis=1, keepdims=True)
+
+    def chunks(self, size: int = 100_000):
+        """``(ids, vectors)`` of every vector, ``size`` at a time."""
+        for begin in range(0, self.n, size):
+            ids = np.arange(begin, min(begin + size, self.n))
+            yield ids, self.rows(ids)
 
 
 def size_figures(base: np.ndarray, queries: np.ndarray, settings: IndexSettings, *, ivfpq: bool, filtered: bool,

@@ -9,6 +9,14 @@ utterance: that is where an English query finds Chinese lines and a Chinese quer
     utterances/build.json                 what the last build did (spaces, counts, embedders)
     utterances/<space>.faiss (+ .json)    the FAISS index and its sidecar: one vector per distinct text
     utterances/<space>.manifest.npz       indexed utterance ids, a fingerprint of each one's text, its group
+    utterances/<space>.faiss.vectors      compressed (IVF-PQ) spaces only: the exact vectors, for re-ranking
+    utterances/<space>.faiss.rows.npy     ... and the group id of each of their rows
+
+**Kind** (``semantic.index``): exact while a space holds at most ``exact_max_vectors`` texts,
+HNSW beyond, IVF-PQ past ``compressed_min_vectors`` (the switch happens inside an add, from the
+vectors already indexed: nothing is embedded again). A compressed space is loaded
+memory-mapped, so a search process holds little more than its codes; the next build reads it
+into memory before adding.
 
 **One vector per distinct text.** Calls repeat phrases word for word, and that many identical
 vectors break an HNSW graph (:mod:`talktrack.pipelines.semantic.text_groups` has the figures).
