@@ -111,11 +111,12 @@ def run_compressed_bench(out_path: Path, size: int = 10_000_000, *, world_dir: P
     pool, queries, source = sentence_pool_and_queries(embedders, english_utterances(world_dir), n_queries, seed,
                                                       progress)
     faiss.omp_set_num_threads(threads)
+    machine = _machine(threads)  # the load average before the run: it moves every latency on a shared machine
     with tempfile.TemporaryDirectory(prefix="talktrack-bench-ivfpq-", dir=cache_dir) as workdir:
         figures = compressed_figures(Composer(pool, size, seed), queries[:recall_queries], settings.semantic.index,
                                      Path(workdir),
                                      chunk=chunk, seed=seed, progress=progress)
-    figures |= {"vector_source": source, "machine": _machine(threads), "world": str(world_dir)}
+    figures |= {"vector_source": source, "machine": machine | {"load_average_at_end": _load()}, "world": str(world_dir)}
     result = json.loads(Path(out_path).read_text(encoding="utf-8")) if Path(out_path).is_file() else {}
     result["compressed"] = figures
     _write(out_path, result)
@@ -246,6 +247,10 @@ def _baselines(composer: Composer, queries: np.ndarray, compressed_p50: float, p
             "compressed_p50_over_exact_p50": round(compressed_p50 / exact["p50_ms"], 4),
             "compressed_p50_over_hnsw_p50": round(compressed_p50 / hnsw_row["p50_ms"], 2),
             "note": "baselines on the first vectors of the same composed set; exact scales linearly with size"}
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
 
 
 def _rss_mb() -> int:
