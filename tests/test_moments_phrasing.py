@@ -11,7 +11,7 @@ import pytest
 from talktrack.core.workspace import Workspace
 from talktrack.evaluation import real_phrasing
 from talktrack.evaluation.semantic.moments_phrasing import (NON_OBJECTIONS, OBJECTIONS, coach_labels,
-                                                             evaluate_phrasing, phrasing_items)
+                                                             dev_threshold, evaluate_phrasing, phrasing_items)
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +63,21 @@ def test_dev_items_as_coach_labels_raise_recall_and_type_on_unseen_test_items(se
         assert after["flagged"] >= before["flagged"] + 0.15, (language, before, after)
         assert after["false_flags"] <= COACHED_MEASURED[language][1] + 0.04, (language, after)
         assert after["type_top1"] >= COACHED_MEASURED[language][2] - 0.05, (language, after)
+
+
+def test_threshold_chosen_on_dev_holds_false_flags_on_test(settings, embedder):
+    from talktrack.pipelines.semantic.moments import fit_detector
+
+    detector = fit_detector(settings, embedder)
+    threshold = dev_threshold(detector)
+    assert threshold > detector.objection_threshold, threshold   # measured 0.785: 0.5 flags 10-13 % on dev
+    dev, test = evaluate_phrasing(detector, "dev", threshold), evaluate_phrasing(detector, "test", threshold)
+    for language in ("en", "zh"):
+        assert dev[language]["false_flags"] <= 0.05, (language, dev[language])
+        # measured on test: false flags 0.057 / 0.042, flagged 0.226 / 0.208 (en / zh): fewer false
+        # flags cost recall, the bundled encoder cannot separate the two (see bench real-phrasing)
+        assert test[language]["false_flags"] <= 0.09, (language, test[language])
+        assert test[language]["flagged"] >= 0.15, (language, test[language])
 
 
 # (flagged, false flags, type top-1) on the test split, measured 2026-12-07 with the bundled taxonomy

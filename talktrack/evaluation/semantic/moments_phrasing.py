@@ -41,15 +41,18 @@ def phrasing_items(split: str) -> list[dict]:
     return real_phrasing.load(OBJECTIONS, split=split) + real_phrasing.load(NON_OBJECTIONS, split=split)
 
 
-def evaluate_phrasing(detector: MomentDetector, split: str = "test") -> dict:
+def evaluate_phrasing(detector: MomentDetector, split: str = "test", threshold: float | None = None) -> dict:
     """Per language: flagged, false_flags, type_top1 and counts; non-objections' false flags per group.
+
+    ``threshold``: flag on P(any objection) >= this instead of the detector's own threshold (see
+    :func:`dev_threshold`).
 
     >>> evaluate_phrasing(detector)["en"]  # doctest: +SKIP
     {'flagged': 0.348, 'false_flags': 0.107, 'type_top1': 0.557, 'objections': 115, 'non_objections': 122, ...}
     """
     items = phrasing_items(split)
-    scored = score_items(detector, items)
-    out: dict = {"split": split}
+    scored = score_items(detector, items, threshold)
+    out: dict = {"split": split, "threshold": threshold if threshold is not None else detector.objection_threshold}
     for language in LANGUAGES:
         rows = [(item, s) for item, s in zip(items, scored, strict=True) if item["lang"] == language]
         objections = [(item, s) for item, s in rows if item["type"] != NONE]
@@ -68,20 +71,34 @@ def evaluate_phrasing(detector: MomentDetector, split: str = "test") -> dict:
     return out
 
 
-def score_items(detector: MomentDetector, items: Sequence[dict]) -> list[dict]:
-    """Per item: flagged (any sentence flagged) and the forced type (best sentence and type)."""
+def score_items(detector: MomentDetector, items: Sequence[dict], threshold: float | None = None) -> list[dict]:
+    """Per item: flagged (any sentence flagged), the best sentence's score and the forced type (best
+    sentence and type). ``threshold`` replaces the detector's own objection threshold."""
     sentences = [[s.text for s in split_sentences(item["text"])] or [item["text"]] for item in items]
     texts = sorted({t for group in sentences for t in group})
     position = {t: i for i, t in enumerate(texts)}
     probs = detector.predict_proba_features(detector.transform(texts), "objection")
-    labels, _ = detector.best_labels(probs, "objection")
+    labels, scores = detector.best_labels(probs, "objection")
+    if threshold is not None:
+        labels = [NONE if score < threshold else "objection" for score in scores]
     classes = detector.classes_["objection"]
     out = []
     for group in sentences:
         rows = [position[t] for t in group]
         best = np.unravel_index(probs[rows][:, 1:].argmax(), (len(rows), len(classes) - 1))
-        out.append({"flagged": any(labels[r] != NONE for r in rows), "type": classes[1 + best[1]]})
+        out.append({"flagged": any(labels[r] != NONE for r in rows), "score": float(scores[rows].max()),
+                    "type": classes[1 + best[1]]})
     return out
+
+
+def dev_threshold(detector: MomentDetector, max_false_flags: float = TARGETS["false_flags_max"]) -> float:
+    """The lowest objection threshold that flags at most ``max_false_flags`` of the dev split's
+    non-objections (en, zh and mixed together): the decision rule chosen on dev, for a detector
+    that never saw the dev items (with dev items as coach labels the dev scores are in-sample)."""
+    items = [item for item in phrasing_items("dev") if item["type"] == NONE]
+    scores = np.sort([s["score"] for s in score_items(detector, items)])[::-1]
+    allowed = int(np.floor(max_false_flags * len(scores)))
+    return round(float(scores[allowed]) + 1e-4, 4) if allowed < len(scores) else 0.0
 
 
 def coach_labels(items: Sequence[dict]) -> list[LabelledExample]:
@@ -127,7 +144,9 @@ def evaluate_real_moments(detector: MomentDetector, settings: Settings, workspac
     if isinstance(labels, (str, Path)):
         labels = read_labels_file(labels)
     figures = evaluate_phrasing(detector, "test")
+    threshold = dev_threshold(detector)
     out = {"phrasing_test": figures, "targets_met": targets_met(figures), "targets": TARGETS,
+           "phrasing_test_dev_threshold": evaluate_phrasing(detector, "test", threshold),
            "coach_curve": coach_curve(settings, detector.embedder, labels)}
     if shared_data_dir is not None and (Path(shared_data_dir) / "text").is_dir():
         out["chats"] = evaluate_real_text(shared_data_dir, settings, workspace, detector=detector)
