@@ -249,6 +249,15 @@ def _print_management(app: AppContext, report: dict) -> None:
         ("planted region flagged: recall", f"{flags['recall']:.2f}", "1.00", flags["recall"] == 1.0),
         ("flagged regions: precision", f"{flags['precision']:.2f}", "1.00", flags["precision"] == 1.0),
     )
+    anomalies = report.get("anomalies")
+    if anomalies:
+        recall, precision = anomalies["recall"], anomalies["precision"]
+        rows += (
+            ("planted visit padding caught: recall", f"{anomalies['caught']}/{len(anomalies['planted'])}", ">= 0.90",
+             recall is not None and recall >= 0.9),
+            ("anomaly cases right: precision", f"{anomalies['right_cases']}/{anomalies['cases']}", ">= 0.90",
+             precision is not None and precision >= 0.9),
+        )
     for name, value, target, met in rows:
         table.add_row(name, value, target, "[green]yes[/]" if met else "[red]no[/]")
     app.console.print(table)

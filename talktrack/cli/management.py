@@ -79,3 +79,62 @@ def _print_concentration(app: AppContext, report: dict) -> None:
                       "n/a" if change is None else f"{change:+.0%}",
                       "[red]" + ", ".join(row["flags"]) + "[/]" if row["flags"] else "-")
     app.console.print(table)
+
+
+@management_app.command("anomalies")
+def anomalies_command(
+    ctx: typer.Context,
+    run: Annotated[bool, typer.Option("--run", help="Evaluate the rules now and open a case for each new finding.")] = False,
+    close: Annotated[int | None, typer.Option("--close", help="Close this case (needs --note).")] = None,
+    note: Annotated[str | None, typer.Option("--note", help="What was checked and found (with --close).")] = None,
+    outcome: Annotated[str, typer.Option("--outcome", help="confirmed (the freeze stands) or lifted.")] = "confirmed",
+    team: Annotated[str | None, typer.Option("--team", help="Only this team's (and its region's) cases.")] = None,
+    status: Annotated[str | None, typer.Option("--status", help="open or closed.")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="With --run: YYYY-MM-DD (default: today, UTC).")] = None,
+    by: Annotated[str | None, typer.Option("--by", help="Who acts, for the audit trail (default: cli:<user>).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the cases as JSON.")] = False,
+) -> None:
+    """The anomaly breaker: rules over monthly team/region metrics (management.anomalies); a fired rule
+    freezes next month's travel reimbursement and opens an audit case, closed here with a note. The CLI
+    acts with the workspace's full rights (as an admin would); the API checks roles."""
+    import getpass
+
+    from talktrack.pipelines.management import anomalies
+
+    app: AppContext = ctx.obj
+    actor = by or f"cli:{getpass.getuser()}"
+    if status not in (None, "open", "closed"):
+        fail(f"--status {status!r}: expected open or closed")
+    if close is not None and run:
+        fail("--run and --close are separate steps: run one, then the other")
+    if close is not None:
+        try:
+            case = anomalies.close_case(app.catalog, app.settings, close, actor=actor, note=note or "", outcome=outcome)
+        except (anomalies.CaseNotFound, anomalies.CaseError) as exc:
+            fail(str(exc))
+        _emit_cases(app, [case], as_json, f"closed case {close}: freeze {case['freeze']['state']}")
+        return
+    if note is not None:
+        fail("--note goes with --close ID")
+    opened = anomalies.run_rules(app.catalog, app.settings, as_of=_day(as_of), actor=actor) if run else None
+    cases = anomalies.list_cases(app.catalog, app.settings, team=team, status=status)
+    _emit_cases(app, cases, as_json, None if opened is None else f"opened {len(opened)} new case(s)")
+
+
+def _emit_cases(app: AppContext, cases: list[dict], as_json: bool, headline: str | None) -> None:
+    if as_json:
+        typer.echo(json.dumps(cases, indent=2, ensure_ascii=False))
+        return
+    if headline:
+        app.console.print(headline)
+    table = Table(title="Anomaly cases")
+    for column in ("id", "rule", "scope", "month", "evidence", "freeze", "status", "closed by / note"):
+        table.add_column(column)
+    for case in cases:
+        shown = ", ".join(f"{name} {m['previous_month']}→{m['month']}" + ("" if m["change"] is None else f" ({m['change']:+.0%})")
+                          for name, m in case["evidence"]["metrics"].items())
+        freeze = case["freeze"]
+        table.add_row(str(case["id"]), case["rule"], f"{case['scope']} {case['key']}", case["month"], shown,
+                      f"{freeze['state']} {freeze['month']}", case["status"],
+                      f"{case['closed_by']}: {case['note']}" if case["closed_by"] else "-")
+    app.console.print(table)

@@ -10,6 +10,10 @@ figure is compared:
 - **exclusions**: count and value per reason;
 - **concentration**: per region and team, the flags must equal the truth's, and the planted region
   must be flagged on all three (recall and precision of "flagged regions" against the planted one).
+- **anomaly breaker**: the configured rules run on the imported world (cases really opened); a case
+  is right when its team and month are a planted visit-padding month (a region case: when a team of
+  that region padded that month); recall = planted months caught ÷ planted, precision = right cases ÷
+  cases. One world plants at most two months, so judge the rules on several unseen worlds.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from talktrack.core.config import Settings
 from talktrack.core.config.management import ManagementSettings
 from talktrack.core.workspace import Workspace
 from talktrack.pipelines.crm_import import import_directory
+from talktrack.pipelines.management.anomalies import list_cases, run_rules
 from talktrack.pipelines.management.revenue import DIMENSIONS, revenue_report
 
 SHARE_TOLERANCE = 1e-9  # shares are quotients of exact sums; only the last bit may differ
@@ -37,7 +42,8 @@ def evaluate_management(world_dir: Path, settings: Settings, workdir: Path) -> d
     try:
         imported = import_directory(catalog, settings, Path(world_dir)).totals()
         return {"world": str(world_dir), "imported": imported,
-                "revenue": evaluate_revenue(world_dir, catalog, settings)}
+                "revenue": evaluate_revenue(world_dir, catalog, settings),
+                "anomalies": evaluate_anomalies(world_dir, catalog, settings)}
     finally:
         catalog.dispose()
 
@@ -100,3 +106,35 @@ def concentration(report: dict, planted: dict) -> dict:
     return {"planted_region": truth["planted_region"], "flagged_regions": sorted(flagged),
             "recall": len(flagged & target) / len(target), "precision": len(flagged & target) / len(flagged)
             if flagged else 0.0, "all_agree": all(r["agree"] for r in rows.values()), "rows": rows}
+
+
+def evaluate_anomalies(world_dir: Path, catalog: Catalog, settings: Settings) -> dict:
+    """The configured anomaly rules against the planted visit padding (``management.gaming``)."""
+    truth = load_truth(world_dir)
+    gaming = truth["management"]["gaming"]
+    as_of = date.fromisoformat(truth["world_end"]) - timedelta(days=1)
+    run_rules(catalog, settings, as_of=as_of, actor="eval")
+    cases = list_cases(catalog, settings, with_events=False)
+    planted = {(p["team_id"], p["month"]) for p in gaming["planted"]}
+    region_of = {p["team_id"]: p["region"] for p in gaming["planted"]}
+    planted_regions = {(region_of[t], m) for t, m in planted}
+    right = lambda c: (c["key"], c["month"]) in (planted if c["scope"] == "team" else planted_regions)  # noqa: E731
+    caught = {(t, m) for t, m in planted for c in cases if c["month"] == m
+              and c["key"] == (t if c["scope"] == "team" else region_of[t])}
+    return {"as_of": as_of.isoformat(), "planted": sorted(map(list, planted)), "cases": len(cases),
+            "right_cases": sum(map(right, cases)), "caught": len(caught),
+            "recall": len(caught) / len(planted) if planted else None,
+            "precision": sum(map(right, cases)) / len(cases) if cases else None,
+            "false_cases": [{"rule": c["rule"], "scope": c["scope"], "key": c["key"], "month": c["month"],
+                             "metrics": c["evidence"]["metrics"]} for c in cases if not right(c)],
+            "missed": sorted(map(list, planted - caught))}
+
+
+def pool_anomalies(reports: list[dict]) -> dict:
+    """Recall and precision over several worlds' anomaly reports (each world plants only a month or two)."""
+    planted = sum(len(r["planted"]) for r in reports)
+    cases = sum(r["cases"] for r in reports)
+    return {"worlds": len(reports), "planted": planted, "caught": sum(r["caught"] for r in reports),
+            "cases": cases, "right_cases": sum(r["right_cases"] for r in reports),
+            "recall": sum(r["caught"] for r in reports) / planted if planted else None,
+            "precision": sum(r["right_cases"] for r in reports) / cases if cases else None}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from talktrack.core.config.anomalies import AnomalySettings
 from talktrack.core.config.base import Strict
 
 CONTRACT_TYPES = ("standard", "non_standard")
@@ -46,6 +47,7 @@ class ManagementSettings(Strict):
     )
     healthy_contract: HealthyContractSettings = HealthyContractSettings()
     concentration: ConcentrationSettings = ConcentrationSettings()
+    anomalies: AnomalySettings = AnomalySettings()
 
     @model_validator(mode="after")
     def _reporting_rate_is_one(self) -> ManagementSettings:

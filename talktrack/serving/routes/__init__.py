@@ -5,6 +5,7 @@ calls them once the catalog is open and before it closes (e.g. to start a job wo
 """
 
 from talktrack.serving.routes import (
+    anomalies,
     calls,
     capability,
     compliance,
@@ -23,5 +24,5 @@ from talktrack.serving.routes import (
 )
 
 ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, deals, quotes, voice_notes,
-                 drills, revenue, management_process)
+                 drills, revenue, management_process, anomalies)
 ROUTERS = tuple(module.router for module in ROUTE_MODULES)
