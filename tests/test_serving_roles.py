@@ -88,7 +88,7 @@ def request(client: httpx.Client, route: str, headers: dict) -> httpx.Response:
     method, path = route.split(" ", 1)
     path = path.format(
         track_id="1", call_id="CALL-X", job_id="job-x", rep_id="REP-X", team_id="TEAM-X", deal_id="DEAL-X",
-        drill_id="drill-x",
+        drill_id="drill-x", case_id="1",
     )
     body = {"json": {}} if method == "POST" else {}
     return client.request(method, path, headers=headers, **body)
