@@ -167,12 +167,12 @@ EN_CUES = {
                 r"wants (?:this|it|a pilot)|happy w(?:ith|/) our|very interested|great convo|on our side|excited|"
                 r"enthusiastic|on board",
     "influencer": r"has a (?:lot of )?say|strong voice|\bveto\b|will evaluate|\bevaluat|has input|weighs? in|"
-                  r"\badvis|might see it differently",
+                  r"\badvis",
     "user": r"(?:will|would|['’]d) (?:be the )?(?:main |day-to-day )?users?\b|\buse it\b|main user|\busing it\b|"
             r"(?:be )?using (?:this|it) (?:daily|every day)",
 }
 EN_BEFORE = {
-    "decision_maker": r"(?:decision is with|decision maker is|final approval sits with|approval from|"
+    "decision_maker": r"(?:decision (?:is|sits|rests|lies) with|decision maker is|final approval sits with|approval from|"
                       r"(?:decides?|makes the decision) (?:together )?w(?:ith|/))(?: (?:the|his|her|their))?\s*$",
     "economic_buyer": r"(?:budget (?:sits|is) with|budget belongs to|budget owner is|sign-off from|goes to)(?: the)?\s*$",
     "procurement": r"(?:procurement|purchasing)(?: team| guy| person| lead)?\s*(?:\(|is handled by|is run by|,)?\s*$",
@@ -197,7 +197,8 @@ ZH_BEFORE = {
 NEGATED = (r"(?:can['’]?t|cannot|can not|won['’]t|doesn['’]t|isn['’]t|not)\s+(?:\w+\s+){0,2}?(?:sign|approve|decide)\w*|"
            r"not (?:his|her) call|做不了主|签不了|批不了|定不了|不是[他她]定")
 JOINED = r"\s*(?:跟|和|与)\s*"
-EN_SUBJECTLESS = r"\s*(?:she|he)\b|\s*(?:very|really)\s"
+EN_SUBJECTLESS = (r"\s*(?:she|he)\b|\s*(?:very|really)\s|"  # a note's verb-first sentence ("Loved the demo") is about
+                  r"\s*(?:loved?|liked?|likes|wants?|keen|excited)\b")  # the person named last
 ZH_SUBJECTLESS = r"\s*(?:她|他)(?![们])"
 EN_PRONOUN = r"\b(?:she|he)\b"
 ZH_PRONOUN = r"(?:她|他)(?![们])"
