@@ -8,7 +8,7 @@ third-party JS or CSS: charts are inline SVG drawn by ``static/charts.js``.
 Mount it on an app with :func:`install_web`::
 
     app = create_app(settings)
-    install_web(app)      # /, /app/tracks, /app/calls/{id}, /app/drill, /app/dashboard, /web/static/*
+    install_web(app)      # /, /app/tracks, /app/calls/{id}, /app/drill, /app/dashboard, /app/management, /web/static/*
 """
 
 from __future__ import annotations
@@ -39,9 +39,11 @@ PAGES = {
     "call": "call.html",
     "drill": "drill.html",
     "dashboard": "dashboard.html",
+    "management": "management.html",
 }
 # pages whose URL carries nothing (all they show comes from the API): page name -> URL
-PLAIN_PAGES = {"signin": "/", "tracks": "/app/tracks", "drill": "/app/drill", "dashboard": "/app/dashboard"}
+PLAIN_PAGES = {"signin": "/", "tracks": "/app/tracks", "drill": "/app/drill", "dashboard": "/app/dashboard",
+               "management": "/app/management"}
 
 
 def install_web(app: FastAPI) -> None:

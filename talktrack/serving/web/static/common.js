@@ -11,9 +11,11 @@ const TT = (() => {
     tracks: ["admin", "coach", "manager", "rep"],  // review buttons only for coach and admin
     drill: ["admin", "coach", "rep"],  // a coach or admin drills for a named rep
     dashboard: ["admin", "coach", "manager"],
+    management: ["admin", "director", "manager"],
   };
   // The page each role starts its day on.
-  const HOME = { admin: "/app/tracks", coach: "/app/tracks", manager: "/app/dashboard", rep: "/app/drill" };
+  const HOME = { admin: "/app/tracks", coach: "/app/tracks", manager: "/app/dashboard", rep: "/app/drill",
+    director: "/app/management" };
 
   const taxonomy = JSON.parse(document.getElementById("tt-taxonomy").textContent);
 

@@ -4,9 +4,9 @@
 const TT_STRINGS = {
   en: {
     "title.signin": "TalkTrack · Sign in", "title.tracks": "TalkTrack · Talk tracks", "title.call": "TalkTrack · Call",
-    "title.drill": "TalkTrack · Drill", "title.dashboard": "TalkTrack · Team",
-    "nav.tracks": "Talk tracks", "nav.drill": "Drill", "nav.dashboard": "Team", "nav.signout": "Sign out",
-    "role.admin": "admin", "role.coach": "coach", "role.manager": "manager", "role.rep": "rep", "role.ml": "ML", "role.crm": "CRM",
+    "title.drill": "TalkTrack · Drill", "title.dashboard": "TalkTrack · Team", "title.management": "TalkTrack · Management",
+    "nav.tracks": "Talk tracks", "nav.drill": "Drill", "nav.dashboard": "Team", "nav.management": "Management", "nav.signout": "Sign out",
+    "role.admin": "admin", "role.coach": "coach", "role.manager": "manager", "role.rep": "rep", "role.ml": "ML", "role.crm": "CRM", "role.director": "director",
     "common.all": "All", "common.loading": "Loading…",
     "error.forbidden": "Not allowed for your role.", "error.notfound": "Not found.",
     "error.notready": "Not ready yet.", "error.failed": "Something went wrong.",
@@ -67,9 +67,9 @@ const TT_STRINGS = {
   },
   zh: {
     "title.signin": "TalkTrack · 登录", "title.tracks": "TalkTrack · 话术", "title.call": "TalkTrack · 通话",
-    "title.drill": "TalkTrack · 陪练", "title.dashboard": "TalkTrack · 团队",
-    "nav.tracks": "话术审核", "nav.drill": "陪练", "nav.dashboard": "团队看板", "nav.signout": "退出",
-    "role.admin": "管理员", "role.coach": "销售赋能", "role.manager": "经理", "role.rep": "销售", "role.ml": "算法", "role.crm": "CRM",
+    "title.drill": "TalkTrack · 陪练", "title.dashboard": "TalkTrack · 团队", "title.management": "TalkTrack · 管理",
+    "nav.tracks": "话术审核", "nav.drill": "陪练", "nav.dashboard": "团队看板", "nav.management": "管理驾驶舱", "nav.signout": "退出",
+    "role.admin": "管理员", "role.coach": "销售赋能", "role.manager": "经理", "role.rep": "销售", "role.ml": "算法", "role.crm": "CRM", "role.director": "销售总监",
     "common.all": "全部", "common.loading": "加载中…",
     "error.forbidden": "您的角色无权访问此内容。", "error.notfound": "未找到。",
     "error.notready": "数据尚未就绪。", "error.failed": "出错了。",
