@@ -23,6 +23,7 @@ from talktrack.cli.speech import ingest_command, transcribe_command, voiceprint_
 from talktrack.cli import backup as backup_cli
 from talktrack.cli import capability as capability_cli
 from talktrack.cli import chats as chats_cli
+from talktrack.cli import conversations as conversations_cli
 from talktrack.cli import evidence as evidence_cli
 from talktrack.cli import gates as gates_cli
 from talktrack.cli import index as index_cli
@@ -58,7 +59,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(eval_app, name="eval")
 app.add_typer(bench_app, name="bench")
 for _commands in (index_cli, moments_cli, mining_cli, sop_cli, evidence_cli, training_cli, capability_cli,
-                  serving_cli, backup_cli, quotes_cli, gates_cli, management_cli):
+                  serving_cli, backup_cli, quotes_cli, gates_cli, management_cli, conversations_cli):
     _commands.register(app)
 chats_cli.register(app, world_app)
 process_health_cli.register(app)

@@ -9,6 +9,7 @@ from talktrack.serving.routes import (
     calls,
     capability,
     compliance,
+    conversations,
     crm,
     deals,
     drills,
@@ -24,5 +25,5 @@ from talktrack.serving.routes import (
 )
 
 ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, deals, quotes, voice_notes,
-                 drills, revenue, management_process, anomalies)
+                 drills, revenue, management_process, anomalies, conversations)
 ROUTERS = tuple(module.router for module in ROUTE_MODULES)
