@@ -72,7 +72,7 @@ def rep_deal(world_workspace, keys) -> str:
 def uploaded(http, keys, call_audio, rep_deal):
     """The call uploaded by the CRM for the rep's deal, and its finished job."""
     accepted = upload(http, keys["crm"], call_audio[0], deal_id=rep_deal, stage="needs_diagnosis",
-                      language="en", num_speakers=2)
+                      language="en", num_speakers=2, call_type="phone_call")
     assert accepted.status_code == 202, accepted.text
     body = accepted.json()
     assert body["status_url"] == f"/v1/jobs/{body['job_id']}" and not body["duplicate"]
@@ -189,6 +189,7 @@ def test_bad_uploads_get_clear_errors(http, keys, tmp_path, note_audio):
     assert_error(upload(http, keys["crm"], note_audio, num_speakers=0), 422)
     assert_error(upload(http, keys["crm"], note_audio, language="english please"), 422)
     assert_error(upload(http, keys["crm"], note_audio, stage="lunch"), 422)
+    assert "phone_call" in assert_error(upload(http, keys["crm"], note_audio, call_type="conference"), 422)["message"]
     unknown = assert_error(upload(http, keys["crm"], note_audio, deal_id="DEAL-NOPE"), 422)
     assert "DEAL-NOPE" in unknown["message"]
     assert_error(http.post("/v1/calls", headers=bearer(keys["crm"])), 422)

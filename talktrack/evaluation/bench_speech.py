@@ -8,7 +8,9 @@ and the medians are compared.
 
 :func:`bench_cold_start` does the same for whole processes: what a user transcribing one
 file waits for, imports and model loads included (``talktrack transcribe`` against a
-script that imports faster-whisper, loads the model and prints the text).
+script that imports faster-whisper, loads the model and prints the text), and the same with the
+language given (``--language en``, as a manifest or the CRM gives it), which skips the detection
+(the multilingual model's load and one encoder pass).
 """
 
 from __future__ import annotations
@@ -116,17 +118,18 @@ def bench_cold_start(path: Path, settings: Settings, *, repeats: int = 3) -> dic
     transcriber = settings.models.transcriber
     model_path = resolve_model(transcriber.model).path
     bare_command = [sys.executable, "-c", BARE_SCRIPT, str(path), model_path, str(transcriber.beam_size)]
-    bare, full = [], []
+    bare, full, given = [], [], []
     with tempfile.TemporaryDirectory(prefix="talktrack-cold-") as folder:
         ours = [sys.executable, "-m", "talktrack", "--workspace", f"{folder}/ws", "transcribe", str(path),
                 "--out", f"{folder}/out"]
         for run in range(repeats + 1):
-            bare_run, full_run = _process_seconds(bare_command), _process_seconds(ours)
+            runs = (_process_seconds(bare_command), _process_seconds(ours),
+                    _process_seconds([*ours, "--language", "en"]))  # language known (CRM, manifest): no detection
             if run:
-                bare.append(bare_run)
-                full.append(full_run)
-    bare_s, full_s = (statistics.median(run[0] for run in runs) for runs in (bare, full))
-    bare_cpu, full_cpu = (statistics.median(run[1] for run in runs) for runs in (bare, full))
+                for kept, seconds in zip((bare, full, given), runs):
+                    kept.append(seconds)
+    bare_s, full_s, given_s = (statistics.median(run[0] for run in runs) for runs in (bare, full, given))
+    bare_cpu, full_cpu, given_cpu = (statistics.median(run[1] for run in runs) for runs in (bare, full, given))
     return {
         "file": path.name,
         "duration_s": round(decode_audio(path).duration_s, 2),
@@ -137,8 +140,12 @@ def bench_cold_start(path: Path, settings: Settings, *, repeats: int = 3) -> dic
         "bare_cpu_s": round(bare_cpu, 3),
         "talktrack_cpu_s": round(full_cpu, 3),
         "cpu_ratio": round(full_cpu / bare_cpu, 3),
+        "language_given_s": round(given_s, 3),
+        "language_given_ratio": round(given_s / bare_s, 3),
+        "language_given_cpu_s": round(given_cpu, 3),
         "bare_runs_s": [round(x[0], 3) for x in bare],
         "talktrack_runs_s": [round(x[0], 3) for x in full],
+        "language_given_runs_s": [round(x[0], 3) for x in given],
         "load_average_1m": round(os.getloadavg()[0], 2),
         "repeats": repeats,
     }

@@ -355,7 +355,8 @@ def _process_alive(pid: int) -> bool:
 def run_call_job(service, payload: dict, context: JobContext) -> dict:
     """Transcribe an uploaded call into the catalog, then label its moments when a detector is trained."""
     language = payload.get("language")
-    options = SpeechOptions(num_speakers=payload.get("num_speakers"), language=language, team=payload.get("team"))
+    options = SpeechOptions(num_speakers=payload.get("num_speakers"), call_type=payload.get("call_type"),
+                            language=language, team=payload.get("team"))
     recording = CallRecording(Path(payload["audio_path"]), payload["call_id"], options, language=language,
                               attempt=payload.get("attempt"))
     result = process_call(speech_pipeline(service), recording, service.workspace.transcripts_dir,

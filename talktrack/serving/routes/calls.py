@@ -78,10 +78,16 @@ def upload_call(
     customer_id: str | None = Form(None, max_length=64, pattern=ID_PATTERN, description="The customer's external id."),
     language: str | None = Form(None, max_length=8, pattern=LANGUAGE_PATTERN, description="en, zh, ..."),
     num_speakers: int | None = Form(None, ge=1, le=20, description="Speakers on the call, when known."),
+    call_type: str | None = Form(None, max_length=32, pattern=ID_PATTERN,
+                                 description="phone_call (two parties), meeting, ...: caps the speaker count."),
     stage: str | None = Form(None, max_length=32, description="The sales stage the call was in."),
 ) -> JSONResponse:
     access = Access(svc.catalog, caller)
-    form = IngestItem(Path(), call_id, rep_id, deal_id, customer_id, language, num_speakers)
+    known_types = svc.settings.models.diarizer.expected_speakers
+    if call_type is not None and call_type not in known_types:
+        known = ", ".join(sorted(known_types))
+        raise ApiError(422, f"call_type {call_type!r} is not a known kind of call (known: {known})")
+    form = IngestItem(Path(), call_id, rep_id, deal_id, customer_id, language, num_speakers, call_type)
     item = uploads.claim(svc, access, form, stage)
     path, content_hash = uploads.save_upload(svc, file, svc.workspace.audio_dir)
     duplicate = uploads.existing(svc, access, content_hash, call_id)
@@ -91,7 +97,8 @@ def upload_call(
     if not registered.needs_work:
         return JSONResponse(uploads.accepted(registered.call_id, None, "transcribed", duplicate=True), status_code=200)
     payload = {"audio_path": str(path), "call_id": registered.call_id, "language": language or registered.language,
-               "num_speakers": num_speakers, "attempt": registered.attempt, "team": registered.team}
+               "num_speakers": num_speakers, "call_type": call_type, "attempt": registered.attempt,
+               "team": registered.team}
     job_id = job_worker(svc).submit(jobs.CALL_JOB, payload, call_pk=call_pk, creator=caller)
     return JSONResponse(uploads.accepted(registered.call_id, job_id, "queued", duplicate=False), status_code=202)
 
