@@ -16,7 +16,7 @@ from talktrack.training import registry
 
 router = APIRouter(tags=["service"])
 MetricsReader = Allowed("admin", "ml")
-AnyRole = Allowed("admin", "coach", "manager", "rep", "ml", "crm")
+AnyRole = Allowed("admin", "coach", "manager", "rep", "ml", "crm", "director")
 
 
 @router.get("/health", summary="Which parts of the service are ready (no key needed)")
