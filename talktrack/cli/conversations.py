@@ -14,8 +14,6 @@ from rich.table import Table
 from talktrack.cli.context import AppContext, fail
 from talktrack.cli.evaluate import eval_app
 
-DATA_ROOT = Path(__file__).resolve().parents[3] / "shared" / "data"
-
 
 def register(app: typer.Typer) -> None:
     app.command("conversations")(conversations_command)
@@ -61,11 +59,11 @@ def _print(app_ctx: AppContext, answer: dict) -> None:
     topic = answer["topic"]
     table = Table(title=f"{answer['deal_id']} · {answer['customer']}: {topic['kind']} {topic['key']!r} in the "
                         f"last {answer['count']} conversations — found in {answer['found_in']}")
-    for column in ("conversation", "channel", "when", "stage", "found", "where"):
+    for column in ("conversation", "deal", "channel", "when", "stage", "found", "where"):
         table.add_column(column)
     for conv in answer["conversations"]:
         where = "\n".join(f"#{p['seq']} {p['role']}: {p['text']}" for p in conv["passages"]) or "—"
-        table.add_row(conv["id"], conv["channel"], (conv["started_at"] or "")[:16], conv["stage"] or "",
+        table.add_row(conv["id"], conv["deal_id"] or "", conv["channel"], (conv["started_at"] or "")[:16], conv["stage"] or "",
                       "yes" if conv["topic_found"] else "no", where)
     app_ctx.console.print(table)
 
@@ -74,16 +72,18 @@ def eval_conversations_command(
     ctx: typer.Context,
     chats: Annotated[Path, typer.Option(help="The world's chats folder (holds chat_truth.json), already "
                                              "imported into this workspace with import-chats.")],
-    data: Annotated[Path, typer.Option(help="The shared real data (PersuasionForGood).")] = DATA_ROOT,
+    data: Annotated[Path | None, typer.Option(help="The shared real data (PersuasionForGood); default: "
+                                                   "../shared/data beside the repository.")] = None,
     out: Annotated[Path | None, typer.Option(help="Write the JSON here (e.g. bench/results/conversations.json).")] = None,
 ) -> None:
     """Topic-in-conversation precision/recall per channel on generated chats, beside real chats."""
     from talktrack.evaluation.conversations import run
+    from talktrack.evaluation.semantic.moments_phrasing import SHARED_DATA
 
     app_ctx: AppContext = ctx.obj
     if not (chats / "chat_truth.json").is_file():
         fail(f"{chats}: no chat_truth.json (write one with `talktrack world chats`)")
-    report = run(app_ctx.catalog, app_ctx.settings, chats, data, _models(app_ctx, "all"))
+    report = run(app_ctx.catalog, app_ctx.settings, chats, data or SHARED_DATA, _models(app_ctx, "all"))
     text = json.dumps(report, indent=2, ensure_ascii=False)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
