@@ -24,8 +24,9 @@ from talktrack.models.features.deal import build_deal_table
 from talktrack.serving.scoring_cache import DealFeatureCache, Refresher
 from tests.serving_support import bearer
 
-TINY = ServingBenchOptions(deals=120, calls=60, seed=3, rate_per_s=40, duration_s=2, trivial_duration_s=1,
-                           pool_deals=10, cold_requests=5, batch_rows=50)
+TINY = ServingBenchOptions(deals=120, calls=100, seed=3, rate_per_s=40, duration_s=2, trivial_duration_s=1,
+                           mixed_duration_s=2, new_share=0.2, pool_deals=10, cold_requests=5, batch_rows=50,
+                           page_repeats=2, workers=1)
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +137,16 @@ def test_the_serving_bench_runs_on_a_tiny_world_without_errors(tmp_path, setting
     assert figures["batch"]["warm"]["rows_per_s"] > 0
     # the pool was warmed by a batch: the timed single scores read cached features
     assert figures["score_feature_cache"]["hit"] == 80 and figures["score_feature_cache"]["miss"] == 0
+    # the mixed load: a fifth of its requests were for deals never scored, each a cache miss
+    mixed = figures["mixed"]
+    assert mixed["requests"] == 80 and mixed["errors"] == 0
+    assert mixed["feature_cache"] == {"hit": 64, "miss": 16}
+    # every page's API calls answered, each page timed next to /v1/me
+    assert {"dashboard", "tracks_list", "call_view", "drill_history", "me"} <= set(figures["pages"])
+    for name, page in figures["pages"].items():
+        assert page["errors"] == 0, (name, page["first_error"])
+        assert page["opens"] == 2 and 0 < page["p50_ms"] <= page["p99_ms"]
+    assert figures["pages"]["dashboard"]["requests_per_open"] == 4
 
 
 def test_metrics_count_every_worker_of_a_two_worker_server(tiny_workspace):

@@ -191,6 +191,43 @@ class Refresher:
                 settle_heap()  # the rebuilt entries live on: see serving.heap
 
 
+class RowKeeper:
+    """A daemon thread that runs ``work`` at start and then every ``interval_s`` seconds: the
+    service's keeper of the precomputed call feature rows
+    (:func:`talktrack.models.features.call_rows.refresh_call_rows`), so rows that a CLI run,
+    an import or an upload made stale are rebuilt before a score needs them. ``after_first``
+    runs once the first pass is done (the cache's warm-up, which then reads ready rows)."""
+
+    def __init__(self, work: Callable[[], int], interval_s: float, after_first: Callable[[], None] | None = None):
+        self.work, self.interval_s, self.after_first = work, interval_s, after_first
+        self.passes, self.rows_built = 0, 0
+        self.first_pass_done = threading.Event()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="talktrack-call-rows", daemon=True)
+
+    def start(self) -> RowKeeper:
+        self._thread.start()
+        return self
+
+    def stop(self, wait_s: float = 10.0) -> None:
+        self._stopped.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=wait_s)
+
+    def _loop(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                self.rows_built += self.work()
+            except Exception:  # noqa: BLE001 - rows missing meanwhile are built on the read path
+                logger.exception("refreshing the call feature rows failed")
+            self.passes += 1
+            if not self.first_pass_done.is_set():
+                self.first_pass_done.set()
+                if self.after_first is not None:
+                    self.after_first()
+            self._stopped.wait(self.interval_s)
+
+
 def feature_cache(svc) -> DealFeatureCache:
     """The service's cache, sized and timed by ``settings.serving``."""
     serving = svc.settings.serving

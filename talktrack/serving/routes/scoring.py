@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from talktrack.core.catalog.schema import Deal, Rep, Team
+from talktrack.models.features.call_rows import refresh_call_rows
 from talktrack.models.features.deal import build_deal_table
 from talktrack.serving.access import Owner, may_read
 from talktrack.serving.auth import Allowed
@@ -28,7 +29,13 @@ from talktrack.serving.errors import ApiError, NotReady
 from talktrack.serving.heap import settle_heap
 from talktrack.serving.keys import Caller
 from talktrack.serving.routes.deps import ServiceDep
-from talktrack.serving.scoring_cache import CacheEntry, Refresher, feature_cache, invalidate_deal_features
+from talktrack.serving.scoring_cache import (
+    CacheEntry,
+    Refresher,
+    RowKeeper,
+    feature_cache,
+    invalidate_deal_features,
+)
 from talktrack.serving.state import CUSTOMER_SCORER, Service
 from talktrack.training.registry import RegistryError
 
@@ -39,6 +46,8 @@ ONE_HOT_PREFIXES = ("industry__",)
 Scorer = Allowed("admin", "crm", "manager", "ml")
 MAX_BATCH = 10000
 REFRESHER_KEY = "scoring.refresher"
+ROW_KEEPER_KEY = "scoring.call_rows"
+ROWS_EVERY_S = 30.0  # how often the service looks for call feature rows made stale by other writers
 SETTLE_AFTER_ROWS = 1000
 __all__ = ["router", "score_deals", "invalidate_deal_features"]
 
@@ -141,18 +150,27 @@ def refresher(svc: Service) -> Refresher:
 
 
 def on_startup(svc: Service) -> None:
-    """Warm the cache: every open deal's features (and scores) built in the background."""
+    """Start the keeper of the call feature rows (missing and stale ones built in the
+    background, then again every ``ROWS_EVERY_S``); after its first pass, warm the cache: every
+    open deal's features (and scores) built in the background."""
     serving = svc.settings.serving
-    if serving.feature_cache_ttl_s > 0 and serving.feature_cache_warm_open_deals:
+
+    def warm() -> None:
         with svc.catalog.session() as session:
             open_deals = list(session.scalars(select(Deal.external_id).where(Deal.status == "open")))
         refresher(svc).request(open_deals)
 
+    warm_up = serving.feature_cache_ttl_s > 0 and serving.feature_cache_warm_open_deals
+    svc.shared(ROW_KEEPER_KEY, lambda: RowKeeper(
+        lambda: refresh_call_rows(svc.catalog, svc.settings, batch=100, pause_s=0.05), ROWS_EVERY_S,
+        after_first=warm if warm_up else None).start())
+
 
 def on_shutdown(svc: Service) -> None:
-    started = svc.made(REFRESHER_KEY)
-    if started is not None:
-        started.stop()
+    for key in (ROW_KEEPER_KEY, REFRESHER_KEY):
+        started = svc.made(key)
+        if started is not None:
+            started.stop()
 
 
 def predict_into(entries: dict[str, CacheEntry], deal_ids: list[str], champion: LoadedModel) -> None:
