@@ -216,12 +216,12 @@ class VectorIndex:
         return self._index.search(queries, k)
 
     def _search_filtered(self, queries: np.ndarray, k: int, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if self.kind == "ivfpq":  # its FAISS ids are store rows: the selector is built there
+            return self._compressed_filtered(queries, k, allowed)
         selector = faiss.IDSelectorBatch(allowed)
         wanted = min(k, len(allowed))
         if self.kind == "flat":
             return self._index.search(queries, k, params=faiss.SearchParameters(sel=selector))
-        if self.kind == "ivfpq":
-            return self._compressed_filtered(queries, k, allowed)
         if self.filter_searches_exactly(len(allowed)):
             return self._exact_on_storage(queries, k, selector)
         result = self._index.search(queries, k, params=self._hnsw_params(k, selector))
@@ -417,6 +417,7 @@ class VectorIndex:
         return None
 
     def _add_compressed(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        self._check_pq_m()
         if self._store is None:
             self._store = VectorStore.temporary_store(self.dim, self.settings.ivf_store_dtype)
         index = self._writable()
@@ -440,13 +441,17 @@ class VectorIndex:
         self._training["retrains"] = retrains
         self._fill_from_store()
 
+    def _check_pq_m(self) -> None:
+        if self.dim % self.settings.pq_m:
+            raise ValueError(f"pq_m={self.settings.pq_m} must divide the vector dimension {self.dim} "
+                             "(64 divides 384 and 512)")
+
     def _trained(self, sample: np.ndarray, expected: int, reason: str):
         s = self.settings
+        self._check_pq_m()
         if len(sample) < IVF_MIN_TRAIN_VECTORS:
             raise ValueError(f"an IVF-PQ index needs at least {IVF_MIN_TRAIN_VECTORS} vectors to train on, got "
                              f"{len(sample)}; use kind flat or auto for small collections")
-        if self.dim % s.pq_m:
-            raise ValueError(f"pq_m={s.pq_m} must divide the vector dimension {self.dim} (64 divides 384 and 512)")
         sample = np.ascontiguousarray(sample[_sample_rows(len(sample), s.ivf_train_sample)])
         nlist = max(1, min(s.ivf_nlist or default_nlist(expected), len(sample) // IVF_TRAIN_PER_LIST))
         quantizer = faiss.IndexFlatIP(self.dim)
