@@ -93,6 +93,29 @@ def test_a_region_rule_sums_its_teams_and_bad_rules_fail_at_start(world, importe
             load_settings(overrides={"management": {"anomalies": {"rules": [{"key": "r", "when": [bad]}]}}})
 
 
+def test_cli_runs_lists_and_closes(tmp_path, world, settings):
+    from talktrack.cli.main import app
+
+    root = tmp_path / "ws"
+    catalog = open_catalog(Workspace.at(root).ensure().catalog_url)
+    import_directory(catalog, settings.model_copy(update={"workspace": root}), world[0])
+    catalog.dispose()
+    runner = CliRunner()
+    base = ["-w", str(root), "management", "anomalies"]
+    ran = runner.invoke(app, [*base, "--run", "--as-of", world[2].isoformat(), "--by", "alice"],
+                        env={"COLUMNS": "220"})
+    assert ran.exit_code == 0, ran.output
+    planted = world[1]["management"]["gaming"]["planted"]
+    assert f"opened {len(planted)} new case(s)" in ran.output and "visit_padding" in ran.output
+    listed = json.loads(runner.invoke(app, [*base, "--json", "--status", "open"]).output)
+    assert sorted(c["month"] for c in listed) == sorted(p["month"] for p in planted)
+    assert runner.invoke(app, [*base, "--close", str(listed[0]["id"])]).exit_code != 0  # a note is required
+    closed = runner.invoke(app, [*base, "--close", str(listed[0]["id"]), "--note", "checked", "--by", "bob"])
+    assert closed.exit_code == 0 and "freeze confirmed" in closed.output, closed.output
+    again = runner.invoke(app, [*base, "--close", str(listed[0]["id"]), "--note", "twice"])
+    assert again.exit_code != 0 and "already closed" in again.output
+
+
 @pytest.fixture(scope="module")
 def served(world, imported):
     from talktrack.serving.app import create_app
@@ -139,26 +162,3 @@ def test_api_scopes_reading_and_closing_to_the_role(served):
     assert http.get(url, params={"month": month}, headers=bearer(keys["director"])).json()["frozen"]["scopes"] == []
     assert [c["id"] for c in http.get(url, params={"status": "closed"}, headers=bearer(keys["director"])).json()["cases"]] \
         == sorted([first, second], key=lambda i: [c["id"] for c in cases].index(i))
-
-
-def test_cli_runs_lists_and_closes(tmp_path, world, settings):
-    from talktrack.cli.main import app
-
-    root = tmp_path / "ws"
-    catalog = open_catalog(Workspace.at(root).ensure().catalog_url)
-    import_directory(catalog, settings.model_copy(update={"workspace": root}), world[0])
-    catalog.dispose()
-    runner = CliRunner()
-    base = ["-w", str(root), "management", "anomalies"]
-    ran = runner.invoke(app, [*base, "--run", "--as-of", world[2].isoformat(), "--by", "alice"],
-                        env={"COLUMNS": "220"})
-    assert ran.exit_code == 0, ran.output
-    planted = world[1]["management"]["gaming"]["planted"]
-    assert f"opened {len(planted)} new case(s)" in ran.output and "visit_padding" in ran.output
-    listed = json.loads(runner.invoke(app, [*base, "--json", "--status", "open"]).output)
-    assert sorted(c["month"] for c in listed) == sorted(p["month"] for p in planted)
-    assert runner.invoke(app, [*base, "--close", str(listed[0]["id"])]).exit_code != 0  # a note is required
-    closed = runner.invoke(app, [*base, "--close", str(listed[0]["id"]), "--note", "checked", "--by", "bob"])
-    assert closed.exit_code == 0 and "freeze confirmed" in closed.output, closed.output
-    again = runner.invoke(app, [*base, "--close", str(listed[0]["id"]), "--note", "twice"])
-    assert again.exit_code != 0 and "already closed" in again.output
