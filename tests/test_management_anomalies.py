@@ -91,6 +91,11 @@ def test_a_region_rule_sums_its_teams_and_bad_rules_fail_at_start(world, importe
                          ({"metric": "calls", "min_change": 0.5, "max_change": 0.1}, "lower bound")):
         with pytest.raises(ConfigError, match=message):
             load_settings(overrides={"management": {"anomalies": {"rules": [{"key": "r", "when": [bad]}]}}})
+    with pytest.raises(ConfigError, match="not a stage"):
+        load_settings(overrides={"management": {"anomalies": {"confirmed_needs_stage": "needs"}}})
+    twice = {"key": "r", "when": [{"metric": "calls", "min_value": 1}]}
+    with pytest.raises(ConfigError, match="unique"):
+        load_settings(overrides={"management": {"anomalies": {"rules": [twice, twice]}}})
 
 
 def test_cli_runs_lists_and_closes(tmp_path, world, settings):

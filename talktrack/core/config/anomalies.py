@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from talktrack.core.config.base import Strict
+from talktrack.core.config.domain import STAGE_KEYS
 
 # The metrics a rule may name; their definitions are in talktrack/pipelines/management/anomalies.py.
 ANOMALY_METRICS = ("visits", "visits_by_hand", "confirmed_needs", "calls", "new_leads", "invalid_leads",
@@ -63,6 +64,9 @@ class AnomalySettings(Strict):
 
     @model_validator(mode="after")
     def _unique_keys(self) -> AnomalySettings:
+        if self.confirmed_needs_stage not in STAGE_KEYS:
+            raise ValueError(f"confirmed_needs_stage {self.confirmed_needs_stage!r} is not a stage: "
+                             f"{', '.join(STAGE_KEYS)}")
         keys = [rule.key for rule in self.rules]
         duplicated = sorted({k for k in keys if keys.count(k) > 1})
         if duplicated:
