@@ -24,7 +24,7 @@ class IndexSettings(Strict):
     ivf_nprobe: int = Field(16, ge=1)
     pq_m: int = Field(64, ge=1)                   # PQ sub-quantizers (8 bits each); divides 384 and 512
     ivf_train_sample: int = Field(100_000, ge=1_000)  # vectors the coarse and PQ codebooks are trained on
-    ivf_rerank: int = Field(10, ge=0)              # re-score rerank * k PQ candidates on the stored vectors (0: PQ scores)
+    ivf_rerank: int = Field(20, ge=0)              # re-score rerank * k PQ candidates on the stored vectors (0: PQ scores)
     ivf_store_dtype: Literal["float16", "float32"] = "float16"  # the on-disk copy of the vectors
     ivf_mmap: bool = True                          # load IVF-PQ lists memory-mapped (read-only until the next add)
     ivf_retrain_growth: float = Field(4.0, gt=1.0)  # retrain once the index outgrows its training size this many times
