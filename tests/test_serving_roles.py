@@ -72,7 +72,9 @@ ROLE_REFUSAL = "may not use this route"
 
 @pytest.fixture(scope="module")
 def client(server):
-    with httpx.Client(base_url=server.url, timeout=120) as http:
+    # a fresh connection per request: a route that answers before reading a body may close its
+    # connection, and a pooled one reused at that moment was reset (CI: POST /v1/drills, errno 104)
+    with httpx.Client(base_url=server.url, timeout=120, limits=httpx.Limits(max_keepalive_connections=0)) as http:
         yield http
 
 

@@ -24,7 +24,7 @@ from talktrack.serving.access import Access
 from talktrack.serving.auth import Allowed
 from talktrack.serving.errors import ApiError
 from talktrack.serving.routes.deps import ServiceDep
-from talktrack.serving.routes.params import ID_PATTERN
+from talktrack.serving.routes.params import ID_PATTERN, NUMBER_PATTERN
 
 router = APIRouter(prefix="/v1/management/anomalies", tags=["management"])
 CaseReader = Allowed("admin", "director", "manager")
@@ -62,16 +62,18 @@ def anomalies(
 
 @router.post("/cases/{case_id}/close", summary="Close an anomaly case with a note (confirm or lift the freeze)")
 def close(caller: CaseCloser, svc: ServiceDep, body: CloseIn,
-          case_id: int = Path(ge=1, le=2**31 - 1)) -> dict:
+          case_id: str = Path(min_length=1, max_length=18, pattern=NUMBER_PATTERN,
+                              description="The case's number.")) -> dict:
+    number = int(case_id)  # an ASCII-digit pattern first: "²" or 20 digits is a 422, never a 500
     try:
-        owner = case_owner(svc.catalog, case_id)
+        owner = case_owner(svc.catalog, number)
     except CaseNotFound as exc:
         raise ApiError(404, str(exc), code="case_not_found") from None
     if caller.role == "manager" and not (owner["scope"] == "team" and owner["key"] == caller.team):
-        raise ApiError(403, f"a manager key closes only its own team's cases ({caller.team}); case {case_id} is "
+        raise ApiError(403, f"a manager key closes only its own team's cases ({caller.team}); case {number} is "
                             f"{'a region' if owner['scope'] == 'region' else 'another team'}'s: a director closes it")
     try:
-        return close_case(svc.catalog, svc.settings, case_id, actor=f"{caller.role}:{caller.actor}",
+        return close_case(svc.catalog, svc.settings, number, actor=f"{caller.role}:{caller.actor}",
                           note=body.note, outcome=body.outcome)
     except CaseError as exc:
         raise ApiError(409, str(exc), code="case_closed") from None
