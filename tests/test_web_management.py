@@ -28,6 +28,16 @@ def director_key(world_workspace):
     return create_key(catalog, "director", name="director-web-tester")[0]
 
 
+@pytest.fixture(scope="module")
+def as_of(semantic_world) -> str:
+    """The world's last day. Other tests post stage events dated today into the shared served catalog,
+    and the page's default window ends at the catalog's latest event: pinned, the months are the world's."""
+    import csv
+
+    with open(semantic_world / "stage_events.csv", encoding="utf-8") as rows:
+        return max(row["entered_at"] for row in csv.DictReader(rows))[:10]
+
+
 def api(web, key: str, path: str, **params) -> dict:
     response = httpx.get(f"{web.url}{path}", headers=bearer(key), params=params, timeout=600)
     response.raise_for_status()
@@ -40,10 +50,10 @@ def wait_for_health(page) -> None:
         page.wait_for_selector(ready, timeout=FIRST_VISIT_MS)
 
 
-def test_a_manager_reads_process_health_and_follows_the_lineage(page, web, keys, world_workspace):
+def test_a_manager_reads_process_health_and_follows_the_lineage(page, web, keys, world_workspace, as_of):
     settings, _, _ = world_workspace
     manager = keys["manager"]
-    report = api(web, manager, "/v1/management/process-health", months=3)   # also warms the SOP checker
+    report = api(web, manager, "/v1/management/process-health", months=3, as_of=as_of)   # also warms the SOP checker
     assert {r["team"] for r in report["efficiency"]} == {keys["team_id"]}   # pinned to the manager's team
     refused = httpx.get(f"{web.url}/v1/management/process-health", headers=bearer(manager), params={"team": "TEAM-99"})
     assert refused.status_code == 403
@@ -51,6 +61,8 @@ def test_a_manager_reads_process_health_and_follows_the_lineage(page, web, keys,
     sign_in(page, manager, "/app/dashboard")
     page.wait_for_selector("#nav a[data-nav=management]:not([hidden])")
     page.click("#nav a[data-nav=management]")
+    page.wait_for_url("**/app/management")
+    page.goto(f"/app/management?as_of={as_of}")
     wait_for_health(page)
     assert page.locator("#revenue[data-section=revenue]").count() == 1   # the place kept for revenue
 
@@ -89,11 +101,12 @@ def test_a_manager_reads_process_health_and_follows_the_lineage(page, web, keys,
     page.set_viewport_size(DESKTOP)
 
 
-def test_a_director_sees_every_team(page, web, director_key):
-    report = api(web, director_key, "/v1/management/process-health", months=3)
+def test_a_director_sees_every_team(page, web, director_key, as_of):
+    report = api(web, director_key, "/v1/management/process-health", months=3, as_of=as_of)
     teams = {r["team"] for r in report["efficiency"]}
     assert len(teams) >= 2
     sign_in(page, director_key, "/app/management")   # a director starts the day here
+    page.goto(f"/app/management?as_of={as_of}")
     wait_for_health(page)
     shown = set(page.locator("#efficiency-table tr[data-month]").evaluate_all("rows => rows.map((r) => r.dataset.team)"))
     assert shown == teams

@@ -96,6 +96,9 @@ Object.assign(TT_STRINGS.zh, {
   async function loadHealth(team) {
     const query = new URLSearchParams({ months: "3" });
     if (team) query.set("team", team);
+    // ?as_of=YYYY-MM-DD in the page's address replays the months ending that day (default: the latest event)
+    const asOf = new URLSearchParams(location.search).get("as_of");
+    if (asOf && /^\d{4}-\d{2}-\d{2}$/.test(asOf)) query.set("as_of", asOf);
     try {
       const report = await TT.api(`/v1/management/process-health?${query}`);
       $("window").textContent = t("mgmt.window", { first: report.months[0], last: report.months.at(-1), as_of: report.as_of.slice(0, 10) });
