@@ -39,6 +39,7 @@ from sqlalchemy import select
 
 from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import Call, Customer, Deal, EvidenceDocument, Rep, Team
+from talktrack.pipelines import stage_timers
 from talktrack.serving.errors import ApiError
 from talktrack.serving.keys import Caller
 
@@ -140,6 +141,14 @@ class Access:
         if requested is not None and requested != self.caller.team:
             raise ApiError(403, f"a manager key sees only its own team ({self.caller.team}), not {requested!r}")
         return self.caller.team
+
+    def team_filter(self, requested: str | None) -> str | None:
+        """:meth:`pin_team`, then a 404 for a team the catalog does not hold (an empty list would look
+        like a quiet team)."""
+        team = self.pin_team(requested)
+        if team is not None and not stage_timers.team_exists(self.catalog, team):
+            raise ApiError(404, f"unknown team {team!r}", code="team_not_found")
+        return team
 
     # -- things ----------------------------------------------------------------------------------
     def call(self, call_id: str, *, write: bool = False, field: str | None = None) -> Owner:

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from talktrack.core.clock import utcnow
-from talktrack.pipelines import stage_timers
 from talktrack.pipelines.management.anomalies import (
     CaseError, CaseNotFound, case_owner, close_case, frozen_scopes, list_cases, month_key,
 )
@@ -49,9 +48,7 @@ def anomalies(
     month: str | None = Query(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                               description="The month whose freezes to list (YYYY-MM; default this month, UTC)."),
 ) -> dict:
-    team = Access(svc.catalog, caller).pin_team(team)
-    if team is not None and not stage_timers.team_exists(svc.catalog, team):
-        raise ApiError(404, f"unknown team {team!r}", code="team_not_found")
+    team = Access(svc.catalog, caller).team_filter(team)
     month = month or month_key(utcnow())
     cases = list_cases(svc.catalog, svc.settings, team=team, status=status)
     keys = {(c["scope"], c["key"]) for c in cases}

@@ -85,9 +85,7 @@ def stage_gate_list(
     limit: int = Query(100, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=10_000_000),
 ) -> dict:
-    team = Access(svc.catalog, caller).pin_team(team)
-    if team is not None and not stage_timers.team_exists(svc.catalog, team):
-        raise ApiError(404, f"unknown team {team!r}", code="team_not_found")
+    team = Access(svc.catalog, caller).team_filter(team)
     total, checks = stage_gates.gate_checks(svc.catalog, status=status, team=team, limit=limit, offset=offset)
     return {"status": status, "team": team, "total": total, "limit": limit, "offset": offset,
             "enforce": svc.settings.stage_gates.enforce, "checks": checks}
@@ -111,9 +109,7 @@ def alerts(
     as_of: datetime | None = Query(None, description="Alerts as of this time (ISO; default now)."),
     team: str | None = Query(None, min_length=1, max_length=64, description="Only this team (external id)."),
 ) -> dict:
-    team = Access(svc.catalog, caller).pin_team(team)
-    if team is not None and not stage_timers.team_exists(svc.catalog, team):
-        raise ApiError(404, f"unknown team {team!r}", code="team_not_found")
+    team = Access(svc.catalog, caller).team_filter(team)
     when = _utc(as_of, "query.as_of") or stage_timers.utcnow()
     found = stage_timers.stage_alerts(svc.catalog, svc.settings, when, team)
     return {"as_of": when.isoformat(timespec="seconds"), "team": team, "count": len(found), "alerts": found}
@@ -127,9 +123,7 @@ def funnel(
     since: datetime | None = Query(None, description="Deals created at or after this time (ISO; default all)."),
     until: datetime | None = Query(None, description="Deals created before this time (ISO; default: all)."),
 ) -> dict:
-    team = Access(svc.catalog, caller).pin_team(team)
-    if team is not None and not stage_timers.team_exists(svc.catalog, team):
-        raise ApiError(404, f"unknown team {team!r}", code="team_not_found")
+    team = Access(svc.catalog, caller).team_filter(team)
     since, until = _utc(since, "query.since"), _utc(until, "query.until")
     if since is not None and until is not None and since >= until:
         raise ApiError(422, f"query.until ({until.isoformat()}) must be after query.since "

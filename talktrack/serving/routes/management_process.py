@@ -13,7 +13,6 @@ from datetime import date, datetime, time
 
 from fastapi import APIRouter, Query
 
-from talktrack.pipelines import stage_timers
 from talktrack.pipelines.management.lineage import LineageError, lineage_graph
 from talktrack.pipelines.management.process_health import process_health, sop_coverage
 from talktrack.pipelines.semantic import sop
@@ -38,9 +37,7 @@ def process_health_view(
     months: int = Query(3, ge=1, le=24, description="How many months, ending with as_of's."),
     as_of: date | None = Query(None, description="The last day counted (YYYY-MM-DD; default: the catalog's latest event)."),
 ) -> dict:
-    team = Access(svc.catalog, caller).pin_team(team)
-    if team is not None and not stage_timers.team_exists(svc.catalog, team):
-        raise ApiError(404, f"unknown team {team!r}", code="team_not_found")
+    team = Access(svc.catalog, caller).team_filter(team)
     if as_of is not None and not EARLIEST <= as_of <= LATEST:
         raise ApiError(422, f"query.as_of: {as_of.isoformat()} is outside {EARLIEST.isoformat()} .. {LATEST.isoformat()}")
     until = None if as_of is None else datetime.combine(as_of, time.max).replace(microsecond=0)

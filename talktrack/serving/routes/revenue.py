@@ -11,11 +11,9 @@ from datetime import date
 from fastapi import APIRouter, Query
 
 from talktrack.core.clock import utcnow
-from talktrack.pipelines import stage_timers
 from talktrack.pipelines.management.revenue import revenue_report
 from talktrack.serving.access import Access
 from talktrack.serving.auth import Allowed
-from talktrack.serving.errors import ApiError
 from talktrack.serving.routes.deps import ServiceDep
 from talktrack.serving.routes.params import ID_PATTERN
 
@@ -31,7 +29,5 @@ def revenue(
                              description="Only this team (external id); a manager key is pinned to its own."),
     as_of: date | None = Query(None, description="The day the figures are as of (YYYY-MM-DD; default today, UTC)."),
 ) -> dict:
-    team = Access(svc.catalog, caller).pin_team(team)
-    if team is not None and not stage_timers.team_exists(svc.catalog, team):
-        raise ApiError(404, f"unknown team {team!r}", code="team_not_found")
+    team = Access(svc.catalog, caller).team_filter(team)
     return revenue_report(svc.catalog, svc.settings, as_of=as_of or utcnow().date(), team=team)
