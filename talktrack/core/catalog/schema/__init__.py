@@ -24,6 +24,8 @@ migrations.
 
 from talktrack.core.catalog.schema.base import NAMING_CONVENTION, Base
 from talktrack.core.catalog.schema.anomalies import AnomalyCase, AnomalyCaseEvent  # noqa: F401
+from talktrack.core.catalog.schema.brief import ANSWER_CHANNELS, SurpriseAnswer  # noqa: F401
+from talktrack.core.catalog.schema.chat_text import ChatAnalysis, ChatMoment, ChatUtterance  # noqa: F401
 from talktrack.core.catalog.schema.chats import (  # noqa: F401  (registers the chat tables)
     CHAT_CHANNELS, IDENTITY_KINDS, ChatConversation, ChatMessage, Contact, Identity, MessageFile, RevokedMessage,
 )
