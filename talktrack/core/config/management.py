@@ -11,6 +11,7 @@ from pydantic import Field, model_validator
 
 from talktrack.core.config.anomalies import AnomalySettings
 from talktrack.core.config.base import Strict
+from talktrack.core.config.brief import BriefSettings
 
 CONTRACT_TYPES = ("standard", "non_standard")
 
@@ -48,6 +49,7 @@ class ManagementSettings(Strict):
     healthy_contract: HealthyContractSettings = HealthyContractSettings()
     concentration: ConcentrationSettings = ConcentrationSettings()
     anomalies: AnomalySettings = AnomalySettings()
+    brief: BriefSettings = BriefSettings()
 
     @model_validator(mode="after")
     def _reporting_rate_is_one(self) -> ManagementSettings:
