@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 from talktrack.core.config.anomalies import AnomalySettings
 from talktrack.core.config.base import Strict
 from talktrack.core.config.brief import BriefSettings
+from talktrack.core.config.ltv import LtvCacSettings
 
 CONTRACT_TYPES = ("standard", "non_standard")
 
@@ -50,6 +51,7 @@ class ManagementSettings(Strict):
     concentration: ConcentrationSettings = ConcentrationSettings()
     anomalies: AnomalySettings = AnomalySettings()
     brief: BriefSettings = BriefSettings()
+    ltv_cac: LtvCacSettings = LtvCacSettings()
 
     @model_validator(mode="after")
     def _reporting_rate_is_one(self) -> ManagementSettings:
