@@ -58,14 +58,15 @@ def search_command(
     language: Annotated[str | None, typer.Option(help="Only utterances in this language: en, zh or mixed.")] = None,
     since: Annotated[str | None, typer.Option(help="Only calls on or after this date (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Only calls on or before this date (YYYY-MM-DD).")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel: call, chat, email or voice_note.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the matches as JSON.")] = False,
 ) -> None:
-    """Find utterances by meaning, with call, time, speaker and similarity."""
+    """Find utterances and chat or e-mail messages by meaning, with where, when, who and similarity."""
     from talktrack.models.vector_index import VectorIndexError
     from talktrack.pipelines.semantic.index import IndexNotBuiltError, UtteranceIndex
 
     app: AppContext = ctx.obj
-    filters = dict(role=role, outcome=outcome, rep=rep, team=team, stage=stage, language=language,
+    filters = dict(channel=channel, role=role, outcome=outcome, rep=rep, team=team, stage=stage, language=language,
                    date_from=_date("--since", since), date_to=_date("--until", until))
     _check_stage(app, stage)
     try:
@@ -98,13 +99,15 @@ def _print_hits(app: AppContext, text: str, hits) -> None:
         app.console.print(f"no matches for {text!r}")
         return
     table = Table(title=f"Matches for {text!r}")
-    for column in ("call", "time", "speaker", "similarity", "text"):
+    for column in ("where", "time", "speaker", "similarity", "text"):
         table.add_column(column, justify="right" if column == "similarity" else "left",
                          overflow="fold" if column == "text" else "ellipsis")
     for hit in hits:
         speaker = f"{hit.speaker} ({hit.role})"
-        call = hit.call_id if not hit.outcome else f"{hit.call_id} [{hit.outcome}]"
-        table.add_row(call, f"{_mmss(hit.start_s)}–{_mmss(hit.end_s)}", speaker, f"{hit.similarity:.3f}", hit.text)
+        where = hit.call_id or f"{hit.channel} {hit.conversation_id}"
+        where = where if not hit.outcome else f"{where} [{hit.outcome}]"
+        when = f"{_mmss(hit.start_s)}–{_mmss(hit.end_s)}" if hit.sent_at is None else hit.sent_at.replace("T", " ")
+        table.add_row(where, when, speaker, f"{hit.similarity:.3f}", hit.text)
     app.console.print(table)
 
 

@@ -79,17 +79,22 @@ def detect_command(
     force: Annotated[bool, typer.Option("--force", help="Re-detect every call, even those up to date.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
-    """Detect objections and moves in every call not yet labelled by the current model."""
-    from talktrack.pipelines.semantic.moments import detect_calls
+    """Detect objections and moves in every call, chat and e-mail thread not yet labelled by the current model."""
+    from talktrack.pipelines.semantic.chat_text import analyse_chats
+    from talktrack.pipelines.semantic.moments import detect_calls, load_detector
 
     app: AppContext = ctx.obj
     console = Console(file=sys.stderr, quiet=True) if as_json else app.console
+    detector = load_detector(app.settings, app.workspace)
     with progress_hook(console) as hook:
-        summary = detect_calls(app.catalog, app.settings, app.workspace, progress=hook, force=force)
+        summary = detect_calls(app.catalog, app.settings, app.workspace, progress=hook, force=force, detector=detector)
+        chats = analyse_chats(app.catalog, detector, force=force, progress=hook)
     if as_json:
-        typer.echo(json.dumps(summary.to_dict(), indent=2))
+        typer.echo(json.dumps(summary.to_dict() | {"chats": chats.to_dict()}, indent=2))
         return
-    app.console.print(f"model {summary.model}: {summary.calls_detected} calls labelled, {summary.moments} moments")
+    app.console.print(f"model {summary.model}: {summary.calls_detected} calls labelled, {summary.moments} moments; "
+                      f"{chats.conversations_pending} chat/e-mail threads read into {chats.utterances} utterances, "
+                      f"{chats.moments} moments")
 
 
 @moments_app.command("train")

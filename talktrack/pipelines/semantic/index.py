@@ -43,7 +43,10 @@ space. Measured on the hand-written lines of ``evaluation/real_phrasing/search_c
 (``talktrack eval semantic``; README has the figures): one space per query language found no
 line in the other language at all.
 
-**Filters** (role, rep, team, outcome, stage, dates, language) resolve to an allowed id set with
+**Channels.** Chat and e-mail utterances (:mod:`.chat_text`) are indexed beside the calls' lines
+under negative ids (:mod:`.chat_index`); ``channel`` (call, chat, email, voice_note) filters them.
+
+**Filters** (channel, role, rep, team, outcome, stage, dates, language) resolve to an allowed id set with
 one SQL query over utterances → calls → deals/reps/teams; the groups holding at least one
 allowed utterance go to FAISS as an ``IDSelector`` (see :class:`VectorIndex` for how a filter
 still yields ``k`` hits), and only the allowed members of a found group are returned.
@@ -74,6 +77,7 @@ from talktrack.core.progress import Progress
 from talktrack.core.workspace import Workspace
 from talktrack.models.embedding import EmbedderSet, detect_language
 from talktrack.models.vector_index import VectorIndex, VectorIndexError
+from talktrack.pipelines.semantic.chat_index import TEXT_CHANNELS, allowed_chat_ids, chat_hit_rows, chat_rows
 from talktrack.pipelines.semantic.text_groups import TextGroups, content_units, text_fingerprint
 
 SPACES = ("english", "multilingual")
@@ -95,8 +99,8 @@ class OutdatedIndexError(VectorIndexError):
 @dataclass(frozen=True)
 class SearchHit:
     utterance_id: int
-    seq: int                       # the utterance's place in its call
-    call_id: str
+    seq: int                       # the utterance's place in its call or chat conversation
+    call_id: str | None            # None for a chat or e-mail utterance (negative id)
     deal_id: str | None
     rep_id: str | None
     start_s: float
@@ -107,6 +111,10 @@ class SearchHit:
     language: str
     similarity: float
     outcome: str | None
+    channel: str = "call"          # call | chat | email | voice_note
+    conversation_id: str | None = None   # a chat's: its conversation, message and time
+    message_id: str | None = None
+    sent_at: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -138,8 +146,6 @@ class IndexBuildReport:
         return {"utterances": self.utterances, "skipped_short": self.skipped_short,
                 "seconds": round(self.seconds, 2),
                 "spaces": {name: asdict(report) for name, report in self.spaces.items()}}
-
-
 
 
 def build_utterance_index(catalog: Catalog, settings: Settings, workspace: Workspace,
@@ -187,7 +193,8 @@ class UtteranceIndex:
         rows: dict[str, dict[int, tuple[str, int]]] = {}
         skipped = total = 0
         with self.catalog.session() as session:
-            for uid, text, language in session.execute(select(Utterance.id, Utterance.text, Utterance.language)):
+            calls = session.execute(select(Utterance.id, Utterance.text, Utterance.language)).all()
+            for uid, text, language in [*calls, *chat_rows(session)]:
                 total += 1
                 text = (text or "").strip()
                 if content_units(text) < minimum:
@@ -310,7 +317,7 @@ class UtteranceIndex:
     def search(self, text: str, k: int = 10, *, role: str | None = None, rep: str | None = None,
                team: str | None = None, outcome: str | None = None, stage: str | None = None,
                date_from: date | None = None, date_to: date | None = None,
-               language: str | None = None) -> list[SearchHit]:
+               language: str | None = None, channel: str | None = None) -> list[SearchHit]:
         """The ``k`` utterances closest in meaning to ``text`` that pass every given filter.
 
         Copies of one text tie; they come back in utterance id order.
@@ -318,14 +325,15 @@ class UtteranceIndex:
         ``rep``/``team``: external ids; ``outcome``: won/lost/open (the deal's status);
         ``stage``: the call's stage key; dates bound the call's start (inclusive);
         ``language``: the utterance language (en, zh, mixed); the query is then embedded in that
-        language's space only. Without it, the query is searched in the space of its own language
+        language's space only; ``channel``: call, chat, email or voice_note. Without ``language``, the query is searched in the space of its own language
         and in the shared multilingual space, and the rankings are fused (module doc).
         """
         if not text or not text.strip():
             raise ValueError("search text is empty")
         _check_choice("role", role, ROLES)
         _check_choice("outcome", outcome, OUTCOMES)
-        filters = dict(role=role, rep=rep, team=team, outcome=outcome, stage=stage, date_from=date_from,
+        _check_choice("channel", channel, TEXT_CHANNELS)
+        filters = dict(channel=channel, role=role, rep=rep, team=team, outcome=outcome, stage=stage, date_from=date_from,
                        date_to=date_to, language=language)
         allowed = self.allowed_ids(**filters) if any(v is not None for v in filters.values()) else None
         wanted = ((self.embedders.space_for(language),) if language
@@ -343,9 +351,19 @@ class UtteranceIndex:
         scores, found = index.search(query, k, allowed_ids=None if allowed is None else groups.groups_of(allowed))
         return groups.expand(found[0], scores[0], k, allowed)
 
-    def allowed_ids(self, *, role=None, rep=None, team=None, outcome=None, stage=None, date_from=None, date_to=None,
-                    language=None) -> np.ndarray:
-        """Ids of the utterances that pass the filters: one SQL query (utterances → calls → deals/reps/teams)."""
+    def allowed_ids(self, *, channel=None, role=None, rep=None, team=None, outcome=None, stage=None, date_from=None,
+                    date_to=None, language=None) -> np.ndarray:
+        """Ids of the utterances that pass the filters: one SQL query per table (utterances → calls →
+        deals/reps/teams; chat utterances → conversations → ...)."""
+        filters = dict(role=role, rep=rep, team=team, outcome=outcome, stage=stage, date_from=date_from,
+                       date_to=date_to, language=language)
+        with self.catalog.session() as session:
+            chats = (allowed_chat_ids(session, channel=channel, **filters) if channel != "call"
+                     else np.empty(0, dtype=np.int64))
+        calls = self._allowed_call_ids(**filters) if channel in (None, "call") else np.empty(0, dtype=np.int64)
+        return np.concatenate([calls, chats])
+
+    def _allowed_call_ids(self, *, role, rep, team, outcome, stage, date_from, date_to, language) -> np.ndarray:
         query = select(Utterance.id).join(Call, Utterance.call_id == Call.id)
         if outcome is not None:
             query = query.join(Deal, Call.deal_id == Deal.id).where(Deal.status == outcome)
@@ -371,8 +389,12 @@ class UtteranceIndex:
                  .where(Utterance.id.in_([uid for uid, _ in found])))
         with self.catalog.session() as session:
             rows = {u.id: (u, call, deal, rep, status) for u, call, deal, rep, status in session.execute(query)}
+            chats = chat_hit_rows(session, [uid for uid, _ in found])
         hits = []
         for uid, score in found:
+            if uid in chats:
+                hits.append(SearchHit(**chats[uid], similarity=round(score, 4)))
+                continue
             if uid not in rows:  # deleted from the catalog since the last build
                 continue
             u, call, deal, rep, status = rows[uid]

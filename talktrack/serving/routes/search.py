@@ -1,4 +1,6 @@
-"""``GET /v1/search``: utterances closest in meaning to a query, with filters; a rep sees only own calls."""
+"""``GET /v1/search``: utterances closest in meaning to a query, with filters; a rep sees only own calls and chats.
+
+Chat and e-mail messages are searched with the calls' lines; ``channel`` keeps one kind."""
 
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ def search(
     language: str | None = Query(None, max_length=16, description="Utterance language: en, zh, mixed."),
     rep: str | None = Query(None, max_length=64, description="Only this rep's calls (external id)."),
     team: str | None = Query(None, max_length=64, description="Only this team's calls (external id)."),
+    channel: Literal["call", "chat", "email", "voice_note"] | None = Query(
+        None, description="Where it was said: a call, a chat message, an e-mail, a voice message in a chat."),
 ) -> dict:
     if not q.strip():
         raise ApiError(422, "query.q: the search text is empty")
@@ -33,13 +37,14 @@ def search(
     rep, team = access.pin_rep(rep), access.pin_team(team)
     try:
         hits = svc.utterances.get().search(
-            q, k, role=role, rep=rep, team=team, outcome=outcome, language=language
+            q, k, role=role, rep=rep, team=team, outcome=outcome, language=language, channel=channel
         )
     except ValueError as exc:  # a filter value the index does not accept
         raise ApiError(422, str(exc)) from None
     return {
         "query": q,
         "k": k,
-        "filters": {"role": role, "outcome": outcome, "language": language, "rep": rep, "team": team},
+        "filters": {"role": role, "outcome": outcome, "language": language, "rep": rep, "team": team,
+                    "channel": channel},
         "hits": [hit.to_dict() for hit in hits],
     }

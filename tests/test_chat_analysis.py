@@ -1,0 +1,190 @@
+"""Chats and e-mails through the call analysis (issue 19 item 2), on a real SQLite catalog: a generated
+world's WeCom, CSV and e-mail exports imported, read into utterances, moments detected by the workspace's
+detector, the utterance index built; then search by channel (pipeline, CLI and the live route), key-question
+coverage of a deal counting chat messages, and an objection raised only in chats reaching mining."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from talktrack.core.catalog import open_catalog
+from talktrack.core.catalog.schema import (
+    Call,
+    ChatConversation,
+    ChatMessage,
+    ChatMoment,
+    ChatUtterance,
+    Deal,
+    Utterance,
+)
+from talktrack.core.workspace import Workspace
+from talktrack.pipelines.semantic.chat_text import message_utterances
+from tests.serving_support import bearer
+
+WORLD = {"seed": 5, "reps": 6, "customers": 24, "deals": 40, "calls": 0, "audio": 0}
+CALL_ID = "CALL-CHATS-1"
+CALL_LINES = [("rep", "Thanks for joining, shall we go through the rollout plan?"),
+              ("customer", "Sure, our IT team wants to see the migration steps first.")]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory, settings):
+    """(workspace root, settings, chat truth, analysis summary) with CRM + chats imported, analysed, indexed."""
+    from talktrack.evaluation.world import WorldSpec, generate_world
+    from talktrack.evaluation.world_chats import generate_chats
+    from talktrack.pipelines.chat_import import import_chats
+    from talktrack.pipelines.crm_import import import_directory
+    from talktrack.pipelines.semantic.chat_text import analyse_chats
+    from talktrack.pipelines.semantic.index import build_utterance_index
+    from talktrack.pipelines.semantic.moments import load_detector
+
+    root = tmp_path_factory.mktemp("chat-analysis")
+    generate_world(WorldSpec(**WORLD), root / "world")
+    generate_chats(root / "world", root / "chats", seed=7, voice=0, gap_h=settings.import_.chat_gap_h,
+                   stage_questions={stage.key: tuple(stage.key_questions) for stage in settings.stages})
+    settings = settings.model_copy(update={"workspace": root / "ws"})
+    workspace = Workspace.at(root / "ws").ensure()
+    catalog = open_catalog(workspace.catalog_url)
+    import_directory(catalog, settings, root / "world")
+    import_chats(catalog, settings, root / "chats", files_dir=root / "files")
+    _add_call(catalog)
+    summary = analyse_chats(catalog, load_detector(settings, workspace))
+    build_utterance_index(catalog, settings, workspace)
+    catalog.dispose()
+    truth = json.loads((root / "chats" / "chat_truth.json").read_text(encoding="utf-8"))
+    return root / "ws", settings, truth, summary
+
+
+def _add_call(catalog) -> None:
+    """One transcribed call, so that a search has both channels to choose from."""
+    with catalog.session() as session:
+        deal = session.scalars(select(Deal).order_by(Deal.id)).first()
+        call = Call(external_id=CALL_ID, deal_id=deal.id, rep_id=deal.rep_id, customer_id=deal.customer_id,
+                    started_at=deal.created_at + timedelta(days=1), duration_s=20.0, stage=deal.stage,
+                    status="imported")
+        session.add(call)
+        session.flush()
+        for seq, (role, text) in enumerate(CALL_LINES):
+            session.add(Utterance(call_id=call.id, seq=seq, speaker_label=role, role=role, start_s=seq * 5.0,
+                                  end_s=seq * 5.0 + 4, text=text))
+
+
+def _catalog(root):
+    return open_catalog(Workspace.at(root).catalog_url)
+
+
+def test_a_message_becomes_utterances():
+    assert message_utterances("> Earlier: is it on sale?\n价格有点高，能再便宜点吗？", "chat", "text") == [
+        ("chat", "价格有点高，能再便宜点吗？")]
+    assert message_utterances("Can we do Friday?", "chat", "voice") == [("voice_note", "Can we do Friday?")]
+    quoted = "Sounds good, send the contract.\n\nOn Mon, 3 May 2027 Ann Lee wrote:\n> What about pricing?"
+    assert message_utterances(quoted, "email", "email") == [("email", "Sounds good, send the contract.")]
+    long_mail = "Hi Ann, thanks for the call. " + "Our budget is fixed this year and the quote is above it. " * 8
+    parts = message_utterances(long_mail, "email", "email")
+    assert len(parts) == 9 and parts[0] == ("email", "Hi Ann, thanks for the call.")
+    assert message_utterances("   ", "chat", "file") == [] and message_utterances(None, "email", "email") == []
+
+
+def test_every_message_with_words_is_read_once_with_its_sender_role(world):
+    root, _, _, summary = world
+    catalog = _catalog(root)
+    with catalog.session() as session:
+        messages = session.execute(select(ChatMessage.id, ChatMessage.role, ChatMessage.text)).all()
+        utterances = session.execute(select(ChatUtterance.message_id, ChatUtterance.role)).all()
+        moments = session.scalar(select(func.count()).select_from(ChatMoment))
+    catalog.dispose()
+    worded = {mid: role for mid, role, text in messages if text and text.strip()}
+    assert {mid for mid, _ in utterances} <= set(worded) and len({mid for mid, _ in utterances}) >= 0.95 * len(worded)
+    assert all(role == worded[mid] for mid, role in utterances)
+    assert summary.utterances == len(utterances) and summary.moments == moments > 0
+
+
+def test_a_second_run_does_nothing_and_a_new_message_redoes_its_thread(world):
+    from talktrack.pipelines.semantic.chat_text import analyse_chats
+    from talktrack.pipelines.semantic.moments import load_detector
+
+    root, settings, _, _ = world
+    detector = load_detector(settings, Workspace.at(root))
+    catalog = _catalog(root)
+    assert analyse_chats(catalog, detector).conversations_pending == 0
+    with catalog.session() as session:
+        conv = session.scalars(select(ChatConversation).order_by(ChatConversation.id)).first()
+        conv.message_count += 1   # what the importer does when a re-import adds a message to the thread
+    again = analyse_chats(catalog, detector)
+    catalog.dispose()
+    assert again.conversations_pending == 1 and again.utterances > 0
+
+
+def _customer_chat_line(root) -> tuple[str, str]:
+    """(text, conversation id) of a long customer chat message."""
+    catalog = _catalog(root)
+    with catalog.session() as session:
+        text, conv = session.execute(
+            select(ChatUtterance.text, ChatConversation.external_id)
+            .join(ChatConversation, ChatConversation.id == ChatUtterance.conversation_id)
+            .where(ChatUtterance.channel == "chat", ChatUtterance.role == "customer")
+            .order_by(func.length(ChatUtterance.text).desc(), ChatUtterance.id)).first()
+    catalog.dispose()
+    return text, conv
+
+
+def test_search_by_channel_finds_the_chat_message_and_the_call_filter_excludes_it(world):
+    from talktrack.pipelines.semantic.index import UtteranceIndex
+
+    root, settings, _, _ = world
+    text, conv = _customer_chat_line(root)
+    catalog = _catalog(root)
+    index = UtteranceIndex(catalog, settings, Workspace.at(root))
+    chat = index.search(text, 5, channel="chat")
+    anywhere = index.search(text, 5)
+    calls = index.search(text, 5, channel="call")
+    mails = index.search(text, 5, channel="email")
+    catalog.dispose()
+    assert chat[0].text == text and chat[0].channel == "chat" and chat[0].call_id is None
+    assert any(h.conversation_id == conv for h in chat if h.text == text) and chat[0].message_id and chat[0].sent_at
+    assert anywhere[0].text == text
+    assert [h.call_id for h in calls] == [CALL_ID] * len(CALL_LINES) and {h.channel for h in calls} == {"call"}
+    assert mails and {h.channel for h in mails} == {"email"}
+    with pytest.raises(ValueError, match="channel"):
+        UtteranceIndex(_catalog(root), settings, Workspace.at(root)).search(text, 5, channel="fax")
+
+
+def test_the_search_command_filters_by_channel(world):
+    from talktrack.cli.main import app
+
+    root, _, _, _ = world
+    text, _ = _customer_chat_line(root)
+    result = CliRunner().invoke(app, ["-w", str(root), "search", text, "--channel", "chat", "-k", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    hits = json.loads(result.output)["hits"]
+    assert hits[0]["text"] == text and {h["channel"] for h in hits} == {"chat"}
+    calls = CliRunner().invoke(app, ["-w", str(root), "search", text, "--channel", "call", "--json"])
+    assert {h["channel"] for h in json.loads(calls.output)["hits"]} == {"call"}
+
+
+def test_the_search_route_takes_a_channel(world):
+    from talktrack.serving.app import create_app
+    from talktrack.serving.keys import create_key
+    from tests.serving_support import LiveServer, assert_error
+
+    root, settings, _, _ = world
+    text, _ = _customer_chat_line(root)
+    catalog = _catalog(root)
+    key = create_key(catalog, "admin")[0]
+    catalog.dispose()
+    with LiveServer(create_app(settings)) as live, httpx.Client(base_url=live.url, timeout=300) as http:
+        chat = http.get("/v1/search", params={"q": text, "k": 3, "channel": "chat"}, headers=bearer(key))
+        calls = http.get("/v1/search", params={"q": text, "k": 3, "channel": "call"}, headers=bearer(key))
+        bad = http.get("/v1/search", params={"q": text, "channel": "fax"}, headers=bearer(key))
+    assert chat.status_code == 200, chat.text
+    body = chat.json()
+    assert body["filters"]["channel"] == "chat" and body["hits"][0]["text"] == text
+    assert {h["channel"] for h in body["hits"]} == {"chat"}
+    assert {h["channel"] for h in calls.json()["hits"]} == {"call"}
+    assert_error(bad, 422)
