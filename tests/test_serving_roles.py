@@ -61,6 +61,7 @@ ROUTE_ROLES: dict[str, frozenset[str]] = {
     "POST /v1/drills/{drill_id}/turns": frozenset({"admin", "coach", "rep"}),
     "POST /v1/drills/{drill_id}/end": frozenset({"admin", "coach", "rep"}),
     "GET /v1/management/revenue": frozenset({"admin", "manager"}),  # and director (tests/test_management_revenue.py)
+    "GET /v1/management/ltv-cac": frozenset({"admin", "manager"}),  # and director (tests/test_management_ltv.py)
     "GET /v1/management/anomalies": frozenset({"admin", "manager"}),  # and director (tests/test_management_anomalies.py)
     "POST /v1/management/anomalies/cases/{case_id}/close": frozenset({"admin", "manager"}),  # and director
     "GET /v1/management/process-health": frozenset({"admin", "manager"}),  # and director (tests/test_web_management.py)

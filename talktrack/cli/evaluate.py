@@ -249,6 +249,14 @@ def _print_management(app: AppContext, report: dict) -> None:
         ("planted region flagged: recall", f"{flags['recall']:.2f}", "1.00", flags["recall"] == 1.0),
         ("flagged regions: precision", f"{flags['precision']:.2f}", "1.00", flags["precision"] == 1.0),
     )
+    ltv = report.get("ltv_cac")
+    if ltv:
+        worst = ltv["max_source_error"]
+        rows += (
+            ("LTV/CAC costs (marketing, sales hours, won) exact", str(ltv["costs_exact"]), "True", ltv["costs_exact"]),
+            ("LTV/CAC per source within 10 % of the truth", f"{ltv['sources_within_target']}/{ltv['sources']}"
+             + ("" if worst is None else f" (worst {worst:.1%})"), "all", ltv["sources_within_target"] == ltv["sources"]),
+        )
     anomalies = report.get("anomalies")
     if anomalies:
         recall, precision = anomalies["recall"], anomalies["precision"]

@@ -81,6 +81,44 @@ def _print_concentration(app: AppContext, report: dict) -> None:
     app.console.print(table)
 
 
+@management_app.command("ltv-cac")
+def ltv_cac_command(
+    ctx: typer.Context,
+    team: Annotated[str | None, typer.Option("--team", help="Only this team's leads (external id).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today, UTC).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
+) -> None:
+    """New-customer LTV/CAC per lead source, team and region (with the renewal model's interval)."""
+    from talktrack.pipelines import stage_timers
+    from talktrack.pipelines.management.ltv import GROUPS, ltv_cac_report
+
+    app: AppContext = ctx.obj
+    if team is not None and not stage_timers.team_exists(app.catalog, team):
+        fail(f"unknown team {team!r}")
+    try:
+        report = ltv_cac_report(app.catalog, app.settings, as_of=_day(as_of), team=team)
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    first, last = report["window"]
+    for group in GROUPS:
+        table = Table(title=f"LTV/CAC by {group.replace('_', ' ')} ({report['currency']}), leads {first} .. {last}")
+        for column in ("key", "leads", "won", "cost k", "CAC k", "LTV k", "LTV/CAC",
+                       f"{report['settings']['interval']:.0%} interval"):
+            table.add_column(column, justify="left" if column == "key" else "right", no_wrap=True)
+        for row in report["by"][group] + ([report["total"]] if group == "source" else []):
+            ratio = row["ltv_cac"]
+            table.add_row(row["key"], str(row["leads"]), str(row["acquisitions"]), f"{row['cost'] / 1e3:,.0f}",
+                          "-" if row["cac"] is None else f"{row['cac'] / 1e3:,.1f}", f"{row['ltv'] / 1e3:,.0f}",
+                          "-" if ratio is None else f"{ratio:.2f}",
+                          "-" if ratio is None else f"{row['ltv_cac_low']:.2f}..{row['ltv_cac_high']:.2f}")
+        app.console.print(table)
+    fits = ", ".join(f"{f['region']} {f['p']:.2f} ({f['renewed']}/{f['contracts']})" for f in report["renewal_model"])
+    app.console.print(f"renewal chance per region (renewed/ended terms): {fits}")
+
+
 @management_app.command("anomalies")
 def anomalies_command(
     ctx: typer.Context,

@@ -10,6 +10,8 @@ figure is compared:
 - **exclusions**: count and value per reason;
 - **concentration**: per region and team, the flags must equal the truth's, and the planted region
   must be flagged on all three (recall and precision of "flagged regions" against the planted one).
+- **LTV/CAC** per lead source, team and region (:mod:`talktrack.evaluation.ltv_cac`): costs exact,
+  LTV/CAC within 10 % of the truth's (which uses the generator's renewal probabilities);
 - **anomaly breaker**: the configured rules run on the imported world (cases really opened); a case
   is right when its team and month are a planted visit-padding month (a region case: when a team of
   that region padded that month); recall = planted months caught ÷ planted, precision = right cases ÷
@@ -26,6 +28,7 @@ from talktrack.core.catalog import Catalog, open_catalog
 from talktrack.core.config import Settings
 from talktrack.core.config.management import ManagementSettings
 from talktrack.core.workspace import Workspace
+from talktrack.evaluation.ltv_cac import evaluate_ltv_cac
 from talktrack.pipelines.crm_import import import_directory
 from talktrack.pipelines.management.anomalies import list_cases, run_rules
 from talktrack.pipelines.management.revenue import DIMENSIONS, revenue_report
@@ -43,6 +46,7 @@ def evaluate_management(world_dir: Path, settings: Settings, workdir: Path) -> d
         imported = import_directory(catalog, settings, Path(world_dir)).totals()
         return {"world": str(world_dir), "imported": imported,
                 "revenue": evaluate_revenue(world_dir, catalog, settings),
+                "ltv_cac": evaluate_ltv_cac(world_dir, catalog, settings),
                 "anomalies": evaluate_anomalies(world_dir, catalog, settings)}
     finally:
         catalog.dispose()
