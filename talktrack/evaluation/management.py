@@ -29,9 +29,11 @@ from talktrack.core.config import Settings
 from talktrack.core.config.management import ManagementSettings
 from talktrack.core.workspace import Workspace
 from talktrack.evaluation.ltv_cac import evaluate_ltv_cac
+from talktrack.evaluation.management_brief import evaluate_brief
 from talktrack.pipelines.crm_import import import_directory
 from talktrack.pipelines.management.anomalies import list_cases, run_rules
 from talktrack.pipelines.management.revenue import DIMENSIONS, revenue_report
+from talktrack.pipelines.semantic.moments import moment_embedder
 
 SHARE_TOLERANCE = 1e-9  # shares are quotients of exact sums; only the last bit may differ
 
@@ -47,7 +49,8 @@ def evaluate_management(world_dir: Path, settings: Settings, workdir: Path) -> d
         return {"world": str(world_dir), "imported": imported,
                 "revenue": evaluate_revenue(world_dir, catalog, settings),
                 "ltv_cac": evaluate_ltv_cac(world_dir, catalog, settings),
-                "anomalies": evaluate_anomalies(world_dir, catalog, settings)}
+                "anomalies": evaluate_anomalies(world_dir, catalog, settings),
+                "brief": evaluate_brief(world_dir, catalog, settings, moment_embedder(settings, workspace))}
     finally:
         catalog.dispose()
 

@@ -12,6 +12,7 @@ from talktrack.core.progress import Progress
 from talktrack.evaluation.world import audio, causal, courses, deals, evidence, people, plans, schedule, surveys
 from talktrack.evaluation.world import dialogue
 from talktrack.evaluation.world import writer as w
+from talktrack.evaluation.world.brief_world import write_brief_world
 from talktrack.evaluation.world.management import make_management
 from talktrack.evaluation.world.readme import readme_text
 from talktrack.evaluation.world.spec import Taxonomy, WorldSpec, WorldSummary
@@ -85,6 +86,7 @@ def write_world(spec: WorldSpec, taxonomy: Taxonomy, world: WorldRecords, out_di
     }
     for name, rows in w.management_rows(world.management).items():
         counts[name] = w.write_csv(out_dir / f"{name}.csv", w.COLUMNS[name], rows)
+    counts["surprise_answers"] = write_brief_world(spec, world, out_dir)
     w.write_json(out_dir / "truth.json", build_truth(spec, taxonomy, world))
     (out_dir / "README.md").write_text(readme_text(spec, counts, counts["audio"]), encoding="utf-8", newline="\n")
     return counts
