@@ -44,10 +44,14 @@ $(STAMP): pyproject.toml requirements.lock Makefile
 	@touch $(STAMP)
 
 # espeak-ng renders generated calls to audio; sox/ffmpeg make test audio formats; chromium runs the web page tests;
-# fonts-noto-cjk (a package, not a command: checked with fc-list) lets Chromium draw the Chinese pages.
+# fonts-noto-cjk (a package, not a command: checked with fc-list) lets Chromium draw the Chinese pages and the
+# world draw calendar screenshots; tesseract-ocr with its English and Simplified-Chinese packs reads them (OCR).
 system-deps:
 	@missing=""; for tool in $(SYSTEM_TOOLS); do command -v $$tool >/dev/null || missing="$$missing $$tool"; done; \
 	fc-list :lang=zh 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr"; \
+	for lang in eng chi_sim; do tesseract --list-langs 2>/dev/null | grep -qx $$lang \
+		|| missing="$$missing tesseract-ocr-$${lang//_/-}"; done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing$$missing with apt-get"; \

@@ -294,3 +294,33 @@ def eval_gates(
                               f"(fake evidence {part['recall_fake_evidence']}), false refusals "
                               f"{part['false_refusals']} of {part['backed']} ({part['false_refusal_rate']})")
     _emit(app, report, out, as_json)
+
+
+@eval_app.command("ocr")
+def eval_ocr(
+    ctx: typer.Context,
+    world: Annotated[Path, typer.Option("--world", help="A generated world with screenshots (world generate "
+                                                        "--screenshots N).")],
+    limit: Annotated[int | None, typer.Option(min=1, help="Read at most this many screenshots.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Merge the report into this JSON file under "
+                                                           "'calendar_ocr' (e.g. bench/results/stage_gates.json).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """Calendar screenshots read by the real OCR engine: field accuracy (date, time, customer; target >= 95 %)
+    and the booking check on genuine, another customer's and doctored screenshots."""
+    from talktrack.evaluation.calendar_ocr import evaluate_calendar_ocr
+
+    app: AppContext = ctx.obj
+    report = evaluate_calendar_ocr(world, app.settings, limit=limit)
+    if not as_json:
+        fields, decisions = report["fields"]["all"], report["decisions"]
+        app.console.print(f"{report['screenshots']} screenshots: field accuracy {fields['field_accuracy']['rate']} "
+                          f"(date {fields['date']['rate']}, time {fields['time']['rate']}, customer "
+                          f"{fields['customer']['rate']}); genuine accepted {decisions['genuine']['rate']}, other "
+                          f"customer's flagged {decisions['other_customer']['rate']}, doctored flagged "
+                          f"{decisions['doctored']['rate']}; {report['seconds_per_image']} s per image")
+    if out is not None:
+        merged = json.loads(out.read_text(encoding="utf-8")) if out.is_file() else {}
+        _emit(app, merged | {"calendar_ocr": report}, out, False)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2, ensure_ascii=False))

@@ -179,6 +179,8 @@ def world_generate(
     audio_lang: Annotated[
         str | None, typer.Option("--audio-lang", help="Render only calls in these languages (e.g. en).")
     ] = None,
+    screenshots: Annotated[int, typer.Option(help="Draw this many calendar invites as screenshots (OCR evidence).",
+                                             min=0)] = 8,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="The world's last day, YYYY-MM-DD (default: today, UTC).")
     ] = None,
@@ -188,7 +190,7 @@ def world_generate(
 
     generate_world_command(
         ctx.obj, out, seed=seed, reps=reps, customers=customers, deals=deals, calls=calls, lang=lang, audio=audio,
-        audio_languages=audio_lang, as_of=as_of,
+        audio_languages=audio_lang, as_of=as_of, screenshots=screenshots,
     )
 
 

@@ -33,6 +33,7 @@ from talktrack.pipelines import stage_timers
 from talktrack.pipelines.quotes import QuoteError, check_quote
 from talktrack.pipelines.semantic.evidence import check_row
 from talktrack.pipelines.semantic.evidence.sources import EvidenceRow, load_evidence_rows
+from talktrack.pipelines.semantic.evidence.screenshot import screenshot_file, screenshot_verdict
 from talktrack.pipelines.semantic.evidence.watermark import watermarked_file
 
 VERIFIED = "authentic"
@@ -134,7 +135,7 @@ def check_stage_change(catalog, settings, deal_id: str, to_stage: str, entered_a
 
 def verifier_verdicts(verifier) -> Verdicts:
     """Verdicts from an evidence verifier, each document checked once; a document without text is judged by
-    its watermark alone (a stamped PDF), else ``unreadable``."""
+    its file alone (a stamped PDF's watermark, a calendar screenshot read by OCR), else ``unreadable``."""
     cache: dict[str, str] = {}
 
     def verdicts(rows: list[EvidenceRow]) -> dict[str, str]:
@@ -149,6 +150,9 @@ def verifier_verdicts(verifier) -> Verdicts:
 def _verdict(verifier, row: EvidenceRow) -> str:
     if row.text.strip():
         return check_row(verifier, row).verdict
+    shot = screenshot_file(row.kind, row.path)
+    if shot is not None:  # a calendar screenshot alone: what OCR reads on it
+        return screenshot_verdict(verifier, row, shot).verdict
     pdf = watermarked_file(row.kind, row.path)
     if pdf is None:
         return "unreadable"

@@ -110,6 +110,10 @@ class EvidenceSettings(Strict):
     neighbours: int = Field(30, ge=1)
     no_call_window_days: float = Field(3.0, gt=0.0)
     deal_min_suspicious: int = Field(1, ge=1)
+    # calendar screenshots (read by OCR): this customer's name, and a date/time of a conversation of the deal
+    screenshot_name_similarity: float = Field(0.8, ge=0.0, le=1.0)
+    screenshot_time_tolerance_min: float = Field(30.0, ge=0.0)
+    calendar_utc_offset_h: float = Field(0.0, ge=-14.0, le=14.0)
 
 
 class SemanticSettings(Strict):

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from talktrack.core.progress import Progress
-from talktrack.evaluation.world import audio, causal, courses, deals, evidence, people, plans, schedule, surveys
+from talktrack.evaluation.world import audio, calendar_shots, causal, courses, deals, evidence, people, plans, schedule, surveys
 from talktrack.evaluation.world import dialogue
 from talktrack.evaluation.world import writer as w
 from talktrack.evaluation.world.brief_world import write_brief_world
@@ -69,7 +69,8 @@ def build_records(spec: WorldSpec, taxonomy: Taxonomy, out_dir: Path, progress: 
 
 
 def write_world(spec: WorldSpec, taxonomy: Taxonomy, world: WorldRecords, out_dir: Path) -> dict[str, int]:
-    """Every file of the import format, the transcripts, truth.json and README.md; returns counts."""
+    """Every file of the import format, the transcripts, screenshots, truth.json and README.md; returns counts."""
+    shots = calendar_shots.write_screenshots(spec, world, out_dir)  # before evidence.jsonl: sets their paths
     counts = {
         "teams": w.write_csv(out_dir / "teams.csv", w.COLUMNS["teams"], w.team_rows(world.teams)),
         "reps": w.write_csv(out_dir / "reps.csv", w.COLUMNS["reps"], w.rep_rows(world.reps)),
@@ -83,11 +84,12 @@ def write_world(spec: WorldSpec, taxonomy: Taxonomy, world: WorldRecords, out_di
         "courses": w.write_csv(out_dir / "courses.csv", w.COLUMNS["courses"], w.course_rows(world.courses)),
         "transcripts": w.write_transcripts(out_dir, world.calls, spec.seed),
         "audio": len(world.audio_call_ids),
+        "screenshots": len(shots),
     }
     for name, rows in w.management_rows(world.management).items():
         counts[name] = w.write_csv(out_dir / f"{name}.csv", w.COLUMNS[name], rows)
     counts["surprise_answers"] = write_brief_world(spec, world, out_dir)
-    w.write_json(out_dir / "truth.json", build_truth(spec, taxonomy, world))
+    w.write_json(out_dir / "truth.json", build_truth(spec, taxonomy, world) | {"calendar_screenshots": shots})
     (out_dir / "README.md").write_text(readme_text(spec, counts, counts["audio"]), encoding="utf-8", newline="\n")
     return counts
 
@@ -101,7 +103,7 @@ def prepare_out_dir(out_dir: Path) -> None:
                                   "choose an empty or new folder")
         for name in w.OUTPUT_FILES:
             (out_dir / name).unlink(missing_ok=True)
-        for folder in ("transcripts", "audio"):
+        for folder in ("transcripts", "audio", calendar_shots.FOLDER):
             if (out_dir / folder).is_dir():
                 shutil.rmtree(out_dir / folder)
     out_dir.mkdir(parents=True, exist_ok=True)

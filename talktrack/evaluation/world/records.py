@@ -149,6 +149,7 @@ class Evidence:
     source_evidence_id: str = ""
     call_id: str = ""
     template_id: str = ""
+    path: str = ""  # a file beside the CSVs (a calendar screenshot), relative to the world folder
 
 
 @dataclass(slots=True)

@@ -42,6 +42,7 @@ class WorldSpec(BaseModel):
     audio_languages: tuple[Language, ...] | None = Field(
         None, description="render only calls in these languages (e.g. en for an English-only ASR model)"
     )
+    screenshots: int = Field(8, ge=0, description="calendar invites drawn as screenshots (OCR reads them)")
     start: date = date(2025, 1, 1)
     months: int = Field(12, ge=1, le=60)
     as_of: date | None = Field(

@@ -139,7 +139,8 @@ def transcript_path(call: Call) -> str:
 
 def evidence_records(evidence: list[Evidence]) -> Iterable[dict]:
     return ({"evidence_id": e.evidence_id, "deal_id": e.deal_id, "kind": e.kind, "progress_level": e.progress_level,
-             "submitted_at": cell(e.submitted_at), "title": e.title, "text": e.text} for e in evidence)
+             "submitted_at": cell(e.submitted_at), "title": e.title, "text": e.text} | ({"path": e.path} if e.path else {})
+            for e in evidence)
 
 
 def survey_rows(surveys: list[Survey]) -> Iterable[tuple]:

@@ -16,6 +16,7 @@ from talktrack.core.catalog.schema import Call, Deal, EvidenceDocument
 from talktrack.core.progress import Progress
 from talktrack.models.embedding import EmbedderSet
 from talktrack.pipelines.semantic.evidence.records import DealEvidenceReport, EvidenceError, EvidenceVerdict
+from talktrack.pipelines.semantic.evidence.screenshot import check_screenshot, screenshot_file
 from talktrack.pipelines.semantic.evidence.sources import EvidenceRow, load_evidence_rows
 from talktrack.pipelines.semantic.evidence.store import EvidenceIndex
 from talktrack.pipelines.semantic.evidence.verify import EvidenceVerifier, Subject
@@ -59,7 +60,7 @@ def verify_evidence(catalog, settings, workspace, deal_id: str, text: str, *, ex
     """
     verifier = verifier or open_verifier(catalog, settings, workspace)
     subject = verifier.subject(deal_id, text, kind=kind, evidence_id=exclude_evidence_id, submitted_at=submitted_at)
-    return _watermark(verifier, verifier.check(subject), kind, document)
+    return _watermark(verifier, verifier.check(subject), kind, document, subject.customer_pk)
 
 
 def verify_deal(catalog, settings, workspace, deal_id: str, *,
@@ -100,10 +101,15 @@ def check_row(verifier: EvidenceVerifier, row: EvidenceRow) -> EvidenceVerdict:
     subject = Subject(row.deal_id, row.customer_pk, row.customer_name, row.text, row.kind, row.evidence_id,
                       row.submitted_at)
     verdict = verifier.check(subject, verifier.index.vector_of(row.evidence_id))
-    return _watermark(verifier, verdict, row.kind, row.path)
+    return _watermark(verifier, verdict, row.kind, row.path, row.customer_pk)
 
 
-def _watermark(verifier: EvidenceVerifier, verdict: EvidenceVerdict, kind: str | None, path) -> EvidenceVerdict:
+def _watermark(verifier: EvidenceVerifier, verdict: EvidenceVerdict, kind: str | None, path,
+               customer_pk: int) -> EvidenceVerdict:
+    """What the submitted file itself shows: a proposal PDF's watermark, a calendar screenshot's date and name."""
+    shot = screenshot_file(kind, path)
+    if shot is not None:
+        return check_screenshot(verifier, verdict, shot, customer_pk)
     pdf = watermarked_file(kind, path)
     return verdict if pdf is None else check_watermark(verifier.catalog, verdict, pdf, verifier.settings)
 

@@ -1,0 +1,125 @@
+"""The date, time and names a calendar entry shows, read from OCR text (English and Chinese).
+
+A leaf: text in, fields out. OCR of a screenshot gives lines like ``Tue, Feb 11, 2025`` /
+``2:30 PM - 3:00 PM`` or ``2025年3月4日（周二）`` / ``下午2:30至15:00``, with the usual slips
+(a full-width colon, ``〈`` for ``（``, a stray space inside a number). :func:`read_calendar`
+returns every date and clock time it finds, in order, so the caller can match them against the
+meetings it knows; :func:`name_similarity` says how well a name appears anywhere in the text,
+allowing for a misread character or two.
+
+    >>> reading = read_calendar("Meeting - Copperleaf Academy\\nMonday, February 3, 2025\\n09:50 - 10:20")
+    >>> reading.dates, reading.times
+    ([datetime.date(2025, 2, 3)], [datetime.time(9, 50), datetime.time(10, 20)])
+    >>> round(name_similarity("Copperleaf Academy", "Meeting - Copperleat Academy"), 2)
+    0.94
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+from difflib import SequenceMatcher
+
+MONTHS = {name: number for number, names in enumerate(
+    (("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",), ("jun", "june"),
+     ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"), ("oct", "october"), ("nov", "november"),
+     ("dec", "december")), start=1) for name in names}
+_MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
+_YEAR = r"(?P<year>20\d\d)"
+_DATES = [
+    re.compile(_YEAR + r"[ \t]*年[ \t]*(?P<m>\d{1,2})[ \t]*月[ \t]*(?P<d>\d{1,2})(?![\d月])[ \t]*[日号]?"),
+    re.compile(_YEAR + r"[ \t]*[-/.][ \t]*(?P<m>\d{1,2})[ \t]*[-/.][ \t]*(?P<d>\d{1,2})(?!\d)"),
+    re.compile(_MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+" + _YEAR, re.IGNORECASE),
+    re.compile(r"(?<!\d)(?P<d>\d{1,2})\s+" + _MONTH + r",?\s+" + _YEAR, re.IGNORECASE),
+]
+_YEARLESS = re.compile(r"(?<!\d)(?P<m>\d{1,2})[ \t]*月[ \t]*(?P<d>\d{1,2})[ \t]*[日号]")
+_TIME = re.compile(r"(?P<half>上午|下午|中午|晚上|早上)?\s*(?<!\d)(?P<h>[0-2]?\d)\s*[:：.]\s*(?P<min>[0-5]\d)(?!\d)"
+                   r"\s*(?P<ampm>[AaPp]\.?\s?[Mm]\.?)?")
+_AFTERNOON = ("下午", "晚上")
+
+
+@dataclass(frozen=True)
+class CalendarReading:
+    """Dates and clock times found in the text, in reading order, and the text itself."""
+
+    dates: list[date]
+    times: list[time]
+    text: str
+
+    @property
+    def complete(self) -> bool:
+        return bool(self.dates and self.times)
+
+
+def read_calendar(text: str) -> CalendarReading:
+    """Every date (with its year) and clock time written in ``text``."""
+    text = text.replace("：", ":").replace("，", ",")
+    found: list[tuple[int, int, date]] = []  # (start, end, date)
+
+    def add(match: re.Match, day: date | None) -> None:
+        if day is not None and not any(a <= match.start() < b for a, b, _ in found):
+            found.append((match.start(), match.end(), day))
+
+    for pattern in _DATES:
+        for match in pattern.finditer(text):
+            add(match, _date(match))
+    years = [d.year for _, _, d in found] or [int(y) for y in re.findall(r"20\d\d(?=\s*年)", text)]
+    if years:  # 3月4日 under a "2025年3月" header: the year is written elsewhere
+        for match in _YEARLESS.finditer(text):
+            add(match, _make_date(years[0], int(match["m"]), int(match["d"])))
+    dates = [d for _, _, d in sorted(found)]
+    times = [t for at, t in _times(text) if not any(a <= at < b for a, b, _ in found)]  # not 2025.02.06
+    return CalendarReading(list(dict.fromkeys(dates)), times, text)
+
+
+def _date(match: re.Match) -> date | None:
+    groups = match.groupdict()
+    month = MONTHS[groups["month"].lower()] if groups.get("month") else int(groups["m"])
+    return _make_date(int(groups["year"]), month, int(groups["d"]))
+
+
+def _make_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _times(text: str) -> list[tuple[int, time]]:
+    times = []
+    for match in _TIME.finditer(text):
+        hour, minute = int(match["h"]), int(match["min"])
+        ampm = (match["ampm"] or "").lower().replace(".", "").replace(" ", "")
+        if (ampm == "pm" or match["half"] in _AFTERNOON) and hour < 12:
+            hour += 12
+        elif ampm == "am" and hour == 12:
+            hour = 0
+        if hour < 24:
+            times.append((match.start("h"), time(hour, minute)))
+    return times
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text).lower()
+
+
+def name_similarity(name: str, text: str) -> float:
+    """0-1: how well ``name`` appears in ``text`` (spaces and case ignored), 1.0 for an exact occurrence.
+
+    The best :class:`difflib.SequenceMatcher` ratio between the name and any stretch of the text
+    of about its length, so one misread character in a ten-character name still scores 0.9."""
+    target, haystack = _squash(name), _squash(text)
+    if not target:
+        raise ValueError("name_similarity needs a non-empty name")
+    if target in haystack:
+        return 1.0
+    best, size = 0.0, len(target)
+    matcher = SequenceMatcher(autojunk=False)
+    matcher.set_seq2(target)
+    for width in {max(1, size - 1), size, size + 1}:
+        for start in range(0, max(1, len(haystack) - width + 1)):
+            matcher.set_seq1(haystack[start:start + width])
+            if matcher.real_quick_ratio() > best and matcher.quick_ratio() > best:
+                best = max(best, matcher.ratio())
+    return best
