@@ -94,7 +94,7 @@ def deal_command(
     deal_id: Annotated[str, typer.Argument(help="A deal's external id.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the coverage as JSON.")] = False,
 ) -> None:
-    """Per stage of a deal: its key questions covered in some call, and those never covered."""
+    """Per stage of a deal: its key questions covered in some call, chat or e-mail, and those never covered."""
     from talktrack.pipelines.semantic.sop import SopNotFoundError, deal_key_questions
     from talktrack.pipelines.semantic.sop_book import SopConfigError
 
@@ -106,17 +106,18 @@ def deal_command(
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
-    table = Table(title=f"Key questions of deal {deal_id} ({report['status']}, {len(report['calls'])} calls)")
+    table = Table(title=f"Key questions of deal {deal_id} ({report['status']}, {report['searched']['text'] or 'nothing'})")
     for column in ("stage", "key question", "", "call", "time", "snippet / suggestion"):
         table.add_column(column)
     for stage in report["stages"]:
         for row in stage["key_questions"]:
             if row["covered"]:
-                table.add_row(stage["stage"], row["name_en"], "[green]✓[/]", row["call_id"], _clock(row["start_s"]),
+                where = row["call_id"] if row["channel"] == "call" else f"{row['channel']} {row['call_id']}"
+                table.add_row(stage["stage"], row["name_en"], "[green]✓[/]", where, _clock(row["start_s"]),
                               row["snippet"])
             else:
                 suggestion = row.get("suggestion") or {}
-                table.add_row(stage["stage"], row["name_en"], "[red]never[/]", "", "",
+                table.add_row(stage["stage"], row["name_en"], f"[red]never[/] {stage['searched']['text']}", "", "",
                               f"try: “{suggestion.get('text', '')}”")
     app.console.print(table)
 

@@ -6,6 +6,11 @@ followed by the rep's answer: the rep utterances that come next (at most
 and up to the customer's next real turn. Its moves are the move moments
 of the answer in speaking order, with immediate repeats folded (a move said over two
 sentences counts once).
+
+Chat and e-mail threads give episodes the same way, from their utterances and moments
+(``chat_utterances``, ``chat_moments``): an objection a customer only ever wrote in WeCom,
+and the rep's reply messages, count for the talk tracks as a call's would. Such an
+episode's ``call_id`` is the conversation's id and its ``channel`` says which it is.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ from datetime import datetime
 from sqlalchemy import select, true
 
 from talktrack.core.catalog import Catalog
-from talktrack.core.catalog.schema import Call, Deal, Moment, Rep, Utterance
+from talktrack.core.catalog.schema import (
+    Call, ChatAnalysis, ChatConversation, ChatMoment, ChatUtterance, Deal, Moment, Rep, Utterance,
+)
 from talktrack.pipelines.mining.context import deal_context
 
 MAX_ANSWER_UTTERANCES = 3
@@ -50,6 +57,7 @@ class Episode:
     answer: list[Line]
     moves: tuple[str, ...]
     audio_path: str | None = None
+    channel: str = "call"          # call | chat | email (a chat thread's episode has no audio)
 
     @property
     def answer_text(self) -> str:
@@ -91,6 +99,7 @@ def load_deals(catalog: Catalog, *, since: datetime | None = None,
         call_ids = [c[0] for c in calls]
         lines = _lines_by_call(session, call_ids)
         moments = _moments_by_utterance(session, call_ids)
+        chats = _chat_episodes(session, deals)
         context = deal_context(session, thresholds_days or {})
     for deal_pk, deal in deals.items():
         deal.context = context.get(deal_pk, {})
@@ -99,7 +108,43 @@ def load_deals(catalog: Catalog, *, since: datetime | None = None,
         deal.episodes += find_episodes(lines.get(call_pk, []), moments, call_id=call_external,
                                        deal_id=deal.deal_id, rep_id=deal.rep_id, language=language,
                                        audio_path=audio)
+    for deal_pk, episodes in chats:
+        deals[deal_pk].episodes += episodes
     return {deal.deal_id: deal for deal in deals.values()}
+
+
+def _chat_episodes(session, deals: dict[int, DealRecord]) -> list[tuple[int, list[Episode]]]:
+    """(deal pk, episodes) of every analysed chat or e-mail conversation of a loaded deal."""
+    convs = session.execute(
+        select(ChatConversation.id, ChatConversation.external_id, ChatConversation.deal_id, ChatConversation.language,
+               ChatConversation.channel)
+        .join(ChatAnalysis, ChatAnalysis.conversation_id == ChatConversation.id)
+        .where(ChatConversation.deal_id.is_not(None))).all()
+    convs = [c for c in convs if c[2] in deals]
+    lines: dict[int, list[Line]] = defaultdict(list)
+    moments: dict[int, list[tuple[int, str, str, float]]] = defaultdict(list)
+    for chunk in _chunks([c[0] for c in convs], 900):
+        for conv, *rest in session.execute(
+                select(ChatUtterance.conversation_id, ChatUtterance.id, ChatUtterance.seq, ChatUtterance.role,
+                       ChatUtterance.seq, ChatUtterance.seq, ChatUtterance.text, ChatUtterance.language)
+                .where(ChatUtterance.conversation_id.in_(chunk)).order_by(ChatUtterance.conversation_id,
+                                                                          ChatUtterance.seq)):
+            lines[conv].append(Line(*rest))   # a message has no seconds: its place stands in for them
+        for uid, sentence, kind, label, score in session.execute(
+                select(ChatMoment.utterance_id, ChatMoment.sentence, ChatMoment.kind, ChatMoment.label, ChatMoment.score)
+                .where(ChatMoment.conversation_id.in_(chunk))):
+            moments[uid].append((sentence, kind, label, score))
+    for items in moments.values():
+        items.sort()
+    out = []
+    for pk, external, deal_pk, language, channel in convs:
+        deal = deals[deal_pk]
+        found = find_episodes(lines.get(pk, []), moments, call_id=external, deal_id=deal.deal_id, rep_id=deal.rep_id,
+                              language=language or "en")
+        for episode in found:
+            episode.channel = channel
+        out.append((deal_pk, found))
+    return out
 
 
 def _lines_by_call(session, call_ids: list[int]) -> dict[int, list[Line]]:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from threadpoolctl import threadpool_limits
 
 from talktrack.core.catalog import Catalog
-from talktrack.core.catalog.schema import Call, MiningRun
+from talktrack.core.catalog.schema import Call, ChatAnalysis, MiningRun
 from talktrack.core.clock import utcnow
 from talktrack.core.config import ConfigError, MiningSettings, Settings
 from talktrack.core.progress import Progress
@@ -143,8 +143,9 @@ def _track_entry(stats: PatternStats, deals: dict[str, DealRecord], top: set[str
 def _require_moments(catalog: Catalog) -> None:
     with catalog.session() as session:
         detected = session.scalar(select(func.count()).select_from(Call).where(Call.moments_model.is_not(None)))
+        detected = detected or session.scalar(select(func.count()).select_from(ChatAnalysis))
     if not detected:
-        raise MiningError("no call has detected moments yet: run `talktrack moments detect` first "
+        raise MiningError("no call or chat has detected moments yet: run `talktrack moments detect` first "
                           "(after `talktrack import` or `talktrack ingest`)")
 
 

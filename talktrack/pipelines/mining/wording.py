@@ -86,7 +86,7 @@ def pick_exemplars(episodes: list[Episode], deals: dict[str, DealRecord], top_se
 def exemplar(episode: Episode, deal: DealRecord, top_seller: bool, clips_dir: Path | None) -> dict:
     start, end = episode.objection.start_s, (episode.answer[-1].end_s if episode.answer else episode.objection.end_s)
     return {
-        "call_id": episode.call_id, "deal_id": episode.deal_id, "rep_id": episode.rep_id,
+        "call_id": episode.call_id, "channel": episode.channel, "deal_id": episode.deal_id, "rep_id": episode.rep_id,
         "top_seller": top_seller, "outcome": deal.status, "language": episode.language,
         "moves": list(episode.moves),
         "objection": {"text": episode.objection.text, "start_s": episode.objection.start_s,

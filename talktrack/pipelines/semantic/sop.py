@@ -36,6 +36,7 @@ from talktrack.pipelines.semantic.sop_calls import (
     SopNotFoundError,
     call_inputs,
     call_rows,
+    chat_inputs,
     load_calls,
     rep_sentences,
     split_sentences,
@@ -126,9 +127,11 @@ def _known_stage(settings, stage: str | None, what: str) -> None:
 
 
 def deal_key_questions(catalog: Catalog, settings, workspace: Workspace, deal_id: str) -> dict:
-    """Per stage the deal had calls in: which of the stage's key questions some call covered, which never.
+    """Per stage the deal had conversations in: which of the stage's key questions some call, chat or e-mail
+    covered, which none did ("the delivery timeline was never discussed, in 3 calls and 41 chat messages").
 
-    A never-covered question carries the suggestion of the stage's latest call."""
+    A covered question names the conversation and its ``channel``; a never-covered one carries the
+    suggestion of the stage's latest conversation and what was searched."""
     with catalog.session() as session:
         deal = session.execute(select(Deal.id, Deal.status).where(Deal.external_id == deal_id)).first()
         if deal is None:
@@ -136,33 +139,56 @@ def deal_key_questions(catalog: Catalog, settings, workspace: Workspace, deal_id
         call_ids = list(session.scalars(
             select(Call.external_id).where(Call.deal_id == deal.id, Call.stage.is_not(None))
             .order_by(Call.started_at, Call.id)))
-    results = check_calls(catalog, settings, workspace, call_ids) if call_ids else []
-    stages = [_stage_coverage(settings, stage, [r for r in results if r.stage == stage])
-              for stage in [s.key for s in settings.stages] if any(r.stage == stage for r in results)]
+    results = [(r, "call", 1) for r in (check_calls(catalog, settings, workspace, call_ids) if call_ids else [])]
+    chats = chat_inputs(catalog, deal.id, [s.key for s in settings.stages])
+    if chats:
+        checked = checker(catalog, settings, workspace).check([c for c, _ in chats])
+        results += [(r, c.channel, count) for r, (c, count) in zip(checked, chats, strict=True)]
+    stages = [_stage_coverage(settings, stage, [r for r in results if r[0].stage == stage])
+              for stage in [s.key for s in settings.stages] if any(r[0].stage == stage for r in results)]
     never = [{"stage": s["stage"], "key_question": kq} for s in stages for kq in s["never_covered"]]
-    options = results[0].options if results else {}
-    return {"deal_id": deal_id, "status": deal.status, "calls": call_ids, "stages": stages,
-            "never_covered": never, "options": options}
+    options = results[0][0].options if results else {}
+    return {"deal_id": deal_id, "status": deal.status, "calls": call_ids, "chats": [c.call_id for c, _ in chats],
+            "searched": _searched(results), "stages": stages, "never_covered": never, "options": options}
 
 
-def _stage_coverage(settings, stage: str, results: list[SopResult]) -> dict:
+def _stage_coverage(settings, stage: str, results: list[tuple[SopResult, str, int]]) -> dict:
+    """``results``: (result, channel, messages) of the stage's calls (channel call, 1) and chat threads."""
     questions = next(s.key_questions for s in settings.stages if s.key == stage)
     names = settings.key_questions
     rows = []
     for kq in questions:
-        hits = [(r, st) for r in results for st in r.steps if st.key_question == kq and st.covered]
+        hits = [(r, channel, st) for r, channel, _ in results for st in r.steps if st.key_question == kq and st.covered]
         row: dict[str, Any] = {"key_question": kq, "name_en": _name(names, kq, "en"),
                                "name_zh": _name(names, kq, "zh"), "covered": bool(hits)}
         if hits:
-            result, step = hits[0]
-            row |= {"call_id": result.call_id} | asdict(step.match)
+            result, channel, step = hits[0]
+            row |= {"call_id": result.call_id, "channel": channel} | asdict(step.match)
         else:
-            step = next(st for st in results[-1].steps if st.key_question == kq)
+            step = next(st for st in results[-1][0].steps if st.key_question == kq)
             row["suggestion"] = asdict(step.suggestion) if step.suggestion else None
         rows.append(row)
-    return {"stage": stage, "calls": [r.call_id for r in results], "key_questions": rows,
+    return {"stage": stage, "calls": [r.call_id for r, channel, _ in results if channel == "call"],
+            "chats": [r.call_id for r, channel, _ in results if channel != "call"],
+            "searched": _searched(results), "key_questions": rows,
             "covered": [r["key_question"] for r in rows if r["covered"]],
             "never_covered": [r["key_question"] for r in rows if not r["covered"]]}
+
+
+def _searched(results: list[tuple[SopResult, str, int]]) -> dict:
+    """How much was read: calls, chat messages and e-mails, and the sentence a manager reads.
+
+    >>> _searched([(None, "call", 1)] * 3 + [(None, "chat", 41)])["text"]
+    'in 3 calls and 41 chat messages'
+    """
+    counts = {"calls": 0, "chat_messages": 0, "emails": 0}
+    for _, channel, count in results:
+        counts[{"call": "calls", "chat": "chat_messages", "email": "emails"}[channel]] += count
+    words = {"calls": ("call", "calls"), "chat_messages": ("chat message", "chat messages"),
+             "emails": ("e-mail", "e-mails")}
+    parts = [f"{n} {words[key][n != 1]}" for key, n in counts.items() if n]
+    text = "in " + (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) if parts else ""
+    return counts | {"text": text}
 
 
 def _name(names, key: str, language: str) -> str:
