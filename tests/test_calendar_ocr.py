@@ -144,3 +144,21 @@ def test_a_gate_requiring_a_booked_appointment_takes_the_real_screenshot_not_ano
     assert own.status == "verified" and own.met[0]["evidence_id"] == "EV-0"
     _, _, other = record_gated_stage_event(catalog, settings, deals[2], "needs_diagnosis", when, verdicts=verdicts)
     assert other.status == "unverified" and "EV-2 (calendar) fabricated" in other.missing[0].reason
+
+
+def test_imported_stage_changes_go_through_the_gate_and_are_listed(shot_world, tmp_path):
+    """``talktrack import`` checks the imported changes as the API checks posted ones (history is never
+    refused: without verified evidence a change is listed as unverified); ``--no-gates`` skips it."""
+    from typer.testing import CliRunner
+
+    from talktrack.cli.main import app
+
+    runner, workspace = CliRunner(), ["--workspace", str(tmp_path / "ws")]
+    result = runner.invoke(app, [*workspace, "import", str(shot_world), "--json"])
+    assert result.exit_code == 0, result.output
+    gates = json.loads(result.output)["gates"]
+    listed = json.loads(runner.invoke(app, [*workspace, "gates", "list", "--json", "--limit", "1000"]).output)
+    assert gates["checked"] > 0 and 0 < gates["unverified"] < gates["checked"]
+    assert listed["total"] == gates["unverified"]
+    again = runner.invoke(app, [*workspace, "import", str(shot_world), "--json", "--no-gates"])
+    assert json.loads(again.output)["gates"] is None

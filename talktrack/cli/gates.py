@@ -51,6 +51,25 @@ def check_command(
         app.console.print(f" - {result.message()}", highlight=False, markup=False)
 
 
+def gate_imported(app: AppContext, report, console: Console) -> dict | None:
+    """After ``talktrack import``: the imported stage changes go through the gate, as posted ones do.
+
+    Only when the import wrote stage events or evidence (new evidence may verify a change listed
+    before); history is never refused, a change without verified evidence is listed as unverified
+    (``gates list``). Returns the counts, or None when there was nothing to check."""
+    from talktrack.pipelines.semantic.evidence import open_verifier
+    from talktrack.pipelines.stage_gates import check_recorded_events, verifier_verdicts
+
+    written = sum(c.inserted + c.updated for c in report.counts if c.entity in ("stage_events", "evidence"))
+    if not written or not any(stage.required_evidence for stage in app.settings.stages):
+        return None
+    with progress_hook(console) as hook:
+        verifier = open_verifier(app.catalog, app.settings, app.workspace, progress=hook)
+    verifier.load_all_facts()
+    results = check_recorded_events(app.catalog, app.settings, verifier_verdicts(verifier))
+    return {"checked": len(results), "unverified": sum(r.status != "verified" for r in results)}
+
+
 @gates_app.command("list")
 def list_command(
     ctx: typer.Context,

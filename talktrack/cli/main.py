@@ -89,10 +89,13 @@ def import_command(
     directory: Annotated[Path, typer.Argument(help="Folder with CRM files (CSV/JSONL) and transcripts/.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the full report as JSON.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 when any row was rejected.")] = False,
+    gates: Annotated[bool, typer.Option("--gates/--no-gates", help="Check the imported stage changes against "
+                                        "their stages' required evidence (as posted ones are).")] = True,
 ) -> None:
     """Import CRM files and call transcripts (upsert by id).
 
-    Bad rows are reported with file, line and reason and skipped; the good rows go in.
+    Bad rows are reported with file, line and reason and skipped; the good rows go in. Then the stage
+    changes go through the stage gate: those without verified evidence are listed (``gates list``).
     """
     from talktrack.pipelines.crm_import import import_directory
 
@@ -101,10 +104,15 @@ def import_command(
         fail(f"{directory}: not a directory")
     with progress_hook(app_ctx.console if not as_json else _quiet_console()) as hook:
         report = import_directory(app_ctx.catalog, app_ctx.settings, directory, progress=hook)
+    checked = gates_cli.gate_imported(app_ctx, report, _quiet_console() if as_json else app_ctx.console) \
+        if gates else None
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        typer.echo(json.dumps(report.to_dict() | {"gates": checked}, indent=2, ensure_ascii=False))
     else:
         _print_import_report(app_ctx, report)
+        if checked:
+            app_ctx.console.print(f"stage gates: {checked['checked']} imported stage changes checked, "
+                                  f"{checked['unverified']} without verified evidence (talktrack gates list)")
     if strict and report.totals()["rejected"]:
         raise typer.Exit(1)
 
