@@ -66,6 +66,7 @@ ROUTE_ROLES: dict[str, frozenset[str]] = {
     "POST /v1/management/anomalies/cases/{case_id}/close": frozenset({"admin", "manager"}),  # and director
     "GET /v1/management/process-health": frozenset({"admin", "manager"}),  # and director (tests/test_web_management.py)
     "GET /v1/management/lineage": frozenset({"admin", "coach", "manager", "ml"}),  # and director
+    "GET /v1/management/credibility": frozenset({"admin", "manager"}),  # and director (tests/test_management_credibility.py)
 }
 OPEN = {"GET /health"}  # no key needed (besides the docs and the schema)
 ROLE_REFUSAL = "may not use this route"

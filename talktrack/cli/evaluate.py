@@ -257,6 +257,11 @@ def _print_management(app: AppContext, report: dict) -> None:
             ("LTV/CAC per source within 10 % of the truth", f"{ltv['sources_within_target']}/{ltv['sources']}"
              + ("" if worst is None else f" (worst {worst:.1%})"), "all", ltv["sources_within_target"] == ltv["sources"]),
         )
+    credibility = report.get("credibility")
+    if credibility:
+        rows += (("credibility counts (fields by hand/captured, checks made/passed) exact",
+                  f"{credibility['counts'] - credibility['mismatches']}/{credibility['counts']}", "all",
+                  credibility["exact"]),)
     anomalies = report.get("anomalies")
     if anomalies:
         recall, precision = anomalies["recall"], anomalies["precision"]

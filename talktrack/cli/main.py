@@ -24,6 +24,7 @@ from talktrack.cli import backup as backup_cli
 from talktrack.cli import capability as capability_cli
 from talktrack.cli import chats as chats_cli
 from talktrack.cli import conversations as conversations_cli
+from talktrack.cli import credibility as credibility_cli  # noqa: F401  (joins the management group)
 from talktrack.cli import evidence as evidence_cli
 from talktrack.cli import gates as gates_cli
 from talktrack.cli import index as index_cli

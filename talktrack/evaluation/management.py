@@ -28,6 +28,7 @@ from talktrack.core.catalog import Catalog, open_catalog
 from talktrack.core.config import Settings
 from talktrack.core.config.management import ManagementSettings
 from talktrack.core.workspace import Workspace
+from talktrack.evaluation.credibility import evaluate_credibility
 from talktrack.evaluation.ltv_cac import evaluate_ltv_cac
 from talktrack.evaluation.management_brief import evaluate_brief
 from talktrack.pipelines.crm_import import import_directory
@@ -50,6 +51,7 @@ def evaluate_management(world_dir: Path, settings: Settings, workdir: Path) -> d
                 "revenue": evaluate_revenue(world_dir, catalog, settings),
                 "ltv_cac": evaluate_ltv_cac(world_dir, catalog, settings),
                 "anomalies": evaluate_anomalies(world_dir, catalog, settings),
+                "credibility": evaluate_credibility(world_dir, catalog, settings),
                 "brief": evaluate_brief(world_dir, catalog, settings, moment_embedder(settings, workspace))}
     finally:
         catalog.dispose()

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from talktrack.evaluation.world import causal
+from talktrack.evaluation.world.credibility import credibility_truth
 from talktrack.evaluation.world.ltv import ltv_cac_truth
 from talktrack.evaluation.world.management import ManagementRecords, management_truth
 from talktrack.evaluation.world.deals import month_index, planned_close, stalled_stages, world_end
@@ -50,7 +51,10 @@ def build_truth(spec: WorldSpec, taxonomy: Taxonomy, world: WorldRecords) -> dic
         "deals": {d.deal_id: deal_truth(spec, taxonomy, d, calls_by_deal.get(d.deal_id, [])) for d in world.deals},
         "calls": {c.call_id: call_truth(c, c.call_id in world.audio_call_ids) for c in world.calls},
         "evidence": {e.evidence_id: evidence_truth(e) for e in world.evidence},
-        "management": management_truth(spec, world.teams, world.reps, world.deals, world.management)
+        "management": management_truth(spec, world.teams, world.reps, world.deals, world.management) | {
+            "credibility": credibility_truth(taxonomy.stage_keys[0], world.reps, world.deals, world.calls, world.evidence,
+                                             world.management.visits, world.management.contracts,
+                                             world.management.field_entries)}
         | {"ltv_cac": ltv_cac_truth(spec, world.teams, world.reps, world.deals, world.calls, world.management)},
     }
 

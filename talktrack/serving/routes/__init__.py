@@ -10,6 +10,7 @@ from talktrack.serving.routes import (
     capability,
     compliance,
     conversations,
+    credibility,
     crm,
     deals,
     drills,
@@ -25,5 +26,5 @@ from talktrack.serving.routes import (
 )
 
 ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, deals, quotes, voice_notes,
-                 drills, revenue, management_process, anomalies, conversations)
+                 drills, revenue, management_process, anomalies, credibility, conversations)
 ROUTERS = tuple(module.router for module in ROUTE_MODULES)
