@@ -162,3 +162,18 @@ def test_imported_stage_changes_go_through_the_gate_and_are_listed(shot_world, t
     assert listed["total"] == gates["unverified"]
     again = runner.invoke(app, [*workspace, "import", str(shot_world), "--json", "--no-gates"])
     assert json.loads(again.output)["gates"] is None
+
+
+@needs_tesseract
+def test_a_forged_screenshot_keeps_the_deal_below_scheduled_with_the_reason(booked):
+    from talktrack.pipelines.semantic.evidence import verify_deal
+
+    settings, workspace, catalog, deals = booked
+    own, other = (verify_deal(catalog, settings, workspace, deal) for deal in (deals[0], deals[2]))
+    levels = {deal: {level["level"]: level for level in report.levels} for deal, report in zip(deals[::2], (own, other))}
+    assert own.backed_progress_level == "scheduled" and levels[deals[0]]["scheduled"]["evidence_id"] == "EV-0"
+    assert levels[deals[0]]["communicated"]["status"] == "no_evidence"
+    assert other.backed_progress_level is None and other.fake_progress
+    assert levels[deals[2]]["scheduled"]["status"] == "not_verified"
+    assert "does not show this customer's name" in levels[deals[2]]["scheduled"]["reason"]
+    assert [r.code for r in other.items[0].reasons] == ["calendar_other_customer"]

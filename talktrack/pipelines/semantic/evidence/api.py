@@ -16,7 +16,7 @@ from talktrack.core.catalog.schema import Call, Deal, EvidenceDocument
 from talktrack.core.progress import Progress
 from talktrack.models.embedding import EmbedderSet
 from talktrack.pipelines.semantic.evidence.records import DealEvidenceReport, EvidenceError, EvidenceVerdict
-from talktrack.pipelines.semantic.evidence.screenshot import check_screenshot, screenshot_file
+from talktrack.pipelines.semantic.evidence.screenshot import check_screenshot, screenshot_file, screenshot_verdict
 from talktrack.pipelines.semantic.evidence.sources import EvidenceRow, load_evidence_rows
 from talktrack.pipelines.semantic.evidence.store import EvidenceIndex
 from talktrack.pipelines.semantic.evidence.verify import EvidenceVerifier, Subject
@@ -97,7 +97,11 @@ def verify_all(catalog, settings, workspace, progress: Progress | None = None) -
 
 
 def check_row(verifier: EvidenceVerifier, row: EvidenceRow) -> EvidenceVerdict:
-    """The verdict on one catalog document (its indexed vector, its file's watermark when it has one)."""
+    """The verdict on one catalog document (its indexed vector, its file's watermark when it has one; a
+    calendar screenshot without text by what OCR reads on it)."""
+    shot = screenshot_file(row.kind, row.path)
+    if shot is not None and not row.text.strip():
+        return screenshot_verdict(verifier, row, shot)
     subject = Subject(row.deal_id, row.customer_pk, row.customer_name, row.text, row.kind, row.evidence_id,
                       row.submitted_at)
     verdict = verifier.check(subject, verifier.index.vector_of(row.evidence_id))
@@ -126,7 +130,27 @@ def deal_report(deal_id: str, claimed: str | None, items: list[EvidenceVerdict],
                for i in fabricated + suspicious]
     fake = bool(fabricated) or len(suspicious) >= options.deal_min_suspicious
     best = max(backed, key=levels.index) if backed else None
-    return DealEvidenceReport(deal_id, claimed, best, fake, items, reasons)
+    return DealEvidenceReport(deal_id, claimed, best, fake, items, reasons, progress_levels(items, settings))
+
+
+def progress_levels(items: list[EvidenceVerdict], settings) -> list[dict]:
+    """Each level of "in progress" (scheduled, communicated, proposal submitted) and what backs it: ``backed``
+    (an authentic document of its kinds), ``not_verified`` (documents, none authentic: why) or ``no_evidence``."""
+    out = []
+    for level in settings.progress_levels:
+        documents = [i for i in items if i.kind in level.evidence]
+        good = next((i for i in documents if i.verdict == "authentic"), None)
+        entry = {"level": level.key, "evidence_kinds": list(level.evidence)}
+        if good is not None:
+            out.append(entry | {"status": "backed", "evidence_id": good.evidence_id, "reason": None})
+        elif documents:
+            why = "; ".join(f"{i.evidence_id or 'document'} {i.verdict}: "
+                            + ", ".join(r.message for r in i.reasons if r.effect == "against")[:300] for i in documents)
+            out.append(entry | {"status": "not_verified", "evidence_id": None, "reason": why})
+        else:
+            out.append(entry | {"status": "no_evidence", "evidence_id": None,
+                                "reason": f"no {' or '.join(level.evidence)} submitted"})
+    return out
 
 
 def _claimed_levels(catalog, deal_ids: list[str]) -> dict[str, str | None]:

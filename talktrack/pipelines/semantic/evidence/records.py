@@ -136,11 +136,12 @@ class DealEvidenceReport:
     fake_progress: bool
     items: list[EvidenceVerdict]
     reasons: list[str]
+    levels: list[dict] = field(default_factory=list)  # per progress level: backed | not_verified | no_evidence, why
 
     def to_dict(self) -> dict:
         return {"deal_id": self.deal_id, "claimed_progress_level": self.claimed_progress_level,
                 "backed_progress_level": self.backed_progress_level, "fake_progress": self.fake_progress,
-                "reasons": self.reasons, "items": [i.to_dict() for i in self.items]}
+                "reasons": self.reasons, "levels": self.levels, "items": [i.to_dict() for i in self.items]}
 
     def counts(self) -> dict[str, int]:
         return {v: sum(i.verdict == v for i in self.items) for v in VERDICTS}
