@@ -178,3 +178,29 @@ def _csv(path) -> list[dict]:
         if "amount" in row:
             row["amount"] = float(row["amount"])
     return rows
+
+
+def test_a_product_line_without_margin_is_a_clear_409_not_a_500(imported, served):
+    from sqlalchemy import select, update
+
+    from talktrack.core.catalog.schema import ProductLine
+    from talktrack.pipelines.management.ltv import LtvCacDataError
+
+    settings, catalog = imported
+    http, keys = served
+    with catalog.session() as session:
+        margins = dict(session.execute(select(ProductLine.id, ProductLine.gross_margin)).all())
+        session.execute(update(ProductLine).values(gross_margin=None))
+        session.commit()
+    try:
+        with pytest.raises(LtvCacDataError, match="gross margin"):
+            ltv_cac_report(catalog, settings, as_of=AS_OF)
+        refused = http.get("/v1/management/ltv-cac", params={"as_of": AS_OF.isoformat()},
+                           headers=bearer(keys["director"]))
+        assert_error(refused, 409)
+        assert "gross margin" in refused.json()["error"]["message"]
+    finally:
+        with catalog.session() as session:
+            for pk, margin in margins.items():
+                session.execute(update(ProductLine).where(ProductLine.id == pk).values(gross_margin=margin))
+            session.commit()

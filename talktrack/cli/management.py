@@ -90,14 +90,14 @@ def ltv_cac_command(
 ) -> None:
     """New-customer LTV/CAC per lead source, team and region (with the renewal model's interval)."""
     from talktrack.pipelines import stage_timers
-    from talktrack.pipelines.management.ltv import GROUPS, ltv_cac_report
+    from talktrack.pipelines.management.ltv import GROUPS, LtvCacDataError, ltv_cac_report
 
     app: AppContext = ctx.obj
     if team is not None and not stage_timers.team_exists(app.catalog, team):
         fail(f"unknown team {team!r}")
     try:
         report = ltv_cac_report(app.catalog, app.settings, as_of=_day(as_of), team=team)
-    except ValueError as exc:
+    except LtvCacDataError as exc:
         fail(str(exc))
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))

@@ -32,7 +32,7 @@ def ltv_cac_truth(spec: WorldSpec, teams: list[Team], reps: list[Rep], deals: li
     months = _months(as_of, rules.window_months)
     team_of = {r.rep_id: r.team_id for r in reps}
     region_of = {t.team_id: t.region for t in teams}
-    leads = [lead for lead in sorted(records.leads, key=lambda l: (l.created_at, l.lead_id))
+    leads = [lead for lead in sorted(records.leads, key=lambda lead: (lead.created_at, lead.lead_id))
              if lead.created_at.strftime("%Y-%m") in months and lead.created_at < end]
     p_true = true_renewal_probability(records, team_of, region_of)
     deal_by_id = {d.deal_id: d for d in deals}

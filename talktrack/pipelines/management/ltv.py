@@ -41,6 +41,10 @@ from talktrack.pipelines.management.revenue import NO_KEY
 
 GROUPS = ("source", "team", "region")
 
+
+class LtvCacDataError(ValueError):
+    """Imported data the figures cannot use (an amount without an exchange rate, a contract without a margin)."""
+
 LINEAGE: dict[str, tuple[str, ...]] = {
     "ltv_cac": ("leads.source", "leads.created_at", "leads.rep_id", "leads.deal_id", "marketing_spend.amount",
                 "marketing_spend.month", "marketing_spend.source", "calls.duration_s", "visits.visited_on",
@@ -133,7 +137,7 @@ def _marketing_per_lead(catalog: Catalog, leads: list[LeadFact], months: list[st
     spend: dict[tuple[str, str], float] = defaultdict(float)
     for source, month, amount, currency in rows:
         if currency not in rates:
-            raise ValueError(f"marketing spend of {source} in {month} is in {currency}, which has no "
+            raise LtvCacDataError(f"marketing spend of {source} in {month} is in {currency}, which has no "
                              f"management.exchange_rates entry ({', '.join(sorted(rates))})")
         spend[(source, month)] += amount * rates[currency]
     per_cell: dict[tuple[str, str], list[str]] = defaultdict(list)
@@ -187,9 +191,9 @@ def _load_acquisitions(catalog: Catalog, deal_ids: set[str], as_of: date, rates:
     found: dict = {}
     for deal, amount, currency, margin, region, contract_id in rows:
         if currency not in rates:
-            raise ValueError(f"contract {contract_id} is in {currency}, which has no management.exchange_rates entry")
+            raise LtvCacDataError(f"contract {contract_id} is in {currency}, which has no management.exchange_rates entry")
         if margin is None:
-            raise ValueError(f"contract {contract_id} has no product line with a gross margin: LTV needs one")
+            raise LtvCacDataError(f"contract {contract_id} has no product line with a gross margin: LTV needs one")
         cell = found.setdefault(deal, {"value": 0.0, "margin_value": 0.0, "region": region or NO_KEY})
         cell["value"] += amount * rates[currency]
         cell["margin_value"] += amount * rates[currency] * margin

@@ -12,10 +12,11 @@ from datetime import date
 from fastapi import APIRouter, Query
 
 from talktrack.core.clock import utcnow
-from talktrack.pipelines.management.ltv import ltv_cac_report
+from talktrack.pipelines.management.ltv import LtvCacDataError, ltv_cac_report
 from talktrack.pipelines.management.revenue import revenue_report
 from talktrack.serving.access import Access
 from talktrack.serving.auth import Allowed
+from talktrack.serving.errors import ApiError
 from talktrack.serving.routes.deps import ServiceDep
 from talktrack.serving.routes.params import ID_PATTERN
 
@@ -44,4 +45,7 @@ def ltv_cac(
     as_of: date | None = Query(None, description="The day the figures are as of (YYYY-MM-DD; default today, UTC)."),
 ) -> dict:
     team = Access(svc.catalog, caller).team_filter(team)
-    return ltv_cac_report(svc.catalog, svc.settings, as_of=as_of or utcnow().date(), team=team)
+    try:
+        return ltv_cac_report(svc.catalog, svc.settings, as_of=as_of or utcnow().date(), team=team)
+    except LtvCacDataError as exc:  # the imported data, not the request: 409 with what to fix
+        raise ApiError(409, str(exc), "unusable_data") from exc
