@@ -231,16 +231,59 @@ def bench_index_command(
 def bench_mining_command(
     ctx: typer.Context, out: Out = DEFAULT_OUT,
     calls: Annotated[int, typer.Option(help="Calls in the generated world.")] = 10_000,
+    workdir: Annotated[Path | None, typer.Option(help="Keep the world and workspace here (for `bench catalog`); "
+                                                      "default: a temporary folder.")] = None,
+    key: Annotated[str | None, typer.Option(help="Store this run under KEY in mining.json, keeping the rest "
+                                                 "(e.g. calls_100k).")] = None,
 ) -> None:
-    """Moment detection and talk-track mining on a generated world of N calls (target: 10k calls < 5 min)."""
+    """Moment detection and talk-track mining on a generated world of N calls (targets: 10k calls < 5 min,
+    100k < 10 min), with CPU seconds, peak memory and load average per phase."""
     from talktrack.cli.progress import progress_hook
     from talktrack.evaluation.bench_mining import run_mining_bench
 
     app: AppContext = ctx.obj
-    with tempfile.TemporaryDirectory(prefix="talktrack-mining-") as workdir, progress_hook(app.console) as hook:
-        figures = run_mining_bench(Path(workdir), app.settings, calls=calls, progress=hook)
-    app.console.print(figures["timings_s"])
-    _write(app, out, "mining", figures)
+    with tempfile.TemporaryDirectory(prefix="talktrack-mining-") as scratch, progress_hook(app.console) as hook:
+        folder = Path(workdir) if workdir else Path(scratch)
+        folder.mkdir(parents=True, exist_ok=True)
+        figures = run_mining_bench(folder, app.settings, calls=calls, progress=hook)
+    app.console.print(figures["phases"])
+    _write_keyed(app, out, "mining", key, figures)
+
+
+def _write_keyed(app: AppContext, out: Path, name: str, key: str | None, figures: dict) -> None:
+    """``_write`` the whole record, or (with ``key``) set one key of the existing record."""
+    path = out / f"{name}.json"
+    if key is None or not path.is_file():
+        _write(app, out, name, {key: figures} if key else figures)
+        return
+    record = json.loads(path.read_text(encoding="utf-8"))
+    record[key] = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "machine": _machine(), **figures}
+    path.write_text(json.dumps(record, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+    app.console.print(f"[green]{name}[/]: wrote {key} in {path}")
+
+
+@bench_app.command("catalog")
+def bench_catalog_command(
+    ctx: typer.Context, out: Out = DEFAULT_OUT,
+    workdir: Annotated[Path, typer.Option(help="A world kept by `bench mining --workdir` (its workspace/catalog.db).")]
+    = Path("bench-world"),
+    postgres: Annotated[str | None, typer.Option(help="A PostgreSQL URL whose database is (re)created and filled "
+                                                      "from the SQLite catalog; the role needs CREATEDB.")] = None,
+    repeats: Annotated[int, typer.Option(help="Timed runs per query.", min=1)] = 50,
+) -> None:
+    """The catalog reads behind the call list's filters, the dashboard and scoring: p50/p99 per query on
+    SQLite (as found and migrated) and PostgreSQL (issue 20: under 50 ms at 100k calls)."""
+    from talktrack.evaluation.bench_catalog import run_catalog_bench
+    from talktrack.serving.key_queries import KeyIds, key_queries
+
+    app: AppContext = ctx.obj
+    figures = run_catalog_bench(workdir / "workspace" / "catalog.db", app.settings,
+                                lambda catalog, settings: key_queries(catalog, settings, KeyIds.pick(catalog)),
+                                postgres_url=postgres, repeats=repeats, progress=app.console.print)
+    figures["load_avg_1m"] = round(os.getloadavg()[0], 2)
+    app.console.print({db: {name: q["p99_ms"] for name, q in figures[db]["queries"].items()}
+                       for db in ("sqlite_before_migration", "sqlite", "postgresql") if db in figures})
+    _write(app, out, "catalog", figures)
 
 
 @bench_app.command("serving")

@@ -91,7 +91,10 @@ def require_content(row) -> None:
 def list_calls(catalog: Catalog, filters: CallFilter, *, limit: int, offset: int) -> tuple[int, list[dict]]:
     """(how many calls pass ``filters``, the summaries of ``limit`` of them from ``offset``, by call pk)."""
     query = summary_query()
-    for column, value in ((_RepT.external_id, filters.rep), (_TeamT.external_id, filters.team),
+    if filters.team is not None:  # by the team's reps, so the calls are found through their rep index
+        query = query.where(Call.rep_id.in_(select(Rep.id).join(Team, Team.id == Rep.team_id)
+                                            .where(Team.external_id == filters.team)))
+    for column, value in ((_RepT.external_id, filters.rep),
                           (_DealT.external_id, filters.deal), (Call.status, filters.status),
                           (Call.stage, filters.stage), (Call.language, filters.language)):
         if value is not None:

@@ -78,7 +78,7 @@ class Deal(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     stage: Mapped[str] = mapped_column(String(32), index=True)
     status: Mapped[str] = mapped_column(String(8), default="open", index=True)
-    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     progress_level: Mapped[str | None] = mapped_column(String(32))
     payment_terms_days: Mapped[int | None] = mapped_column(Integer)
     discount_pct: Mapped[float | None] = mapped_column(Float)
@@ -98,7 +98,7 @@ class StageEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     deal_id: Mapped[int] = mapped_column(ForeignKey("deals.id", ondelete="CASCADE"), index=True)
     stage: Mapped[str] = mapped_column(String(32))
-    entered_at: Mapped[datetime] = mapped_column(DateTime)
+    entered_at: Mapped[datetime] = mapped_column(DateTime, index=True)
 
     deal: Mapped[Deal] = relationship(back_populates="stage_events")
 
