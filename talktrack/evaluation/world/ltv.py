@@ -89,13 +89,15 @@ def _deal_hours(leads, deal_by_id: dict[str, Deal], calls: list[Call], records: 
     for call in calls:
         if call.deal_id in ids and call.started_at < end:
             call_s[call.deal_id] += call.duration_s
+    pair: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for d in ids:
+        pair[(deal_by_id[d].rep_id, deal_by_id[d].customer_id)].append(d)
     visits: dict[str, int] = defaultdict(int)
     for visit in records.visits:
         if visit.visited_on >= end.date():
             continue
-        open_deals = [d for d in ids if deal_by_id[d].rep_id == visit.rep_id
-                      and deal_by_id[d].customer_id == visit.customer_id
-                      and spans[d][0].date() <= visit.visited_on <= spans[d][1].date()]
+        open_deals = [d for d in pair.get((visit.rep_id, visit.customer_id), ())
+                      if spans[d][0].date() <= visit.visited_on <= spans[d][1].date()]
         if open_deals:
             visits[max(open_deals, key=lambda d: (spans[d][0], d))] += 1
     return {d: call_s[d] / 3600 + visits[d] * rules.visit_hours
