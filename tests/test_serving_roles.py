@@ -66,6 +66,8 @@ ROUTE_ROLES: dict[str, frozenset[str]] = {
     "POST /v1/management/anomalies/cases/{case_id}/close": frozenset({"admin", "manager"}),  # and director
     "GET /v1/management/process-health": frozenset({"admin", "manager"}),  # and director (tests/test_web_management.py)
     "GET /v1/management/lineage": frozenset({"admin", "coach", "manager", "ml"}),  # and director
+    "GET /v1/management/brief": frozenset({"admin", "manager"}),  # and director (tests/test_management_brief.py)
+    "POST /v1/management/brief/answers": frozenset({"admin", "coach", "manager", "rep"}),
     "GET /v1/management/credibility": frozenset({"admin", "manager"}),  # and director (tests/test_management_credibility.py)
 }
 OPEN = {"GET /health"}  # no key needed (besides the docs and the schema)

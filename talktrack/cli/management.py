@@ -176,3 +176,49 @@ def _emit_cases(app: AppContext, cases: list[dict], as_json: bool, headline: str
                       f"{freeze['state']} {freeze['month']}", case["status"],
                       f"{case['closed_by']}: {case['note']}" if case["closed_by"] else "-")
     app.console.print(table)
+
+
+@management_app.command("brief")
+def brief_command(
+    ctx: typer.Context,
+    manager: Annotated[str | None, typer.Option("--manager", help="Only the teams this manager leads.")] = None,
+    team: Annotated[str | None, typer.Option("--team", help="Only this team (external id).")] = None,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="YYYY-MM-DD (default: today, UTC).")] = None,
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the e-mail-ready Markdown.")] = False,
+    out: Annotated[str | None, typer.Option("--out", help="Write BRIEF-<team>-<day>.md per team into this folder "
+                                                         "(for cron at the hour managers want it).")] = None,
+) -> None:
+    """The daily brief per manager: lead-pool health, stages over their timers, capability shortfalls two
+    months running, and the week's surprise answers with possible market signals. JSON unless --markdown."""
+    from pathlib import Path
+
+    from talktrack.models.capability import read_estimates
+    from talktrack.pipelines.management import brief as daily
+    from talktrack.pipelines.management.brief_export import brief_markdown
+    from talktrack.pipelines.semantic.moments import moment_embedder
+
+    app: AppContext = ctx.obj
+    try:
+        teams = [row["team"] for row in daily.manager_teams(app.catalog, manager) if team in (None, row["team"])]
+    except daily.BriefError as exc:
+        fail(str(exc))
+    if team is not None and not teams:
+        fail(f"unknown team {team!r}" + (f" or not led by {manager!r}" if manager else ""))
+    try:
+        estimates = read_estimates(app.workspace.models_dir / "capability")
+    except FileNotFoundError:
+        estimates = None   # the capability check reports that it cannot be made
+    embedder = moment_embedder(app.settings, app.workspace)
+    day = _day(as_of)
+    briefs = [daily.daily_brief(app.catalog, app.settings, team=t, as_of=day, estimates=estimates, embedder=embedder)
+              for t in teams]
+    if out is not None:
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        for brief in briefs:
+            (folder / f"BRIEF-{brief['team']}-{brief['as_of']}.md").write_text(brief_markdown(brief), encoding="utf-8")
+        typer.echo(f"wrote {len(briefs)} brief(s) to {folder}")
+    elif markdown:
+        typer.echo("\n".join(brief_markdown(b) for b in briefs))
+    else:
+        typer.echo(json.dumps({"as_of": day.isoformat(), "briefs": briefs}, indent=2, ensure_ascii=False))

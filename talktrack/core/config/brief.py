@@ -26,7 +26,7 @@ class SurpriseSettings(Strict):
 
     question_en: str = "Which customer surprised you today, and how?"
     question_zh: str = "今天哪位客户让你感到意外？为什么？"
-    cluster_distance: float = Field(0.65, gt=0, lt=2, description="cosine distance at which clusters stop merging")
+    cluster_distance: float = Field(0.70, gt=0, lt=2, description="cosine distance at which clusters stop merging")
     min_answers: int = Field(3, ge=1, description="a cluster needs this many answers to be shown")
     min_reps: int = Field(2, ge=1, description="... from this many different reps (one rep's hobby is no signal)")
     known_similarity: float = Field(0.40, gt=0, lt=1,

@@ -98,9 +98,16 @@ KNOWN_TOPICS = {
                       "the customer was very happy with our support team"],
                "zh": ["{c}很喜欢我们的演示，说是看过最好的", "客户对我们的服务团队非常满意"]},
 }
+# Said once: a team draws each at most once (several reps telling the same one-off would be news).
 ONE_OFFS = {"en": ["the CFO of {c} turned out to be my old classmate", "{c} brought their whole family to the meeting",
-                   "the meeting at {c} was held in a tea house"],
-            "zh": ["{c}的财务总监居然是我大学同学", "{c}的会议是在茶馆里开的", "客户带着宠物狗来开会"]}
+                   "the meeting at {c} was held in a tea house", "{c}'s office has a climbing wall in the lobby",
+                   "the buyer at {c} quoted Shakespeare at me for ten minutes", "{c} served us homemade dumplings",
+                   "their receptionist recognised me from a marathon last year", "{c} still runs everything on fax machines",
+                   "the whole {c} team wore football shirts for a match day", "{c}'s founder is only 24 years old"],
+            "zh": ["{c}的财务总监居然是我大学同学", "{c}的会议是在茶馆里开的", "客户带着宠物狗来开会",
+                   "{c}的前台认出我是去年马拉松的队友", "{c}老板亲手给我们包了饺子", "{c}办公室里居然有攀岩墙",
+                   "{c}现在还在用传真机办公", "{c}的创始人才二十四岁", "客户全员穿着球衣开会，说今天有比赛",
+                   "{c}的采购经理背了十分钟唐诗"]}
 OPENERS = {"en": ["", "Honestly, ", "Surprise of the day: ", "Hmm, ", "Well, "],
            "zh": ["", "今天最意外的是，", "说实话，", "嗯，"]}
 
@@ -135,6 +142,7 @@ def surprise_answers(spec, world) -> tuple[list[dict], list[dict]]:
             rep = tellers[k % len(tellers)]
             ids.append(_answer(answers, rng, rep, days, customers, NEW_TOPICS[topic], f"new:{topic}"))
         planted.append({"team": team.team_id, "topic": topic, "answer_ids": ids})
+        once: dict[str, list[int]] = {}
         for rep in sellers:
             for _ in range(int(rng.integers(2, 5))):
                 kind = rng.random()
@@ -142,7 +150,10 @@ def surprise_answers(spec, world) -> tuple[list[dict], list[dict]]:
                     known = list(KNOWN_TOPICS)[int(rng.integers(len(KNOWN_TOPICS)))]
                     _answer(answers, rng, rep, days, customers, KNOWN_TOPICS[known], f"known:{known}")
                 else:
-                    _answer(answers, rng, rep, days, customers, ONE_OFFS, "one_off")
+                    language = rep.language if rep.language in ONE_OFFS else "en"
+                    said = once.setdefault(language, [int(i) for i in rng.permutation(len(ONE_OFFS[language]))])
+                    if said:
+                        _answer(answers, rng, rep, days, customers, {language: [ONE_OFFS[language][said.pop()]]}, "one_off")
     answers.sort(key=lambda a: (a["answered_on"], a["answer_id"]))
     return answers, planted
 

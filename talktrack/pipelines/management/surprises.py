@@ -161,8 +161,8 @@ def without_names(texts: list[str], names: list[str]) -> list[str]:
     out = []
     for text in texts:
         for name in names:
-            if name in text:
-                text = text.replace(name, "客户" if detect_language(text) != "en" else "the customer")
+            if name in text:   # the sentence's own language, not the name's, picks the word
+                text = text.replace(name, "the customer" if detect_language(text.replace(name, "")) == "en" else "客户")
         out.append(text)
     return out
 

@@ -16,6 +16,7 @@ from talktrack.serving.routes import (
     drills,
     health,
     jobs,
+    management_brief,
     management_process,
     quotes,
     revenue,
@@ -26,5 +27,5 @@ from talktrack.serving.routes import (
 )
 
 ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, deals, quotes, voice_notes,
-                 drills, revenue, management_process, anomalies, credibility, conversations)
+                 drills, revenue, management_process, management_brief, anomalies, credibility, conversations)
 ROUTERS = tuple(module.router for module in ROUTE_MODULES)
