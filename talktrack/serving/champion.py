@@ -32,12 +32,13 @@ class LoadedModel:
         of our ``PythonModel``s: that check (column types against the signature) took about a
         third of a one-row predict, and callers pass the signature's columns as floats already
         (see ``align_to_model`` in the scoring route)."""
-        python_model = self._python_model()
+        python_model = self.python_model()
         if python_model is None:
             return self.model.predict(features)
         return python_model.predict(None, features)
 
-    def _python_model(self):
+    def python_model(self):
+        """Our ``PythonModel`` inside the pyfunc, or None for another flavour."""
         from mlflow.exceptions import MlflowException
 
         try:

@@ -98,12 +98,12 @@ class DealFeatureCache:
                   teams: dict[str, str | None] | None = None) -> dict[str, CacheEntry]:
         """Entries for each row of ``features`` (index: deal id); stored unless the deal was
         invalidated after generation ``built_from``. Returns every entry, stored or not."""
-        return self.store(self.entries_of(features, teams), built_from)
+        return self.store(self.entries_of(features.to_dict(orient="index"), teams), built_from)
 
-    def entries_of(self, features: pd.DataFrame, teams: dict[str, str | None] | None = None) -> dict[str, CacheEntry]:
-        """New entries (not stored yet) for each row of ``features``, built now, with each deal's team."""
+    def entries_of(self, rows: dict[str, dict[str, float]],
+                   teams: dict[str, str | None] | None = None) -> dict[str, CacheEntry]:
+        """New entries (not stored yet) for each deal's feature row, built now, with each deal's team."""
         now, teams = self.clock(), teams or {}
-        rows = features.to_dict(orient="index")  # one call: a row per deal, fast for 10k deals
         return {deal_id: CacheEntry(row, now, team=teams.get(deal_id)) for deal_id, row in rows.items()}
 
     def store(self, made: dict[str, CacheEntry], built_from: int) -> dict[str, CacheEntry]:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from talktrack.models.features.deal import top_reasons
+from talktrack.models.scorer_vector import VectorScorer
 
 TRUSTED_PREFIXES = ("sklearn.", "numpy.", "scipy.", "builtins.", "talktrack.models.")
 
@@ -48,15 +49,25 @@ def tier(p: float, a: float, b: float) -> str:
 
 def score_frame(estimator, config: dict, frame: pd.DataFrame) -> pd.DataFrame:
     """Win probability, tier and reasons for each row of ``frame`` (the pyfunc's predict)."""
+    X = frame.reindex(columns=config["features"]).astype(float).to_numpy()
+    answers = score_rows(estimator, config, X)
+    return pd.DataFrame({"p_win": [a["p_win"] for a in answers], "tier": [a["tier"] for a in answers],
+                         "reasons": [json.dumps(a["reasons"], ensure_ascii=False) for a in answers]},
+                        index=frame.index)
+
+
+def score_rows(estimator, config: dict, X: np.ndarray, fast: VectorScorer | None = None) -> list[dict]:
+    """``{p_win, tier, reasons}`` for each row of ``X`` (shape: (n, len(config["features"])), NaN
+    for unknown); with ``fast`` (the estimator's numpy view) without scikit-learn's per-call checks."""
     names = config["features"]
-    X = frame.reindex(columns=names).astype(float).to_numpy()
-    p = estimator.predict_proba(X)[:, 1]
-    contributions = estimator.contributions(X)
+    if fast is None:
+        p, contributions = estimator.predict_proba(X)[:, 1], estimator.contributions(X)
+    else:
+        p, contributions = fast.proba(X), fast.contributions(X)
     stages = {key: tuple(value) for key, value in config["stages"].items()}
-    reasons = [json.dumps(top_reasons(names, X[i], contributions[i], config["top_reasons"], stages),
-                          ensure_ascii=False) for i in range(len(X))]
-    tiers = [tier(float(value), config["tiers"]["a"], config["tiers"]["b"]) for value in p]
-    return pd.DataFrame({"p_win": p.astype(float), "tier": tiers, "reasons": reasons}, index=frame.index)
+    return [{"p_win": float(p[i]), "tier": tier(float(p[i]), config["tiers"]["a"], config["tiers"]["b"]),
+             "reasons": top_reasons(names, X[i], contributions[i], config["top_reasons"], stages)}
+            for i in range(len(X))]
 
 
 class CustomerScorerModel(mlflow.pyfunc.PythonModel):
@@ -65,6 +76,12 @@ class CustomerScorerModel(mlflow.pyfunc.PythonModel):
     def load_context(self, context):
         self.estimator = load_estimator(context.artifacts["estimator"])
         self.config = json.loads(Path(context.artifacts["config"]).read_text(encoding="utf-8"))
+        self.fast = VectorScorer.of(self.estimator)
+
+    def score_rows(self, X: np.ndarray) -> list[dict]:
+        """What :meth:`predict` answers, for a numpy matrix of the config's features and with
+        reasons as lists: the service's path for a few deals (no DataFrame, no sklearn checks)."""
+        return score_rows(self.estimator, self.config, X, fast=self.fast)
 
     def predict(self, context, model_input, params=None):
         if not isinstance(model_input, pd.DataFrame):

@@ -35,10 +35,11 @@ import logging
 import math
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, bindparam, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from talktrack.core.catalog import Catalog
@@ -50,7 +51,6 @@ from talktrack.models.features.conversation import (
     answers,
     call_features,
     load_calls,
-    tracks_by_type,
     uses_track,
 )
 
@@ -154,17 +154,34 @@ def read_call_table(catalog: Catalog, settings: Settings, deal_pks: Sequence[int
     """The deals' calls as the batch path sees them (index call_id, :data:`CALL_FEATURES`,
     deal_id, started_at; calls without utterances left out), from their rows; missing and
     stale rows are built first. Also: does the catalog have moments, and talk tracks."""
-    pks = [int(pk) for pk in deal_pks]
-    query = (select(Call.id, Call.deal_id, Call.started_at, Call.stage, Call.moments_model, Call.updated_at,
-                    CallFeatureRow.call_id.label("row"), CallFeatureRow.stage.label("row_stage"),
-                    CallFeatureRow.moments_model.label("row_moments_model"), CallFeatureRow.call_updated_at,
-                    CallFeatureRow.features, CallFeatureRow.answers)
-             .outerjoin(CallFeatureRow, CallFeatureRow.call_id == Call.id)
-             .where(Call.deal_id.in_(pks)).order_by(Call.id))
+    calls, has_moments, has_tracks = read_call_rows(catalog, settings, deal_pks)
+    table = pd.DataFrame.from_dict({call.call_id: call.features for call in calls}, orient="index",
+                                   columns=list(CALL_FEATURES)).astype(float)
+    table["deal_id"] = [call.deal_pk for call in calls]
+    table["started_at"] = pd.to_datetime([call.started_at for call in calls])
+    table.index.name = "call_id"
+    return table, has_moments, has_tracks
+
+
+@dataclass(frozen=True)
+class CallRead:
+    """One call's features as a deal's score reads them (NaN for unknown), with its deal and start."""
+
+    call_id: int
+    deal_pk: int
+    started_at: datetime | None
+    features: dict[str, float]
+
+
+def read_call_rows(catalog: Catalog, settings: Settings, deal_pks: Sequence[int]) -> tuple[list[CallRead], bool, bool]:
+    """The deals' calls with utterances (in call id order), their features from the stored rows
+    (missing and stale rows built first), track uses counted against the current tracks and
+    zero objections where the catalog has moments; also: does it have moments, and talk tracks.
+    Plain Python: a never-scored deal's few calls are read without a DataFrame."""
     with catalog.engine.connect() as connection:
-        found = connection.execute(query).all()
-        tracks = _tracks(connection)
-        has_moments = connection.scalar(select(Moment.id).limit(1)) is not None
+        found = connection.execute(_DEALS_CALLS, {"deal_pks": [int(pk) for pk in deal_pks]}).all()
+        by_status = _tracks_by_status(connection)
+        has_moments = connection.scalar(_ANY_MOMENT) is not None
     stale = [c.id for c in found if c.row is None or (c.row_stage, c.row_moments_model, c.call_updated_at)
              != (c.stage, c.moments_model, c.updated_at)]
     fresh = {}
@@ -177,41 +194,47 @@ def read_call_table(catalog: Catalog, settings: Settings, deal_pks: Sequence[int
             logger.warning("could not store %d call feature rows; they are rebuilt when next read", len(rows))
         fresh = {row["call_id"]: row for row in rows}
     STATS["read"] += len(found) - len(stale)
-    by_type = {status: tracks_by_type(tracks, [status]) for status in ("approved", "proposed")}
-    rows, meta = {}, {}
+    has_tracks = any(by_status.values())
+    calls = []
     for call in found:
-        call_id, deal_id, started_at, features, answered = (call.id, call.deal_id, call.started_at, call.features,
-                                                             call.answers)
-        if call_id in fresh:
-            features, answered = fresh[call_id]["features"], fresh[call_id]["answers"]
+        features, answered = call.features, call.answers
+        if call.id in fresh:
+            features, answered = fresh[call.id]["features"], fresh[call.id]["answers"]
         if features is None:
             continue  # no utterances: the batch path has no row for it either
         row = {name: _loaded(features.get(name)) for name in CALL_FEATURES}
-        if answered is not None and not tracks.empty:
+        if answered is not None and has_tracks:
             pairs = [(kind, tuple(moves)) for kind, moves in answered]
             # what conversation.track_uses counts, with each status's tracks sorted once
-            row["approved_track_uses"] = float(sum(uses_track(o, moves, by_type["approved"]) for o, moves in pairs))
-            row["mined_track_uses"] = float(sum(uses_track(o, moves, by_type["proposed"]) for o, moves in pairs))
-        rows[call_id] = row
-        meta[call_id] = (deal_id, started_at)
-    table = pd.DataFrame.from_dict(rows, orient="index", columns=list(CALL_FEATURES)).astype(float)
-    if has_moments:
-        table[list(COUNT_COLUMNS)] = table[list(COUNT_COLUMNS)].fillna(0.0)
-    table["deal_id"] = [meta[call_id][0] for call_id in table.index]
-    table["started_at"] = pd.to_datetime([meta[call_id][1] for call_id in table.index])
-    table.index.name = "call_id"
-    return table, has_moments, not tracks.empty
+            row["approved_track_uses"] = float(sum(uses_track(o, moves, by_status["approved"]) for o, moves in pairs))
+            row["mined_track_uses"] = float(sum(uses_track(o, moves, by_status["proposed"]) for o, moves in pairs))
+        if has_moments:  # a call without moments then had zero objections, not unknown ones
+            row.update({name: 0.0 for name in COUNT_COLUMNS if math.isnan(row[name])})
+        calls.append(CallRead(call.id, call.deal_id, call.started_at, row))
+    return calls, has_moments, has_tracks
 
 
-def _tracks(connection) -> pd.DataFrame:
-    """The talk tracks :func:`load_calls` reads (approved, and proposed ones still active)."""
-    rows = connection.execute(
-        select(TalkTrack.objection_type, TalkTrack.moves, TalkTrack.status)
-        .where(or_(TalkTrack.status == "approved", and_(TalkTrack.status == "proposed", TalkTrack.active.is_(True))))
-        .order_by(TalkTrack.id)).all()
-    tracks = pd.DataFrame(rows, columns=["objection_type", "moves", "status"])
-    tracks["moves"] = tracks["moves"].map(lambda moves: tuple(moves or ()))
-    return tracks
+# statements built once: a never-scored deal's score runs them, and building one costs more than running it
+_DEALS_CALLS = (select(Call.id, Call.deal_id, Call.started_at, Call.stage, Call.moments_model, Call.updated_at,
+                       CallFeatureRow.call_id.label("row"), CallFeatureRow.stage.label("row_stage"),
+                       CallFeatureRow.moments_model.label("row_moments_model"), CallFeatureRow.call_updated_at,
+                       CallFeatureRow.features, CallFeatureRow.answers)
+                .outerjoin(CallFeatureRow, CallFeatureRow.call_id == Call.id)
+                .where(Call.deal_id.in_(bindparam("deal_pks", expanding=True))).order_by(Call.id))
+_TRACKS = (select(TalkTrack.objection_type, TalkTrack.moves, TalkTrack.status)
+           .where(or_(TalkTrack.status == "approved", and_(TalkTrack.status == "proposed", TalkTrack.active.is_(True))))
+           .order_by(TalkTrack.id))
+_ANY_MOMENT = select(Moment.id).limit(1)
+
+
+def _tracks_by_status(connection) -> dict[str, dict[str, list[tuple[str, ...]]]]:
+    """The talk tracks :func:`load_calls` reads (approved, and proposed ones still active), per
+    status as :func:`talktrack.models.features.conversation.tracks_by_type` groups them."""
+    rows = connection.execute(_TRACKS).all()
+    by_status: dict[str, dict[str, list[tuple[str, ...]]]] = {"approved": {}, "proposed": {}}
+    for objection, moves, status in rows:
+        by_status[status].setdefault(objection, []).append(tuple(moves or ()))
+    return by_status
 
 
 def _stored(value) -> float | None:

@@ -103,12 +103,14 @@ def _calls_with_features(frames: CallFrames, settings: Settings) -> pd.DataFrame
     return table.join(frames.calls[["deal_id", "started_at"]], how="inner")
 
 
+_NEWEST = select(*(select(func.max(column)).scalar_subquery()
+                   for column in (StageEvent.entered_at, Call.started_at, Deal.closed_at)))
+
+
 def latest_event(catalog: Catalog) -> datetime:
     """The newest timestamp in the catalog (stage events, calls, closes): the default "now"."""
-    newest = select(*(select(func.max(column)).scalar_subquery()
-                      for column in (StageEvent.entered_at, Call.started_at, Deal.closed_at)))
     with catalog.engine.connect() as connection:  # one round trip: every never-scored deal asks
-        stamps = [stamp for stamp in connection.execute(newest).one() if stamp is not None]
+        stamps = [stamp for stamp in connection.execute(_NEWEST).one() if stamp is not None]
     if not stamps:
         raise ValueError("the catalog has no stage events, calls or closed deals: nothing to score as of")
     return max(stamps)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,7 +22,7 @@ from sqlalchemy import select
 
 from talktrack.core.catalog.schema import Deal, Rep, Team
 from talktrack.models.features.call_rows import refresh_call_rows
-from talktrack.models.features.deal import build_deal_table
+from talktrack.models.features.deal_rows import deal_feature_rows
 from talktrack.serving.access import Owner, may_read
 from talktrack.serving.auth import Allowed
 from talktrack.serving.champion import LoadedModel
@@ -45,6 +46,7 @@ router = APIRouter(prefix="/v1/score", tags=["scoring"])
 ONE_HOT_PREFIXES = ("industry__",)
 Scorer = Allowed("admin", "crm", "manager", "ml")
 MAX_BATCH = 10000
+NAN = float("nan")
 REFRESHER_KEY = "scoring.refresher"
 ROW_KEEPER_KEY = "scoring.call_rows"
 ROWS_EVERY_S = 30.0  # how often the service looks for call feature rows made stale by other writers
@@ -111,15 +113,17 @@ def build_entries(svc: Service, deal_ids: list[str], teams: dict[str, str | None
     """The deals' features as of now, put in the cache (unless invalidated meanwhile)."""
     cache = feature_cache(svc)
     generation = cache.generation()
-    entries = cache.store(cache.entries_of(deal_table(svc, deal_ids), teams), built_from=generation)
+    entries = cache.store(cache.entries_of(deal_rows(svc, deal_ids), teams), built_from=generation)
     if len(entries) >= SETTLE_AFTER_ROWS:
         settle_heap()  # thousands of entries that stay: see serving.heap
     return entries
 
 
-def deal_table(svc: Service, deal_ids: list[str]) -> pd.DataFrame:
+def deal_rows(svc: Service, deal_ids: list[str]) -> dict[str, dict[str, float]]:
+    """The deals' feature rows as of now, in plain Python (equal to the batch table's rows:
+    :mod:`talktrack.models.features.deal_rows`)."""
     try:
-        return build_deal_table(svc.catalog, svc.settings, deal_ids=deal_ids).features
+        return deal_feature_rows(svc.catalog, svc.settings, deal_ids)
     except ValueError as exc:  # an empty catalog: nothing dated to score as of
         raise NotReady(str(exc), code="no_data") from None
 
@@ -134,7 +138,7 @@ def rebuild_in_background(svc: Service, deal_ids: list[str]) -> None:
         return
     cache = feature_cache(svc)
     generation = cache.generation()
-    entries = cache.entries_of(deal_table(svc, known), teams)
+    entries = cache.entries_of(deal_rows(svc, known), teams)
     try:
         champion = svc.champion(CUSTOMER_SCORER).current()
     except RegistryError:
@@ -175,19 +179,33 @@ def on_shutdown(svc: Service) -> None:
 
 def predict_into(entries: dict[str, CacheEntry], deal_ids: list[str], champion: LoadedModel) -> None:
     """The champion's answers for ``deal_ids``, stored in their entries under its version."""
-    rows = pd.DataFrame.from_dict({deal_id: entries[deal_id].features for deal_id in deal_ids}, orient="index")
-    features = align_to_model(rows, champion.model)
-    # the pyfunc's output may carry a fresh index: rows come back in the order given
-    predicted = champion.predict(features).set_axis(features.index)
+    rows = [entries[deal_id].features for deal_id in deal_ids]
+    python_model = champion.python_model()
+    if hasattr(python_model, "score_rows"):  # our customer scorer: a numpy matrix, no DataFrame
+        scored = python_model.score_rows(model_matrix(rows, python_model.config["features"]))
+    else:
+        scored = pyfunc_answers(rows, champion)
     model = {"name": champion.name, "version": champion.version}
-    for row in predicted.itertuples():
-        entries[row.Index].answers[champion.version] = {
-            "deal_id": row.Index,
-            "probability": float(row.p_win),
-            "tier": row.tier,
-            "reasons": json.loads(row.reasons),
-            "model": model,
-        }
+    for deal_id, answer in zip(deal_ids, scored, strict=True):
+        entries[deal_id].answers[champion.version] = {
+            "deal_id": deal_id, "probability": answer["p_win"], "tier": answer["tier"],
+            "reasons": answer["reasons"], "model": model}
+
+
+def model_matrix(rows: list[dict[str, float]], names: list[str]) -> np.ndarray:
+    """shape: (len(rows), len(names)); what :func:`align_to_model` makes of the same rows, without
+    pandas (a never-scored deal's one row): one-hot columns a row lacks are 0, others NaN."""
+    absent = [0.0 if name.startswith(ONE_HOT_PREFIXES) else NAN for name in names]
+    return np.array([[row.get(name, gap) for name, gap in zip(names, absent, strict=True)] for row in rows],
+                    dtype=float)
+
+
+def pyfunc_answers(rows: list[dict[str, float]], champion: LoadedModel) -> list[dict]:
+    """``{p_win, tier, reasons}`` per row through the champion's pyfunc (another flavour of model)."""
+    features = align_to_model(pd.DataFrame(rows), champion.model)
+    predicted = champion.predict(features)
+    return [{"p_win": float(row.p_win), "tier": row.tier, "reasons": json.loads(row.reasons)}
+            for row in predicted.itertuples()]
 
 
 def deal_teams(svc: Service, deal_ids: list[str]) -> dict[str, str | None]:
