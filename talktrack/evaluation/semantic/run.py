@@ -62,6 +62,8 @@ def evaluate_semantic(world_dir: Path, settings: Settings, workdir: Path, *, tra
     report["key_questions"] = step("key questions", lambda: _key_questions(catalog, settings, workspace, world_dir,
                                                                             max_calls_sop, progress))
     report["evidence"] = step("evidence", lambda: _evidence(catalog, settings, workspace, world_dir, progress))
+    report["chats"] = step("chats", lambda: _chats(catalog, settings, workspace, world_dir, Path(workdir), report,
+                                                  progress))
     from talktrack.evaluation.semantic.real_drills import drill_figures  # drill scores: generated world, real answers
 
     report["drills"] = step("drills", lambda: drill_figures(catalog, settings, workspace, truth))
@@ -150,6 +152,16 @@ def _evidence(catalog, settings, workspace, world_dir: Path, progress) -> dict:
     from talktrack.evaluation.semantic.evidence import evaluate_evidence
 
     return evaluate_evidence(world_dir, catalog, settings, workspace, progress=progress)
+
+
+def _chats(catalog, settings, workspace, world_dir: Path, workdir: Path, report: dict, progress) -> dict:
+    """The world's chats and e-mails through the same layer, per channel, with the calls' figures beside."""
+    from talktrack.evaluation.semantic.chats import evaluate_chats
+
+    graded = evaluate_chats(world_dir, catalog, settings, workspace, workdir, seed=report["seed"], progress=progress)
+    calls = {"moments_objection_macro_f1": report["moments"]["trained"]["macro_f1"].get("objection"),
+             "key_questions": report["key_questions"]["key_questions"]["overall"]}
+    return graded | {"calls_beside": calls}
 
 
 def check_targets(report: dict) -> dict:

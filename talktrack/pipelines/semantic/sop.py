@@ -140,7 +140,7 @@ def deal_key_questions(catalog: Catalog, settings, workspace: Workspace, deal_id
             select(Call.external_id).where(Call.deal_id == deal.id, Call.stage.is_not(None))
             .order_by(Call.started_at, Call.id)))
     results = [(r, "call", 1) for r in (check_calls(catalog, settings, workspace, call_ids) if call_ids else [])]
-    chats = chat_inputs(catalog, deal.id, [s.key for s in settings.stages])
+    chats = chat_inputs(catalog, [s.key for s in settings.stages], deal.id)
     if chats:
         checked = checker(catalog, settings, workspace).check([c for c, _ in chats])
         results += [(r, c.channel, count) for r, (c, count) in zip(checked, chats, strict=True)]

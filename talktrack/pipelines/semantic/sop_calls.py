@@ -141,32 +141,31 @@ def call_turns(catalog: Catalog, call_pks: Sequence[int]) -> dict[int, list[tupl
     return out
 
 
-def chat_inputs(catalog: Catalog, deal_pk: int, stages: Sequence[str]) -> list[tuple[CallInput, int]]:
-    """The deal's chat and e-mail conversations in one of ``stages`` as check inputs (``call_id``: the
-    conversation id, ``channel``: chat or email), each with its number of messages, oldest first.
+def chat_inputs(catalog: Catalog, stages: Sequence[str], deal_pk: int | None = None) -> list[tuple[CallInput, int]]:
+    """The chat and e-mail conversations in one of ``stages`` (of one deal, or all) as check inputs
+    (``call_id``: the conversation id, ``channel``: chat or email), each with its message count, oldest first.
 
     A message is a turn: a rep's message is checked sentence by sentence, with the customer's next
     message as its answer, exactly as a rep's turn in a call is."""
+    query = (select(ChatConversation.id, ChatConversation.external_id, Deal.external_id, ChatConversation.stage,
+                    ChatConversation.channel, ChatConversation.language, ChatConversation.message_count)
+             .outerjoin(Deal, Deal.id == ChatConversation.deal_id)
+             .where(ChatConversation.stage.in_(list(stages)))
+             .order_by(ChatConversation.started_at, ChatConversation.id))
+    if deal_pk is not None:
+        query = query.where(ChatConversation.deal_id == deal_pk)
+    turns: dict[int, list] = {}
     with catalog.session() as session:
-        convs = session.execute(
-            select(ChatConversation.id, ChatConversation.external_id, ChatConversation.stage, ChatConversation.channel,
-                   ChatConversation.language, ChatConversation.message_count)
-            .where(ChatConversation.deal_id == deal_pk, ChatConversation.stage.in_(list(stages)))
-            .order_by(ChatConversation.started_at, ChatConversation.id)).all()
-        turns: dict[int, list] = {}
-        for conv, seq, role, text in session.execute(
-                select(ChatUtterance.conversation_id, ChatUtterance.seq, ChatUtterance.role, ChatUtterance.text)
-                .where(ChatUtterance.conversation_id.in_([c[0] for c in convs]))
-                .order_by(ChatUtterance.conversation_id, ChatUtterance.seq)):
-            turns.setdefault(conv, []).append((seq, 0.0, 0.0, role or "", text or ""))
-    deal_id = None if not convs else _deal_external_id(catalog, deal_pk)
-    return [(CallInput(external, deal_id, stage, channel, language or "en", rep_sentences(turns.get(pk, []))), count)
-            for pk, external, stage, channel, language, count in convs]
-
-
-def _deal_external_id(catalog: Catalog, deal_pk: int) -> str | None:
-    with catalog.session() as session:
-        return session.scalar(select(Deal.external_id).where(Deal.id == deal_pk))
+        convs = session.execute(query).all()
+        for begin in range(0, len(convs), ID_CHUNK):
+            chunk = [c[0] for c in convs[begin: begin + ID_CHUNK]]
+            for conv, seq, role, text in session.execute(
+                    select(ChatUtterance.conversation_id, ChatUtterance.seq, ChatUtterance.role, ChatUtterance.text)
+                    .where(ChatUtterance.conversation_id.in_(chunk))
+                    .order_by(ChatUtterance.conversation_id, ChatUtterance.seq)):
+                turns.setdefault(conv, []).append((seq, 0.0, 0.0, role or "", text or ""))
+    return [(CallInput(external, deal, stage, channel, language or "en", rep_sentences(turns.get(pk, []))), count)
+            for pk, external, deal, stage, channel, language, count in convs]
 
 
 def won_calls(catalog: Catalog, stage: str, limit: int) -> list[tuple[int, str, str, str]]:
