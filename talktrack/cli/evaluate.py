@@ -312,12 +312,20 @@ def eval_ocr(
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
 ) -> None:
     """Calendar screenshots read by the real OCR engine: field accuracy (date, time, customer; target >= 95 %)
-    and the booking check on genuine, another customer's and doctored screenshots."""
-    from talktrack.evaluation.calendar_ocr import evaluate_calendar_ocr
+    and the booking check on genuine, another customer's and doctored screenshots; beside them the
+    hand-written entries of real calendar apps (real_phrasing/calendar_entries.yaml), from text and via OCR."""
+    from talktrack.evaluation.calendar_ocr import evaluate_calendar_ocr, evaluate_real_entries
 
     app: AppContext = ctx.obj
     report = evaluate_calendar_ocr(world, app.settings, limit=limit)
+    report["real_entries"] = evaluate_real_entries(app.settings)
     if not as_json:
+        real = report["real_entries"]
+        app.console.print("real calendar formats, test split: field accuracy "
+                          f"{real['text_test']['all']['field_accuracy']['rate']} from text, "
+                          f"{real['ocr_test']['all']['field_accuracy']['rate']} via OCR (dev "
+                          f"{real['text_dev']['all']['field_accuracy']['rate']} / "
+                          f"{real['ocr_dev']['all']['field_accuracy']['rate']})")
         fields, decisions = report["fields"]["all"], report["decisions"]
         app.console.print(f"{report['screenshots']} screenshots: field accuracy {fields['field_accuracy']['rate']} "
                           f"(date {fields['date']['rate']}, time {fields['time']['rate']}, customer "

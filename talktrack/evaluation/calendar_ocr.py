@@ -25,7 +25,8 @@ from datetime import date, datetime, timedelta
 from datetime import time as clock
 from pathlib import Path
 
-from talktrack.evaluation.world.calendar_shots import ShotFields, render_screenshot
+from talktrack.evaluation.real_phrasing import load
+from talktrack.evaluation.world.calendar_shots import ShotFields, render_screenshot, render_text
 from talktrack.evaluation.world.spec import child_rng
 from talktrack.models.calendar_text import name_similarity, read_calendar
 from talktrack.models.ocr import read_text
@@ -33,7 +34,8 @@ from talktrack.pipelines.semantic.evidence.screenshot import match_calendar, ocr
 from talktrack.pipelines.semantic.evidence.sources import CallRef, CustomerFacts
 
 TARGET_FIELD_ACCURACY = 0.95
-STEP_DOCTORED = 9055  # draws of this evaluation, apart from the world's own
+STEP_DOCTORED, STEP_REAL = 9055, 9056  # draws of this evaluation, apart from the world's own
+REAL_SET = "calendar_entries"
 
 
 def evaluate_calendar_ocr(world: Path, settings, *, limit: int | None = None, doctored: bool = True) -> dict:
@@ -46,7 +48,7 @@ def evaluate_calendar_ocr(world: Path, settings, *, limit: int | None = None, do
     options = settings.semantic.evidence
     facts = _world_facts(world)
     now = max(c.started_at for f in facts.values() for c in f.calls) + timedelta(days=1)
-    fields_rows, decisions, seconds = [], defaultdict(list), []
+    fields_rows, decisions, seconds, misread = [], defaultdict(list), [], []
     for number, (evidence_id, shot) in enumerate(shots):
         fields, language = shot["fields"], shot["fields"]["language"]
         started = time.perf_counter()
@@ -54,6 +56,10 @@ def evaluate_calendar_ocr(world: Path, settings, *, limit: int | None = None, do
         seconds.append(time.perf_counter() - started)
         reading = read_calendar(text)
         fields_rows.append((language, _field_hits(reading, fields, options.screenshot_name_similarity)))
+        wrong = [k for k in ("date", "time", "customer") if not fields_rows[-1][1][k]]
+        if wrong:
+            misread.append({"evidence_id": evidence_id, "fields": wrong, "dates": [str(d) for d in reading.dates[:2]],
+                            "times": [t.strftime("%H:%M") for t in reading.times[:2]], "degradation": shot["degradation"]})
         own = facts[shot["deal_id"]]
         decisions["genuine"].append(match_calendar(reading, own, shot["deal_id"], options, now=now).genuine)
         other = _other_deal(shot["deal_id"], facts, number)
@@ -65,10 +71,34 @@ def evaluate_calendar_ocr(world: Path, settings, *, limit: int | None = None, do
             decisions["doctored"].append(not match_calendar(forged, own, shot["deal_id"], options, now=now).genuine)
     return {"world": str(world), "screenshots": len(shots), "fields": _field_summary(fields_rows),
             "decisions": {k: _share(sum(v), len(v)) for k, v in decisions.items()},
-            "seconds_per_image": round(sum(seconds) / len(seconds), 3),
+            "seconds_per_image": round(sum(seconds) / len(seconds), 3), "misread": misread,
             "target_field_accuracy": TARGET_FIELD_ACCURACY,
             "options": {k: getattr(options, k) for k in ("screenshot_name_similarity", "screenshot_time_tolerance_min",
                                                          "calendar_utc_offset_h")}}
+
+
+def evaluate_real_entries(settings, *, ocr: bool = True) -> dict:
+    """The hand-written entries of real calendar apps and chats (``real_phrasing/calendar_entries.yaml``):
+    fields read from their text, and (``ocr``) from the same lines drawn as a screenshot and read by OCR.
+    Per split; the parser's formats were chosen on dev only."""
+    threshold = settings.semantic.evidence.screenshot_name_similarity
+    rows: dict[str, list] = defaultdict(list)
+    misread = []
+    for number, item in enumerate(load(REAL_SET)):
+        truth = {"day": item["day"].isoformat(), "start": item["start"], "customer": item["customer"]}
+        texts = {"text": item["text"]}
+        if ocr:
+            language = "en" if item["lang"] == "en" else "zh"
+            image, _, _ = render_text(item["text"], language, child_rng(STEP_REAL, number))
+            texts["ocr"] = read_text(image, ocr_languages(language)).text
+        for source, text in texts.items():
+            hits = _field_hits(read_calendar(text, default_year=item["submitted"].year), truth, threshold)
+            rows[f"{source}_{item['split']}"].append((item["lang"], hits))
+            if not (hits["date"] and hits["time"] and hits["customer"]):
+                misread.append({"id": item["id"], "split": item["split"], "from": source,
+                                "fields": [k for k in ("date", "time", "customer") if not hits[k]]})
+    return {"set": REAL_SET, "items": len(load(REAL_SET)),
+            **{name: _field_summary(selected) for name, selected in sorted(rows.items())}, "misread": misread}
 
 
 def _field_hits(reading, fields: dict, min_similarity: float) -> dict[str, bool]:

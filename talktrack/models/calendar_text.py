@@ -33,9 +33,22 @@ _DATES = [
     re.compile(_MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+" + _YEAR, re.IGNORECASE),
     re.compile(r"(?<!\d)(?P<d>\d{1,2})\s+" + _MONTH + r",?\s+" + _YEAR, re.IGNORECASE),
 ]
-_YEARLESS = re.compile(r"(?<!\d)(?P<m>\d{1,2})[ \t]*月[ \t]*(?P<d>\d{1,2})[ \t]*[日号]")
-_TIME = re.compile(r"(?P<half>上午|下午|中午|晚上|早上)?\s*(?<!\d)(?P<h>[0-2]?\d)\s*[:：.]\s*(?P<min>[0-5]\d)(?!\d)"
-                   r"\s*(?P<ampm>[AaPp]\.?\s?[Mm]\.?)?")
+_ORDINAL = r"(?:st|nd|rd|th)?"
+# without a year (Google's "Tuesday, March 4", "Thu 7th Aug", 企业微信 "5月20日", 钉钉 "04-08 周二", "2/26 周三"):
+# the year is taken from a full date elsewhere in the text, else from the caller (the day it was handed in)
+_YEARLESS = [
+    re.compile(r"(?<!\d)(?P<m>\d{1,2})[ \t]*月[ \t]*(?P<d>\d{1,2})[ \t]*[日号]"),
+    re.compile(r"(?<![\d/.-])(?P<m>\d{1,2})[-/.](?P<d>\d{1,2})(?![\d/.-])(?=[ \t]*[（(]?[ \t]*(?:周|星期))"),
+    re.compile(r"\b" + _MONTH + r"[ \t]+(?P<d>\d{1,2})" + _ORDINAL + r"(?![\d:])", re.IGNORECASE),
+    re.compile(r"(?<![\d:])(?P<d>\d{1,2})" + _ORDINAL + r"[ \t]+(?:of[ \t]+)?" + _MONTH + r"\b", re.IGNORECASE),
+]
+_HALF = r"(?P<half>上午|下午|中午|晚上|早上)?[ \t]*"
+_AMPM = r"[ \t]*(?P<ampm>[AaPp]\.?[ \t]?[Mm]\.?(?![A-Za-z]))"
+_TIMES = [
+    re.compile(_HALF + r"(?<![\d:])(?P<h>[0-2]?\d)[ \t]*[:.][ \t]*(?P<min>[0-5]\d)(?![\d:])(?:" + _AMPM + ")?"),
+    re.compile(_HALF + r"(?<![\d:.])(?P<h>1[0-2]|0?[1-9])(?P<min>)" + _AMPM),  # "10am", "3 pm"
+]
+_RANGE = re.compile(r"^[ \t]*(?:[-–—~至到]|to)[ \t]*$")
 _AFTERNOON = ("下午", "晚上")
 
 
@@ -52,31 +65,34 @@ class CalendarReading:
         return bool(self.dates and self.times)
 
 
-def read_calendar(text: str) -> CalendarReading:
-    """Every date (with its year) and clock time written in ``text``."""
+def read_calendar(text: str, default_year: int | None = None) -> CalendarReading:
+    """Every date and clock time written in ``text``; ``default_year``: the year of a date written without
+    one, when no full date in the text gives it (e.g. the year the screenshot was handed in)."""
     text = text.replace("：", ":").replace("，", ",")
     found: list[tuple[int, int, date]] = []  # (start, end, date)
 
     def add(match: re.Match, day: date | None) -> None:
-        if day is not None and not any(a <= match.start() < b for a, b, _ in found):
+        if day is not None and not any(a <= match.start() < b or match.start() <= a < match.end() for a, b, _ in found):
             found.append((match.start(), match.end(), day))
 
     for pattern in _DATES:
         for match in pattern.finditer(text):
-            add(match, _date(match))
+            add(match, _date(match, None))
     years = [d.year for _, _, d in found] or [int(y) for y in re.findall(r"20\d\d(?=\s*年)", text)]
-    if years:  # 3月4日 under a "2025年3月" header: the year is written elsewhere
-        for match in _YEARLESS.finditer(text):
-            add(match, _make_date(years[0], int(match["m"]), int(match["d"])))
+    year = years[0] if years else default_year
+    if year is not None:
+        for pattern in _YEARLESS:
+            for match in pattern.finditer(text):
+                add(match, _date(match, year))
     dates = [d for _, _, d in sorted(found)]
     times = [t for at, t in _times(text) if not any(a <= at < b for a, b, _ in found)]  # not 2025.02.06
     return CalendarReading(list(dict.fromkeys(dates)), times, text)
 
 
-def _date(match: re.Match) -> date | None:
+def _date(match: re.Match, year: int | None) -> date | None:
     groups = match.groupdict()
     month = MONTHS[groups["month"].lower()] if groups.get("month") else int(groups["m"])
-    return _make_date(int(groups["year"]), month, int(groups["d"]))
+    return _make_date(int(groups.get("year") or year), month, int(groups["d"]))
 
 
 def _make_date(year: int, month: int, day: int) -> date | None:
@@ -87,17 +103,30 @@ def _make_date(year: int, month: int, day: int) -> date | None:
 
 
 def _times(text: str) -> list[tuple[int, time]]:
-    times = []
-    for match in _TIME.finditer(text):
-        hour, minute = int(match["h"]), int(match["min"])
-        ampm = (match["ampm"] or "").lower().replace(".", "").replace(" ", "")
-        if (ampm == "pm" or match["half"] in _AFTERNOON) and hour < 12:
-            hour += 12
-        elif ampm == "am" and hour == 12:
-            hour = 0
-        if hour < 24:
-            times.append((match.start("h"), time(hour, minute)))
-    return times
+    """(position, time) of each clock time; "2:30 – 3:00pm" and "下午3:00-4:30" give both ends the marker."""
+    found = []  # (start, end, hour, minute, marker)
+    for pattern in _TIMES:
+        for match in pattern.finditer(text):
+            if any(a <= match.start("h") < b for a, b, *_ in found):
+                continue
+            ampm = (match["ampm"] or "").lower().replace(".", "").replace(" ", "").replace("\t", "")
+            found.append((match.start("h"), match.end(), int(match["h"]), int(match["min"] or 0),
+                          ampm or match["half"] or ""))
+    found.sort()
+    for i in range(len(found) - 1):  # a range's unmarked end takes the marker of the other
+        (a, b, h, m, mark), (c, d, h2, m2, mark2) = found[i], found[i + 1]
+        if _RANGE.match(text[b:c]) and bool(mark) != bool(mark2):
+            if not mark and _clock(h, mark2) <= _clock(h2, mark2):
+                found[i] = (a, b, h, m, mark2)
+            elif not mark2 and mark in _AFTERNOON + ("pm",):
+                found[i + 1] = (c, d, h2, m2, mark)
+    return [(a, time(_clock(h, mark), m)) for a, _, h, m, mark in found if _clock(h, mark) < 24]
+
+
+def _clock(hour: int, mark: str) -> int:
+    if mark in ("pm", *_AFTERNOON) and hour < 12:
+        return hour + 12
+    return 0 if mark == "am" and hour == 12 else hour
 
 
 def _squash(text: str) -> str:

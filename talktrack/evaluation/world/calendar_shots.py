@@ -129,11 +129,22 @@ def _lines(fields: ShotFields, rng: np.random.Generator) -> list[tuple[str, int,
 # -- drawing and degrading ------------------------------------------------------------------------------
 def render_screenshot(fields: ShotFields, rng: np.random.Generator) -> tuple[bytes, str, dict]:
     """``(file bytes, suffix, how it was drawn and degraded)`` of one calendar entry."""
+    return render_rows(_lines(fields, rng), fields.language, rng)
+
+
+def render_text(text: str, language: str, rng: np.random.Generator) -> tuple[bytes, str, dict]:
+    """Any entry's lines drawn the same way (first line as the title): for entries written by hand."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return render_rows([(line, 3 if i == 0 else 2 if i < 3 else 1, i == 0) for i, line in enumerate(lines)],
+                       language, rng)
+
+
+def render_rows(rows: list[tuple[str, int, bool]], language: str, rng: np.random.Generator) -> tuple[bytes, str, dict]:
+    """Rows of (text, size step, bold) drawn as a calendar app's entry, then degraded."""
     dark = rng.random() < 0.25
     paper, ink = ((32, 33, 36), (232, 234, 237)) if dark else ((255, 255, 255), (32, 33, 36))
     accent = tuple(int(v) for v in rng.choice([(26, 115, 232), (11, 128, 67), (217, 48, 37), (142, 36, 170)]))
     base, face = int(rng.integers(17, 25)), int(rng.integers(len(font_files())))
-    rows = _lines(fields, rng)
     heights = [int(base * (1 + 0.22 * step)) for _, step, _ in rows]
     longest = max(_font(1 if bold else face, size).getlength(text) for (text, _, bold), size in zip(rows, heights,
                                                                                                      strict=True))
@@ -142,7 +153,7 @@ def render_screenshot(fields: ShotFields, rng: np.random.Generator) -> tuple[byt
     image = Image.new("RGB", (width, height), paper)
     draw = ImageDraw.Draw(image)
     draw.rectangle((0, 0, width, 44), fill=accent)
-    draw.text((18, 10), "日历" if fields.language == "zh" else "Calendar", font=_font(0, 20), fill=(255, 255, 255))
+    draw.text((18, 10), "日历" if language == "zh" else "Calendar", font=_font(0, 20), fill=(255, 255, 255))
     draw.rectangle((18, 64, 26, height - 24), fill=accent)
     y = 62
     for (text, _, bold), size in zip(rows, heights, strict=True):

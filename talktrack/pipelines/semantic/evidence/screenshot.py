@@ -68,13 +68,16 @@ def ocr_languages(language: str | None) -> tuple[str, ...]:
 
 
 def check_calendar(facts: CustomerFacts, deal_id: str, path: Path, settings: EvidenceSettings, *,
-                   now: datetime | None = None) -> CalendarCheck:
-    """Read ``path`` and match it against this customer's name and this deal's conversations."""
+                   now: datetime | None = None, submitted_at: datetime | None = None) -> CalendarCheck:
+    """Read ``path`` and match it against this customer's name and this deal's conversations (a date shown
+    without its year, as Google Calendar and WeCom do, is taken in the year it was handed in)."""
+    now = now or utcnow()
     try:
         text = read_text(path, ocr_languages(facts.language)).text
     except (OcrUnavailable, OcrInputError) as exc:
         return CalendarCheck("calendar_unreadable", f"the screenshot could not be read: {exc}", None, 0.0)
-    return match_calendar(read_calendar(text), facts, deal_id, settings, now=now or utcnow())
+    reading = read_calendar(text, default_year=(submitted_at or now).year)
+    return match_calendar(reading, facts, deal_id, settings, now=now)
 
 
 def match_calendar(reading: CalendarReading, facts: CustomerFacts, deal_id: str, settings: EvidenceSettings, *,
@@ -122,7 +125,8 @@ def fold(verdict: EvidenceVerdict, check: CalendarCheck, settings: EvidenceSetti
 
 def check_screenshot(verifier, verdict: EvidenceVerdict, path: Path, customer_pk: int) -> EvidenceVerdict:
     """``verdict`` (of the document's text) with the screenshot at ``path`` read and folded in."""
-    check = check_calendar(verifier.facts_of(customer_pk), verdict.deal_id, path, verifier.settings)
+    check = check_calendar(verifier.facts_of(customer_pk), verdict.deal_id, path, verifier.settings,
+                           submitted_at=verdict.submitted_at)
     return fold(verdict, check, verifier.settings)
 
 
@@ -132,4 +136,5 @@ def screenshot_verdict(verifier, row: EvidenceRow, path: Path) -> EvidenceVerdic
     start = EvidenceVerdict(row.deal_id, row.evidence_id, row.kind, facts.language, NOTHING_CHECKABLE_SCORE,
                             "suspicious", 0.0, [], [], [], submitted_at=row.submitted_at,
                             options=verifier.settings.model_dump())
-    return fold(start, check_calendar(facts, row.deal_id, path, verifier.settings), verifier.settings)
+    check = check_calendar(facts, row.deal_id, path, verifier.settings, submitted_at=row.submitted_at)
+    return fold(start, check, verifier.settings)
