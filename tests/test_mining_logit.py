@@ -6,34 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from talktrack.evaluation.mining_logit import dense_logit as _dense_reference
 from talktrack.pipelines.mining.stats import fit_adjusted_logit
-
-
-def _dense_reference(answers, groups, won, group_penalty, covariates):
-    """The textbook fit: one design matrix with the one-hot rep columns, full Hessian, full inverse."""
-    n, p = answers.shape
-    q = covariates.shape[1]
-    num_groups = int(groups.max()) + 1
-    design = np.zeros((n, 1 + p + q + num_groups))
-    design[:, 0] = 1.0
-    design[:, 1 : 1 + p] = answers
-    design[:, 1 + p : 1 + p + q] = covariates
-    design[np.arange(n), 1 + p + q + groups] = 1.0
-    penalty = np.full(design.shape[1], group_penalty)
-    penalty[: 1 + p] = 1e-6
-    penalty[1 + p : 1 + p + q] = 0.01
-    beta = np.zeros(design.shape[1])
-    for _ in range(50):
-        prob = 1 / (1 + np.exp(-(design @ beta)))
-        hessian = (design * (prob * (1 - prob))[:, None]).T @ design + np.diag(penalty)
-        step = np.linalg.solve(hessian, design.T @ (won - prob) - penalty * beta)
-        beta += step
-        if np.max(np.abs(step)) < 1e-8:
-            break
-    prob = 1 / (1 + np.exp(-(design @ beta)))
-    hessian = (design * (prob * (1 - prob))[:, None]).T @ design + np.diag(penalty)
-    se = np.sqrt(np.diag(np.linalg.inv(hessian))[1 : 1 + p])
-    return beta[1 : 1 + p], se, beta[0]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -262,6 +262,19 @@ def _write_keyed(app: AppContext, out: Path, name: str, key: str | None, figures
     app.console.print(f"[green]{name}[/]: wrote {key} in {path}")
 
 
+@bench_app.command("mining-logit")
+def bench_mining_logit_command(ctx: typer.Context, out: Out = DEFAULT_OUT) -> None:
+    """CPU seconds of one rep-adjusted logit fit, block solve vs the dense one it replaced, at the
+    sizes of one objection type in 10k-, 30k- and 100k-call worlds (``logit_fit`` in mining.json)."""
+    from talktrack.evaluation.mining_logit import time_fits
+
+    app: AppContext = ctx.obj
+    fits = [time_fits(deals, reps) for deals, reps in ((1_000, 66), (3_000, 200), (10_000, 666))]
+    figures = {"fits": fits, "load_avg_1m": round(os.getloadavg()[0], 2)}
+    app.console.print(figures)
+    _write_keyed(app, out, "mining", "logit_fit", figures)
+
+
 @bench_app.command("catalog")
 def bench_catalog_command(
     ctx: typer.Context, out: Out = DEFAULT_OUT,
