@@ -23,6 +23,7 @@ from talktrack.core.catalog.schema import (
 )
 from talktrack.core.workspace import Workspace
 from talktrack.pipelines.conversations import Topic, TopicError, parse_topic
+from tests.chat_world import imported_chat_world
 from tests.serving_support import assert_error, bearer
 
 WORLD = {"seed": 3, "reps": 6, "customers": 20, "deals": 30, "calls": 0, "audio": 0}
@@ -33,19 +34,8 @@ COMPETITOR_LINE = "Honestly Zenith quoted us a lower price for the same thing."
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, settings):
     """(workspace root, settings, chat truth, the deal of the added call) with CRM + chats imported."""
-    from talktrack.evaluation.world import WorldSpec, generate_world
-    from talktrack.evaluation.world_chats import generate_chats
-    from talktrack.pipelines.chat_import import import_chats
-    from talktrack.pipelines.crm_import import import_directory
-
     root = tmp_path_factory.mktemp("conversations")
-    generate_world(WorldSpec(**WORLD), root / "world")
-    generate_chats(root / "world", root / "chats", seed=11, voice=0, gap_h=settings.import_.chat_gap_h,
-                   stage_questions={stage.key: tuple(stage.key_questions) for stage in settings.stages})
-    settings = settings.model_copy(update={"workspace": root / "ws"})
-    catalog = open_catalog(Workspace.at(root / "ws").ensure().catalog_url)
-    import_directory(catalog, settings, root / "world")
-    import_chats(catalog, settings, root / "chats", files_dir=root / "files")
+    settings, _, catalog = imported_chat_world(root, settings, WORLD, chat_seed=11)
     deal = _add_call(catalog)
     catalog.dispose()
     truth = json.loads((root / "chats" / "chat_truth.json").read_text(encoding="utf-8"))
@@ -175,8 +165,21 @@ def test_roles_scope_and_bad_input(service, world):
                           headers=bearer(keys["admin"])), 404)
     message = assert_error(http.get(path, params={"topic": "objection:weather"}, headers=bearer(keys["admin"])), 422)
     assert "competitor" in message["message"]   # the known types are listed
-    for params in ({"topic": "competitor", "last": 0}, {"topic": "competitor", "last": 51}, {}):
+    for params in ({"topic": "competitor", "last": 0}, {"topic": "competitor", "last": 51}, {"topic": ""}):
         assert_error(http.get(path, params=params, headers=bearer(keys["admin"])), 422)
+
+
+def test_without_a_topic_the_conversations_alone(service, world):
+    """The deal page lists before anything is asked: the same conversations, no finder run."""
+    http, keys = service
+    deal = world[3]
+    path = f"/v1/deals/{deal}/conversations"
+    plain = http.get(path, params={"last": 4}, headers=bearer(keys["owner"])).json()
+    asked = http.get(path, params={"last": 4, "topic": "competitor"}, headers=bearer(keys["owner"])).json()
+    assert plain["topic"] is None and plain["found_in"] is None
+    assert [c["id"] for c in plain["conversations"]] == [c["id"] for c in asked["conversations"]]
+    assert all(c["topic_found"] is None and c["passages"] == [] for c in plain["conversations"])
+    assert_error(http.get(path, headers=bearer(keys["stranger"])), 403)
 
 
 def test_the_command_prints_the_same_answer(world):

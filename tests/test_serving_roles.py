@@ -54,6 +54,8 @@ ROUTE_ROLES: dict[str, frozenset[str]] = {
     "GET /v1/deals/{deal_id}/quotes": PEOPLE | {"crm"},
     "POST /v1/deals/{deal_id}/quotes/verify": PEOPLE | {"crm"},
     "GET /v1/deals/{deal_id}/conversations": PEOPLE | {"crm"},  # and director (tests/test_conversations.py)
+    "GET /v1/deals/{deal_id}": PEOPLE | {"crm"},  # and director (tests/test_web_deal.py)
+    "GET /v1/deals/{deal_id}/stage-gates": PEOPLE | {"crm"},  # and director
     "POST /v1/crm/voice-notes": frozenset({"admin", "crm", "manager", "rep"}),
     "POST /v1/drills": frozenset({"admin", "coach", "rep"}),
     "GET /v1/drills": PEOPLE,
@@ -168,6 +170,8 @@ NAMED_IDS: dict[str, tuple[str, str, dict]] = {
     "path deal_id of quotes": ("GET", "/v1/deals/{deal}/quotes", {}),
     "path deal_id of a quote check": ("POST", "/v1/deals/{deal}/quotes/verify", {"files": {"file": PDF}}),
     "path deal_id of conversations": ("GET", "/v1/deals/{deal}/conversations?topic=competitor", {}),
+    "path deal_id of a deal": ("GET", "/v1/deals/{deal}", {}),
+    "path deal_id of a deal's stage gate": ("GET", "/v1/deals/{deal}/stage-gates", {}),
     "path rep_id": ("GET", "/v1/capability/reps/{rep}/radar", {}),
     "query rep": ("GET", "/v1/search?q=price&rep={rep}", {}),
     "query deal of calls": ("GET", "/v1/calls?deal={deal}", {}),

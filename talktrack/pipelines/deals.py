@@ -33,6 +33,7 @@ class DealFilter:
     rep: str | None = None
     status: str | None = None
     stage: str | None = None
+    deal: str | None = None
 
 
 def list_deals(catalog: Catalog, settings, filters: DealFilter, limit: int = 50, offset: int = 0,
@@ -62,7 +63,8 @@ def _deal_query():
 
 def _filtered(query, filters: DealFilter):
     for column, value in ((Team.external_id, filters.team), (Rep.external_id, filters.rep),
-                          (Deal.status, filters.status), (Deal.stage, filters.stage)):
+                          (Deal.status, filters.status), (Deal.stage, filters.stage),
+                          (Deal.external_id, filters.deal)):
         if value is not None:
             query = query.where(column == value)
     return query

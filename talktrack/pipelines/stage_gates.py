@@ -243,8 +243,8 @@ def check_recorded_events(catalog, settings, verdicts: Verdicts, *, recheck: boo
 
 
 def gate_checks(catalog, *, status: str | None = "unverified", team: str | None = None, rep: str | None = None,
-                limit: int = 100, offset: int = 0) -> tuple[int, list[dict]]:
-    """Gate checks for a manager's list (default: the unverified ones), newest change first."""
+                deal: str | None = None, limit: int = 100, offset: int = 0) -> tuple[int, list[dict]]:
+    """Gate checks for a manager's list (default: the unverified ones) or one deal's, newest change first."""
     query = (select(StageGateCheck, Deal.external_id, Rep.external_id, Team.external_id, Team.manager_external_id)
              .join(Deal, Deal.id == StageGateCheck.deal_id).join(Rep, Rep.id == Deal.rep_id)
              .outerjoin(Team, Team.id == Rep.team_id))
@@ -254,6 +254,8 @@ def gate_checks(catalog, *, status: str | None = "unverified", team: str | None 
         query = query.where(Team.external_id == team)
     if rep is not None:
         query = query.where(Rep.external_id == rep)
+    if deal is not None:
+        query = query.where(Deal.external_id == deal)
     with catalog.session() as session:
         total = session.scalar(select(func.count()).select_from(query.subquery()))
         rows = session.execute(query.order_by(StageGateCheck.entered_at.desc(), StageGateCheck.id.desc())

@@ -56,21 +56,24 @@ def find_topic(conversations: list[Conversation], topic: Topic, models: TopicMod
     return text_passages(conversations, topic.key, models.embedder, threshold)
 
 
-def topic_in_conversations(catalog, settings, deal_id: str, topic: str, *, last: int, models: TopicModels,
+def topic_in_conversations(catalog, settings, deal_id: str, topic: str | None, *, last: int, models: TopicModels,
                            readable: Callable[[str | None], bool] | None = None,
                            threshold: float = TEXT_THRESHOLD) -> dict:
-    """The answer of ``GET /v1/deals/{id}/conversations`` and ``talktrack conversations``."""
+    """The answer of ``GET /v1/deals/{id}/conversations`` and ``talktrack conversations``.
+
+    Without a topic (None) it is the list alone (the deal page before anything is asked): no model runs,
+    and ``topic``, ``found_in`` and each ``topic_found`` are None."""
     if not 1 <= last <= MAX_LAST:
         raise TopicError(f"last = {last}: between 1 and {MAX_LAST}")
-    parsed = parse_topic(settings, topic)
+    parsed = parse_topic(settings, topic) if topic is not None else None
     info, conversations = customer_conversations(catalog, deal_id, last, readable)
-    found = find_topic(conversations, parsed, models, settings, threshold)
+    found = find_topic(conversations, parsed, models, settings, threshold) if parsed else {}
     rows = []
     for conv in conversations:
-        passages = best_per_turn(found[conv.id])
-        rows.append(conv.summary() | {"topic_found": bool(passages),
+        passages = best_per_turn(found.get(conv.id, []))
+        rows.append(conv.summary() | {"topic_found": bool(passages) if parsed else None,
                                       "passages": [p.to_dict() for p in sorted(passages, key=lambda p: p.seq)]})
-    options = {"threshold": threshold} if parsed.kind == "text" else {}
+    options = {"threshold": threshold} if parsed and parsed.kind == "text" else {}
     return {"deal_id": deal_id, "customer_id": info.customer_id, "customer": info.customer_name, "last": last,
-            "topic": parsed.to_dict() | options, "count": len(rows),
-            "found_in": sum(r["topic_found"] for r in rows), "conversations": rows}
+            "topic": parsed.to_dict() | options if parsed else None, "count": len(rows),
+            "found_in": sum(r["topic_found"] for r in rows) if parsed else None, "conversations": rows}

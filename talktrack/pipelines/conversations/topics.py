@@ -108,7 +108,9 @@ def objection_hits(conversations: Sequence[Conversation], detector) -> dict[str,
         out[conv.id] = []
         if conv.moments is not None:
             turns = {t.seq: t for t in conv.turns}
-            out[conv.id] = [(label, Passage(seq, turns[seq].role, text, score, turns[seq], "stored_moment"))
+            # a moment stored without its sentence (labelled, not detected) quotes its whole turn
+            out[conv.id] = [(label, Passage(seq, turns[seq].role, text or turns[seq].text, score, turns[seq],
+                                            "stored_moment"))
                             for seq, label, score, text in conv.moments if seq in turns]
         else:
             pending += [(conv.id, t) for t in conv.turns if t.role in ("customer", "unknown")]

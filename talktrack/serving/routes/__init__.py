@@ -12,6 +12,7 @@ from talktrack.serving.routes import (
     conversations,
     credibility,
     crm,
+    deal_view,
     deals,
     drills,
     health,
@@ -27,5 +28,5 @@ from talktrack.serving.routes import (
 )
 
 ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, deals, quotes, voice_notes,
-                 drills, revenue, management_process, management_brief, anomalies, credibility, conversations)
+                 drills, revenue, management_process, management_brief, anomalies, credibility, conversations, deal_view)
 ROUTERS = tuple(module.router for module in ROUTE_MODULES)

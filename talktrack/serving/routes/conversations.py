@@ -1,6 +1,6 @@
 """``GET /v1/deals/{deal_id}/conversations?last=3&topic=competitor``: the deal's customer's last N
 conversations on every channel (calls, chats, e-mail threads), each with whether and where the topic
-came up, with the passages.
+came up, with the passages (without ``topic``: the conversations alone, as the deal page first lists them).
 
 Role scope as for the other deal routes: the caller must be able to read the deal (a rep their own, a
 manager the team's; admin, coach, director and the CRM all), and only the customer's conversations
@@ -36,30 +36,37 @@ async def conversations(
     svc: ServiceDep,
     deal_id: str = DealId,
     last: int = Query(3, ge=1, le=topics.MAX_LAST, description="How many of the newest conversations."),
-    topic: str = Query(..., min_length=1, max_length=300,
-                       description="An objection type (competitor), a key question (budget) or free text; "
-                                   "prefix objection:, key_question: or text: to force the kind."),
+    topic: str | None = Query(None, min_length=1, max_length=300,
+                              description="An objection type (competitor), a key question (budget) or free text; "
+                                          "prefix objection:, key_question: or text: to force the kind. "
+                                          "Without it: the conversations alone."),
 ) -> dict:
     access = Access(svc.catalog, caller)
     await run_in_threadpool(access.deal, deal_id)
     try:
-        parsed = topics.parse_topic(svc.settings, topic)
+        parsed = topics.parse_topic(svc.settings, topic) if topic is not None else None
     except topics.TopicError as exc:
         raise ApiError(422, f"query.topic: {exc}") from None
     return await run_in_threadpool(_answer, svc, access, deal_id, parsed, last)
 
 
-def _answer(svc: Service, access: Access, deal_id: str, topic: topics.Topic, last: int) -> dict:
+def _answer(svc: Service, access: Access, deal_id: str, topic: topics.Topic | None, last: int) -> dict:
+    if topic is None:   # the list alone: no model, so no wait for the shared detector
+        return _run(svc, access, deal_id, None, last, topics.TopicModels())
     model = moment_model(svc)
     with model.lock:   # the detector's embedder is shared with the job worker and field notes
-        try:
-            return topics.topic_in_conversations(
-                svc.catalog, svc.settings, deal_id, _as_typed(topic), last=last, models=_models(svc, topic, model),
-                readable=lambda deal: _readable(access, deal))
-        except topics.ConversationsError as exc:
-            raise ApiError(404, str(exc), code="deal_not_found") from None
-        except topics.TopicError as exc:
-            raise ApiError(422, f"query.topic: {exc}") from None
+        return _run(svc, access, deal_id, _as_typed(topic), last, _models(svc, topic, model))
+
+
+def _run(svc: Service, access: Access, deal_id: str, topic: str | None, last: int,
+         models: topics.TopicModels) -> dict:
+    try:
+        return topics.topic_in_conversations(svc.catalog, svc.settings, deal_id, topic, last=last, models=models,
+                                             readable=lambda deal: _readable(access, deal))
+    except topics.ConversationsError as exc:
+        raise ApiError(404, str(exc), code="deal_not_found") from None
+    except topics.TopicError as exc:
+        raise ApiError(422, f"query.topic: {exc}") from None
 
 
 def _as_typed(topic: topics.Topic) -> str:

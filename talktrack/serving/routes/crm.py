@@ -53,7 +53,7 @@ def post_stage_event(body: StageEventIn, caller: Writer, svc: ServiceDep, deal_i
     try:
         timeline, created, gate = stage_gates.record_gated_stage_event(
             svc.catalog, svc.settings, deal_id, body.stage, _utc(body.entered_at, "body.entered_at"), body.outcome,
-            verdicts=_verdicts(svc))
+            verdicts=gate_verdicts(svc))
     except stage_timers.DealNotFound as exc:
         raise ApiError(404, str(exc), code="deal_not_found") from None
     except stage_timers.StageEventError as exc:
@@ -67,7 +67,7 @@ def post_stage_event(body: StageEventIn, caller: Writer, svc: ServiceDep, deal_i
     return timeline.to_dict() | {"created": created, "gate": gate.to_dict()}
 
 
-def _verdicts(svc) -> stage_gates.Verdicts:
+def gate_verdicts(svc) -> stage_gates.Verdicts:
     """The service's evidence verifier, opened only when a change owes evidence that exists."""
     def verdicts(rows):
         if not rows:

@@ -8,7 +8,8 @@ third-party JS or CSS: charts are inline SVG drawn by ``static/charts.js``.
 Mount it on an app with :func:`install_web`::
 
     app = create_app(settings)
-    install_web(app)      # /, /app/tracks, /app/calls/{id}, /app/drill, /app/dashboard, /app/management, /web/static/*
+    install_web(app)      # /, /app/tracks, /app/calls/{id}, /app/deals/{id}, /app/drill, /app/dashboard,
+                          # /app/management, /web/static/*
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ PAGES = {
     "signin": "signin.html",
     "tracks": "tracks.html",
     "call": "call.html",
+    "deal": "deal.html",
     "drill": "drill.html",
     "dashboard": "dashboard.html",
     "management": "management.html",
@@ -57,7 +59,7 @@ def taxonomy(settings: Settings) -> dict:
 
     Rendered into each page, so labels need no extra request and follow the deployment's config.
     """
-    named = ("objection_types", "moves", "capability_dimensions", "stages")
+    named = ("objection_types", "moves", "capability_dimensions", "stages", "progress_levels")
     names = {part: {item.key: {"en": item.name_en, "zh": item.name_zh} for item in getattr(settings, part)}
              for part in named}
     names["key_questions"] = {key: {"en": q.name_en, "zh": q.name_zh} for key, q in settings.key_questions.items()}
@@ -99,3 +101,8 @@ for _name, _url in PLAIN_PAGES.items():
 @router.get("/app/calls/{call_id}", response_class=HTMLResponse)
 def call_page(request: Request, call_id: str = PathParam(min_length=1, max_length=64, pattern=ID_PATTERN)) -> HTMLResponse:
     return render(request, "call", call_id=call_id)
+
+
+@router.get("/app/deals/{deal_id}", response_class=HTMLResponse)
+def deal_page(request: Request, deal_id: str = PathParam(min_length=1, max_length=64, pattern=ID_PATTERN)) -> HTMLResponse:
+    return render(request, "deal", deal_id=deal_id)

@@ -136,8 +136,10 @@
     const path = `/v1/calls/${encodeURIComponent(callId)}`;
     const [call, transcript, moments] = await Promise.all([TT.api(path), TT.api(`${path}/transcript`), TT.api(`${path}/moments`)]);
     duration = call.duration_s || Math.max(1, ...transcript.utterances.map((u) => u.end_s));
-    document.getElementById("call-meta").textContent = [call.rep_id, call.deal_id, call.customer_id,
-      call.stage ? name("stages", call.stage) : null, call.language, clock(duration)].filter(Boolean).join(" · ");
+    const deal = call.deal_id ? el("a", { href: `/app/deals/${encodeURIComponent(call.deal_id)}`, id: "call-deal" }, call.deal_id) : null;
+    document.getElementById("call-meta").replaceChildren(...[call.rep_id, deal, call.customer_id,
+      call.stage ? name("stages", call.stage) : null, call.language, clock(duration)].filter(Boolean)
+      .flatMap((part, i) => (i ? [" · ", part] : [part])));
     drawTranscript(transcript.utterances);
     drawTimeline(transcript.utterances, moments.moments, null);
     drawMoments(moments.moments);

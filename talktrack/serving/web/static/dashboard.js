@@ -115,11 +115,13 @@
     const clock = deal.days_in_stage === null ? name("stages", deal.stage)
       : t("dash.in_stage", { days: Math.floor(deal.days_in_stage), stage: name("stages", deal.stage) });
     return el("tr", { dataset: { dealId: score.deal_id } },
-      el("td", {}, score.deal_id, el("div", { class: `muted deal-status${deal.over_threshold ? " over" : ""}` },
+      el("td", {}, dealLink(score.deal_id), el("div", { class: `muted deal-status${deal.over_threshold ? " over" : ""}` },
         [deal.customer_name, clock].filter(Boolean).join(" · "))),
       el("td", {}, el("b", {}, pct(score.probability)), " ", el("span", { class: "badge" }, score.tier)),
       el("td", {}, reasonsText(score.reasons)));
   }
+
+  const dealLink = (id) => el("a", { href: `/app/deals/${encodeURIComponent(id)}` }, id);
 
   function reasonsText(reasons) {
     const items = (reasons || []).slice(0, 3).map((r) => (typeof r === "string" ? r
@@ -135,7 +137,7 @@
       box.replaceChildren(el("table", { id: "alert-table" },
         el("tr", {}, el("th", {}, t("drill.deal")), el("th", {}, t("dash.stage")), el("th", {}, t("dash.days")), el("th", {}, t("dash.over"))),
         alerts.map((a) => el("tr", {},
-          el("td", {}, a.deal_id, el("div", { class: "muted" }, a.rep)), el("td", {}, name("stages", a.stage)),
+          el("td", {}, dealLink(a.deal_id), el("div", { class: "muted" }, a.rep)), el("td", {}, name("stages", a.stage)),
           el("td", {}, `${a.days_in_stage} / ${a.threshold_days}`), el("td", {}, el("b", {}, `+${a.days_over}`))))));
     } catch (error) {
       TT.showError(box, error);
@@ -161,7 +163,7 @@
     box.replaceChildren(
       el("p", { class: "muted" }, t("dash.fake_count", { fake: fake.length, n: checked.length })),
       el("ul", { class: "trail", id: "fake-list" }, fake.map((r) => el("li", {},
-        el("b", {}, r.deal_id), ` · ${t("dash.claimed")} ${r.claimed_progress_level || "–"}, ${t("dash.backed")} ${r.backed_progress_level || "–"}`,
+        el("b", {}, dealLink(r.deal_id)), ` · ${t("dash.claimed")} ${r.claimed_progress_level || "–"}, ${t("dash.backed")} ${r.backed_progress_level || "–"}`,
         el("ul", { class: "flag-reasons" }, r.reasons.map((reason) => el("li", {}, reason)))))));
   }
 
