@@ -28,7 +28,7 @@ MONTHS = {name: number for number, names in enumerate(
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _YEAR = r"(?P<year>20\d\d)"
 _DATES = [
-    re.compile(_YEAR + r"[ \t]*年[ \t]*(?P<m>\d{1,2})[ \t]*月[ \t]*(?P<d>\d{1,2})(?![\d月])[ \t]*[日号]?"),
+    re.compile(_YEAR + r"[ \t]*年[ \t]*(?P<m>\d{1,2})[\]|[ \t]*月[ \t]*(?P<d>\d{1,2})(?![\d月])[\]|[ \t]*[日号]?"),
     re.compile(_YEAR + r"[ \t]*[-/.][ \t]*(?P<m>\d{1,2})[ \t]*[-/.][ \t]*(?P<d>\d{1,2})(?!\d)"),
     re.compile(_MONTH + r"\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+" + _YEAR, re.IGNORECASE),
     re.compile(r"(?<!\d)(?P<d>\d{1,2})\s+" + _MONTH + r",?\s+" + _YEAR, re.IGNORECASE),
@@ -104,29 +104,28 @@ def _make_date(year: int, month: int, day: int) -> date | None:
 
 def _times(text: str) -> list[tuple[int, time]]:
     """(position, time) of each clock time; "2:30 – 3:00pm" and "下午3:00-4:30" give both ends the marker."""
-    found = []  # (start, end, hour, minute, marker)
+    found = []  # [position of the hour, start, end, hour, minute, marker]
     for pattern in _TIMES:
         for match in pattern.finditer(text):
-            if any(a <= match.start("h") < b for a, b, *_ in found):
+            if any(start <= match.start("h") < end for _, start, end, *_ in found):
                 continue
             ampm = (match["ampm"] or "").lower().replace(".", "").replace(" ", "").replace("\t", "")
-            found.append((match.start("h"), match.end(), int(match["h"]), int(match["min"] or 0),
-                          ampm or match["half"] or ""))
+            found.append([match.start("h"), match.start(), match.end(), int(match["h"]), int(match["min"] or 0),
+                          ampm or match["half"] or ""])
     found.sort()
-    for i in range(len(found) - 1):  # a range's unmarked end takes the marker of the other
-        (a, b, h, m, mark), (c, d, h2, m2, mark2) = found[i], found[i + 1]
-        if _RANGE.match(text[b:c]) and bool(mark) != bool(mark2):
-            if not mark and _clock(h, mark2) <= _clock(h2, mark2):
-                found[i] = (a, b, h, m, mark2)
-            elif not mark2 and mark in _AFTERNOON + ("pm",):
-                found[i + 1] = (c, d, h2, m2, mark)
-    return [(a, time(_clock(h, mark), m)) for a, _, h, m, mark in found if _clock(h, mark) < 24]
+    for first, second in zip(found, found[1:]):  # a range's unmarked end takes the marker of the other
+        if _RANGE.match(text[first[2]:second[1]]) and bool(first[5]) != bool(second[5]):
+            if not first[5] and _clock(first[3], second[5]) <= _clock(second[3], second[5]):
+                first[5] = second[5]
+            elif not second[5] and first[5] in _AFTERNOON + ("pm",):
+                second[5] = first[5]
+    return [(at, time(_clock(h, mark), m)) for at, _, _, h, m, mark in found if _clock(h, mark) < 24]
 
 
 def _clock(hour: int, mark: str) -> int:
     if mark in ("pm", *_AFTERNOON) and hour < 12:
         return hour + 12
-    return 0 if mark == "am" and hour == 12 else hour
+    return 0 if mark in ("am", "上午", "早上") and hour == 12 else hour  # 上午12:01 is just after midnight
 
 
 def _squash(text: str) -> str:
