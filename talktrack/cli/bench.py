@@ -338,6 +338,26 @@ def bench_real_phrasing_command(ctx: typer.Context, out: Out = DEFAULT_OUT) -> N
     _write(app, out, "real_phrasing", figures)
 
 
+@bench_app.command("never-scored")
+def bench_never_scored_command(
+    ctx: typer.Context, out: Out = DEFAULT_OUT,
+    deals: Annotated[int, typer.Option(help="Deals in the generated world.", min=10)] = 3_000,
+    requests: Annotated[int, typer.Option(help="Never-scored deals, scored one at a time.", min=1)] = 150,
+    workdir: Annotated[Path | None, typer.Option(help="Keep (and reuse) the workspace here.")] = None,
+) -> None:
+    """Deals the service has never seen, scored one by one, next to GET /v1/me (issue 20: p99 <= 100 ms);
+    written as the ``never_scored`` key of serving.json, the rest of that file kept."""
+    from talktrack.evaluation.bench_never_scored import NeverScoredOptions, run_never_scored_bench
+
+    app: AppContext = ctx.obj
+    options = NeverScoredOptions(deals=deals, calls=max(100, deals // 5), requests=requests)
+    with tempfile.TemporaryDirectory(prefix="talktrack-never-scored-") as scratch:
+        folder = Path(workdir) if workdir else Path(scratch)
+        figures = run_never_scored_bench(folder, app.settings, options, progress=app.console.print)
+    app.console.print({name: figures[name] for name in ("score", "me", "load_average_1m", "target")})
+    _write_keyed(app, out, "serving", "never_scored", figures)
+
+
 @bench_app.command("all")
 def bench_all(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT) -> None:
     """Every benchmark above, one after the other."""
@@ -347,3 +367,4 @@ def bench_all(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_
     bench_mining_command(ctx, out=out)
     bench_index_command(ctx, out=out)
     bench_serving_command(ctx, out=out)
+    bench_never_scored_command(ctx, out=out)  # after serving: it sets a key of serving.json

@@ -9,7 +9,9 @@ every call's feature row, a separate client sends, for each of ``requests`` dist
 at random, ``GET /v1/me`` then ``POST /v1/score``, sequentially (closed loop: this measures the
 cost of one request, not a queue). One more deal is scored first and reported apart
 (``first_score_ms``): the server's first score loads the champion model. The load average before and after is recorded with the
-figures: on this shared 2-core machine it moves them.
+figures: on this shared 2-core machine it moves them. Then, in this process and without HTTP,
+the same deals' features and score as the service built them before (the batch code on one
+deal) and builds them now (plain rows), alternating deal by deal (``in_process``).
 
 Example::
 
@@ -34,6 +36,10 @@ from talktrack.core.config import Settings
 from talktrack.core.workspace import Workspace
 from talktrack.evaluation.bench_serving import ServerProcess, ServingBenchOptions, bench_key, prepare_workspace
 from talktrack.models.features.call_rows import stale_call_ids
+from talktrack.models.features.deal import build_deal_table
+from talktrack.models.features.deal_rows import deal_feature_rows
+from talktrack.training import registry
+from talktrack.training.customer import MODEL_NAME
 
 TARGET = {"p99_ms_max": 100.0}  # issue 20
 
@@ -66,12 +72,14 @@ def run_never_scored_bench(workdir: Path, settings: Settings, options: NeverScor
         load_before = os.getloadavg()
         me, score, errors = _sequential(server.url, key, chosen)
         load_after = os.getloadavg()
+    say("the same deals in this process: the batch code on one deal vs the plain rows, interleaved")
+    in_process = _in_process(catalog, settings.model_copy(update={"workspace": workspace.root}), workspace, chosen)
     catalog.dispose()
     figures = {
         "score": _summary(score), "me": _summary(me), "errors": errors, "first_score_ms": round(first_ms, 1),
         "ratio_p50_score_to_me": round(float(np.median(score)) / float(np.median(me)), 1),
         "load_average_1m": {"before": round(load_before[0], 2), "after": round(load_after[0], 2)},
-        "deals_in_world": len(deal_ids), "call_rows_ready_s": ready_s, "workspace_build_s": build_s,
+        "in_process": in_process, "deals_in_world": len(deal_ids), "call_rows_ready_s": ready_s, "workspace_build_s": build_s,
         "options": asdict(options),
     }
     figures["target"] = TARGET | {"met": errors == 0 and figures["score"]["p99_ms"] <= TARGET["p99_ms_max"]}
@@ -120,6 +128,27 @@ def _sequential(url: str, key: str, deal_ids: list[str]) -> tuple[list[float], l
             errors += http.post("/v1/score", json={"deal_id": deal_id}).status_code != 200
             score.append((time.perf_counter() - started) * 1000)
     return me, score, errors
+
+
+def _in_process(catalog, settings: Settings, workspace: Workspace, deal_ids: list[str]) -> dict:
+    """ms to build one deal's features and score them, in this process (no HTTP), the way the
+    service did before (``build_deal_table`` for the deal, the pyfunc's DataFrame predict) and does
+    now (:func:`deal_feature_rows`, the numpy scorer), alternating deal by deal so both meet the
+    same machine load."""
+    model, _ = registry.load_champion(settings, workspace, MODEL_NAME)
+    scorer = model.unwrap_python_model()
+    names = scorer.config["features"]
+    before, now = [], []
+    for deal_id in deal_ids:
+        started = time.perf_counter()
+        scorer.predict(None, build_deal_table(catalog, settings, deal_ids=[deal_id]).features)
+        before.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        row = deal_feature_rows(catalog, settings, [deal_id])[deal_id]
+        scorer.score_rows(np.array([[row.get(name, 0.0 if name.startswith("industry__") else np.nan)
+                                     for name in names]]))
+        now.append((time.perf_counter() - started) * 1000)
+    return {"batch_code": _summary(before), "plain_rows": _summary(now)}
 
 
 def _summary(ms: list[float]) -> dict:
