@@ -1,8 +1,8 @@
 """The scoring cache: a deal's feature row, and its answers per model version, kept for a while.
 
-Building one deal's features reads its stage events, calls and surveys (tens of ms per deal,
-but about 2 ms per deal in batches); the champion's predict on one row costs several more.
-Both are pure functions of the catalog and the model version, so the service keeps them per
+Building one deal's features reads its stage events, its calls' precomputed rows and its rep's
+latest survey month (:mod:`talktrack.models.features.deal_rows`: about 1 ms on an idle machine,
+tens of ms on a saturated one), and the champion scores it on a numpy vector. Both are pure functions of the catalog and the model version, so the service keeps them per
 deal, and a request should find them ready:
 
 - an entry is *fresh* for ``serving.feature_cache_ttl_s`` seconds after it was built (an open
