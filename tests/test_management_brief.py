@@ -54,7 +54,8 @@ def graded(world, imported):
 def test_the_checks_agree_with_the_planted_truth(world, graded):
     assert graded["lead_pool"]["exact"], graded["lead_pool"]
     assert graded["breakpoints"]["exact"] and graded["breakpoints"]["deals"] > 0, graded["breakpoints"]
-    # measured on this world: both planted topics found, no false signal; over four 30-rep worlds see README
+    # measured: this world 1 of 2 planted topics found, no false signal; four 30-rep worlds (seeds 11, 31, 41, 51)
+    # 12 of 20 found, 12 of 13 signals right
     found = graded["surprises"]
     assert found["planted"] >= 2 and found["recall"] >= 0.5 and found["precision"] >= 0.5, found
 

@@ -29,8 +29,8 @@ class SurpriseSettings(Strict):
     cluster_distance: float = Field(0.70, gt=0, lt=2, description="cosine distance at which clusters stop merging")
     min_answers: int = Field(3, ge=1, description="a cluster needs this many answers to be shown")
     min_reps: int = Field(2, ge=1, description="... from this many different reps (one rep's hobby is no signal)")
-    known_similarity: float = Field(0.40, gt=0, lt=1,
-                                    description="an answer this close (cosine) to a known example is known")
+    known_similarity: float = Field(0.32, gt=0, lt=1,
+                                    description="an answer this close (cosine) to a known label's centre is known")
     max_answer_chars: int = Field(2000, ge=20)
     known_topics: tuple[KnownTopic, ...] = ()
 
