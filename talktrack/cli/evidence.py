@@ -129,7 +129,7 @@ def _scan_row(report) -> dict:
     return {"deal_id": report.deal_id, "fake_progress": report.fake_progress,
             "claimed_progress_level": report.claimed_progress_level,
             "backed_progress_level": report.backed_progress_level, "counts": report.counts(),
-            "reasons": report.reasons,
+            "reasons": report.reasons, "levels": report.levels,
             "items": [{"evidence_id": i.evidence_id, "kind": i.kind, "verdict": i.verdict, "score": round(i.score, 4),
                        "copy_of": i.copy_of, "reasons": [r.code for r in i.reasons if r.effect == "against"]}
                       for i in report.items]}
