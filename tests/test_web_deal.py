@@ -1,11 +1,11 @@
 """The deal page in a real browser (Debian's Chromium through Playwright) and its two routes, over a served
 world of its own: a generated world's CRM records and calls, its chats and e-mails imported through the
 chat importer, the calls' true moments stored, and every recorded stage change checked by the real
-evidence verifier (so the world has stage changes accepted unverified).
+evidence verifier (so the world has stage changes accepted unverified); the deal shown gets a watermarked quote.
 
 A rep opens their own deal: the header, the customer's conversations on every channel (chats among
 them) as the API lists them, the stage gate with what leaving the stage requires and the unverified
-changes, then asks whether an objection came up and follows a passage into the call viewer at that
+changes, its quote, then asks whether an objection came up and follows a passage into the call viewer at that
 second. Another rep is refused; the page reads in Chinese. Screenshots at desktop and phone width go
 to docs/screenshots/deal-*.png. Any console error in the browser fails a test.
 
@@ -23,6 +23,7 @@ from sqlalchemy import func, select
 
 from tests.chat_world import imported_chat_world
 from tests.serving_support import LiveServer, assert_error, bearer
+from tests.test_quotes import fpdf_proposal
 from tests.test_web import DESKTOP, PHONE, Console, browser, page_overflow_px, screenshots, sign_in  # noqa: F401
 
 WORLD = {"seed": 3, "reps": 6, "customers": 20, "deals": 30, "calls": 60, "audio": 0}
@@ -33,14 +34,18 @@ LAST = 10
 def deal_world(tmp_path_factory, settings):
     """(settings, catalog, the deal shown) — an open deal with calls, chats and an unverified stage change."""
     from talktrack.evaluation.semantic.oracle import write_truth_moments
+    from talktrack.pipelines.quotes import issue_quote
     from talktrack.pipelines.semantic.evidence import open_verifier
     from talktrack.pipelines.stage_gates import check_recorded_events, verifier_verdicts
 
     root = tmp_path_factory.mktemp("deal-page")
     settings, workspace, catalog = imported_chat_world(root, settings, WORLD, chat_seed=11)
     write_truth_moments(root / "world", catalog)
-    results = check_recorded_events(catalog, settings, verifier_verdicts(open_verifier(catalog, settings, workspace)))
-    yield settings, catalog, _pick_deal(catalog, {r.deal_id for r in results if r.status == "unverified"})
+    verdicts = verifier_verdicts(open_verifier(catalog, settings, workspace))
+    results = check_recorded_events(catalog, settings, verdicts)
+    deal = _pick_deal(catalog, {r.deal_id for r in results if r.status == "unverified"})
+    issue_quote(catalog, deal, fpdf_proposal(root / "offer.pdf"), root / "stamped.pdf", issued_by="deal-owner")
+    yield settings, catalog, deal
     catalog.dispose()
 
 
@@ -49,7 +54,8 @@ def _pick_deal(catalog, unverified: set[str]) -> str:
     from talktrack.core.catalog.schema import Call, ChatConversation, Deal
 
     with catalog.session() as session:
-        chats = dict(session.execute(select(ChatConversation.deal_id, func.count()).group_by(ChatConversation.deal_id)).all())
+        chats = dict(session.execute(select(ChatConversation.deal_id, func.count())
+                                     .group_by(ChatConversation.deal_id)).all())
         calls = dict(session.execute(select(Call.deal_id, func.count()).group_by(Call.deal_id)).all())
         deals = session.execute(select(Deal.id, Deal.external_id).where(Deal.status == "open")).all()
     ranked = sorted((chats.get(pk, 0), external) for pk, external in deals
@@ -66,7 +72,8 @@ def deal_keys(deal_world) -> dict:
 
     _, catalog, deal = deal_world
     with catalog.session() as session:
-        owner = session.scalar(select(Rep.external_id).join(Deal, Deal.rep_id == Rep.id).where(Deal.external_id == deal))
+        owner = session.scalar(select(Rep.external_id).join(Deal, Deal.rep_id == Rep.id)
+                               .where(Deal.external_id == deal))
         other = session.scalar(select(Rep.external_id).where(Rep.external_id != owner).order_by(Rep.id))
     return {"owner": create_key(catalog, "rep", rep=owner, name="deal-owner")[0],
             "other": create_key(catalog, "rep", rep=other, name="deal-other")[0],
@@ -152,8 +159,10 @@ def test_a_rep_reads_a_deal_its_conversations_and_gate_and_finds_a_topic(tab, de
     tab.goto(f"/app/deals/{deal}")
     tab.wait_for_selector("#conv-list li.conv")
     tab.wait_for_selector("#gate-checks li.check")
-    print(f"\ndeal page (header, {LAST} conversations, gate): {time.perf_counter() - started:.2f} s")  # a figure (rule 6)
-    shown = tab.locator("#conv-list li.conv").evaluate_all("rows => rows.map((r) => [r.dataset.convId, r.dataset.channel])")
+    seconds = time.perf_counter() - started
+    print(f"\ndeal page (header, {LAST} conversations, gate): {seconds:.2f} s")  # a figure, not a bound (rule 6)
+    shown = tab.locator("#conv-list li.conv").evaluate_all(
+        "rows => rows.map((r) => [r.dataset.convId, r.dataset.channel])")
     assert shown == [[c["id"], c["channel"]] for c in listed["conversations"]]
     assert {"chat", "call"} <= {channel for _, channel in shown}   # every channel in one list
     assert head["customer_name"] in tab.locator("#deal-head [data-fact=customer]").inner_text()
@@ -168,6 +177,10 @@ def test_a_rep_reads_a_deal_its_conversations_and_gate_and_finds_a_topic(tab, de
     assert first["missing"][0]["reason"] in unverified.first.inner_text()
     states = tab.locator("#requirements tr[data-status]").evaluate_all("rows => rows.map((r) => r.dataset.status)")
     assert states == [r["status"] for r in gate["requirements"]]
+    quotes = api(deal_web, owner, f"/v1/deals/{deal}/quotes")["quotes"]
+    tab.wait_for_selector("#quote-list li")
+    assert tab.locator("#quote-list li").evaluate_all("rows => rows.map((r) => r.dataset.quoteId)") == \
+        [q["quote_id"] for q in quotes] and len(quotes) == 1
 
     found = objection_found(deal_web, owner, deal, settings)   # what the API says, for the page to show
     objection = next(o for o in settings.objection_types if o.key == found["topic"]["key"])
@@ -186,7 +199,8 @@ def test_a_rep_reads_a_deal_its_conversations_and_gate_and_finds_a_topic(tab, de
 
     # a passage of a call opens the call viewer at that second
     passage = in_call["passages"][0]
-    assert passage["text"] and passage["text"] in tab.locator(f"li.conv[data-conv-id='{in_call['id']}']").inner_text()
+    row = tab.locator(f"li.conv[data-conv-id='{in_call['id']}']")
+    assert passage["text"] and passage["text"] in row.inner_text()
     tab.click(f"li.conv[data-conv-id='{in_call['id']}'] blockquote[data-seq='{passage['seq']}'] a.jump")
     tab.wait_for_url(f"**/app/calls/{in_call['id']}?t=*")
     tab.wait_for_selector("#transcript .line")
