@@ -90,21 +90,35 @@ def require_content(row) -> None:
 
 def list_calls(catalog: Catalog, filters: CallFilter, *, limit: int, offset: int) -> tuple[int, list[dict]]:
     """(how many calls pass ``filters``, the summaries of ``limit`` of them from ``offset``, by call pk)."""
-    query = summary_query()
-    if filters.team is not None:  # by the team's reps, so the calls are found through their rep index
-        query = query.where(Call.rep_id.in_(select(Rep.id).join(Team, Team.id == Rep.team_id)
-                                            .where(Team.external_id == filters.team)))
-    for column, value in ((_RepT.external_id, filters.rep),
-                          (_DealT.external_id, filters.deal), (Call.status, filters.status),
-                          (Call.stage, filters.stage), (Call.language, filters.language)):
-        if value is not None:
-            query = query.where(column == value)
-    if filters.has_audio is not None:
-        query = query.where(Call.audio_path.is_not(None) if filters.has_audio else Call.audio_path.is_(None))
+    conditions = call_conditions(filters)
     with catalog.session() as session:
-        total = session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = session.execute(query.order_by(Call.id).limit(limit).offset(offset)).all()
+        total = session.scalar(select(func.count(Call.id)).where(*conditions))
+        rows = session.execute(summary_query().where(*conditions).order_by(Call.id).limit(limit).offset(offset)).all()
     return total, [summary(row) for row in rows]
+
+
+def call_conditions(filters: CallFilter) -> list:
+    """The filters as conditions on the calls table alone (external ids through id subqueries), so the
+    count reads one index and never joins the rep, team, deal and customer of every matching call
+    (at 100k calls, counting half of them with those joins took ~100 ms of CPU on SQLite)."""
+    conditions = []
+    if filters.rep is not None:
+        conditions.append(Call.rep_id.in_(select(Rep.id).where(Rep.external_id == filters.rep)))
+    if filters.team is not None:
+        conditions.append(Call.rep_id.in_(select(Rep.id).join(Team, Team.id == Rep.team_id)
+                                          .where(Team.external_id == filters.team)))
+    if filters.deal is not None:
+        conditions.append(Call.deal_id.in_(select(Deal.id).where(Deal.external_id == filters.deal)))
+    narrow = bool(conditions)  # a rep, team or deal: a few hundred calls at most
+    for column, value in ((Call.status, filters.status), (Call.stage, filters.stage),
+                          (Call.language, filters.language)):
+        if value is not None:
+            # With a narrow filter, `column || ''` keeps the planner off this column's index: SQLite
+            # plans without statistics and would walk half the calls by language instead.
+            conditions.append((column.concat("") if narrow else column) == value)
+    if filters.has_audio is not None:
+        conditions.append(Call.audio_path.is_not(None) if filters.has_audio else Call.audio_path.is_(None))
+    return conditions
 
 
 def call_detail(catalog: Catalog, row) -> dict:
