@@ -66,10 +66,14 @@ def deal_feature_rows(catalog: Catalog, settings: Settings, deal_ids: Sequence[s
     as_of = as_of or latest_event(catalog)
     with catalog.engine.connect() as connection:  # one checkout for the few small reads
         deals = _deals(connection, deal_ids)
+        capabilities: dict[tuple, float] = {}  # deals of one rep, month and cut-off month share it
         for deal in deals.values():
             closed = deal["closed_at"]
             deal["cutoff"] = closed if closed is not None and closed <= as_of else as_of
-            deal["rep_capability"] = survey_capability(connection, deal)
+            months = (deal["rep_id"], deal["created_at"].strftime("%Y-%m"), deal["cutoff"].strftime("%Y-%m"))
+            if months not in capabilities:
+                capabilities[months] = survey_capability(connection, *months)
+            deal["rep_capability"] = capabilities[months]
         pks = [deal["deal_pk"] for deal in deals.values()]
         events = _stage_events(connection, pks)
     calls, _, _ = read_call_rows(catalog, settings, pks)
@@ -142,13 +146,12 @@ def stage_row(events: list[tuple[str, datetime]], cutoff: datetime, thresholds: 
     return row
 
 
-def survey_capability(connection, deal: Mapping) -> float:
-    """:class:`talktrack.models.features.deal.SurveyCapability` for one deal: the mean (self-ratings
-    left out) of the rep's latest survey month up to the deal's creation month and before its
-    cut-off month; only that month's scores are read (a rep has hundreds)."""
-    scores = connection.scalars(_LATEST_MONTH_SCORES, {
-        "rep": deal["rep_id"], "created": deal["created_at"].strftime("%Y-%m"),
-        "limit": deal["cutoff"].strftime("%Y-%m")})
+def survey_capability(connection, rep_id: int, created_month: str, cutoff_month: str) -> float:
+    """:class:`talktrack.models.features.deal.SurveyCapability` for a deal of ``rep_id`` created in
+    ``created_month``: the mean (self-ratings left out) of the rep's latest survey month up to that
+    month and before the deal's cut-off month; only that month's scores are read (a rep has hundreds)."""
+    scores = connection.scalars(_LATEST_MONTH_SCORES, {"rep": rep_id, "created": created_month,
+                                                       "limit": cutoff_month})
     return kahan_mean(float(score) for score in scores)
 
 
