@@ -126,3 +126,20 @@ def test_bad_key_actions_are_refused_with_their_name(health_world):
     _, catalog = health_world
     with pytest.raises(ValueError, match="typo.*propsal"):
         ph.process_health(catalog, settings, coverage=lambda ids: {})
+
+
+def test_a_catalog_without_moments_still_gets_its_key_actions(health_world):
+    """A deployment whose calls were never labelled (no moment rows) answers from evidence alone:
+    the moment-backed actions are all undone, not a KeyError (was a 500 from the API)."""
+    import dataclasses
+
+    settings, catalog = health_world
+    frames = ph.load_frames(catalog)
+    bare = dataclasses.replace(frames, moments=frames.moments.iloc[0:0])
+    as_of = frames.events["entered_at"].max().to_pydatetime()
+    with_moments, without = ph.key_action_flags(frames, settings, as_of), ph.key_action_flags(bare, settings, as_of)
+    assert len(without) == len(with_moments) > 0
+    moment_only = {a.key for a in settings.process_health.key_actions if a.moments and not a.evidence}
+    done = without[without["action"].isin(moment_only)]["status"]
+    assert moment_only and (done != "done").all()
+    assert (with_moments[with_moments["action"].isin(moment_only)]["status"] == "done").any()

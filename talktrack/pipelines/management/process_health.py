@@ -198,8 +198,9 @@ def _shown_in_calls(frames: Frames, action, entries: pd.Series, deadline: pd.Ser
     if not action.moments:
         return set()
     wanted = {(m.kind, m.label) for m in action.moments}
-    hits = frames.moments[[(k, lab) in wanted for k, lab in zip(frames.moments["kind"], frames.moments["label"],
-                                                                 strict=True)]]
+    # A boolean mask, never a bare list: an empty list would select no columns (a world without moments).
+    mask = [(k, lab) in wanted for k, lab in zip(frames.moments["kind"], frames.moments["label"], strict=True)]
+    hits = frames.moments.loc[pd.Series(mask, index=frames.moments.index, dtype=bool)]
     calls = frames.calls[frames.calls["call_pk"].isin(hits["call_pk"]) & frames.calls["deal_pk"].notna()]
     return _within(calls.assign(deal_pk=calls["deal_pk"].astype(int)), "started_at", entries, deadline)
 
