@@ -178,3 +178,20 @@ def test_api_scopes_the_report_to_the_role_and_serves_each_format(world, importe
         assert page.headers["content-type"].startswith("text/html") and "Managers by data quality" in page.text
         pdf = http.get(url, params={"month": MONTH, "format": "pdf"}, headers=bearer(keys["manager"]))
         assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
+
+
+def test_a_team_with_one_month_of_data_is_named_not_drawn_in_the_pdf(imported):
+    """reportlab draws no line through one point (was a 500 from ?format=pdf on a young catalog)."""
+    import copy
+
+    from pypdf import PdfReader
+
+    settings, catalog, _ = imported
+    report = copy.deepcopy(credibility_report(catalog, settings, month=MONTH))
+    lonely, empty = report["teams"][0], report["teams"][-1]
+    for i, month in enumerate(lonely["months"]):
+        month["quality"] = 0.5 if i == 0 else None
+    for month in empty["months"]:
+        month["quality"] = None
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(to_pdf(report))).pages)
+    assert f"{lonely['team']}: 50.0%" in text and f"{empty['team']}: no data" in text

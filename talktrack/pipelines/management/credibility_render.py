@@ -114,17 +114,28 @@ def to_pdf(report: dict) -> bytes:
 
 
 def _pdf_trend(report: dict):
-    """A reportlab line chart: one line per team, data quality (%) per month."""
+    """A reportlab line chart: one line per team, data quality (%) per month.
+
+    reportlab cannot draw a line through fewer than two points, so a team with data in one month
+    only (or none) is named under the chart with its value instead of being drawn."""
     from reportlab.graphics.charts.legends import Legend
     from reportlab.graphics.charts.linecharts import HorizontalLineChart
-    from reportlab.graphics.shapes import Drawing
+    from reportlab.graphics.shapes import Drawing, String
     from reportlab.lib import colors
 
-    drawing = Drawing(460, 180)
+    series = {t["team"]: [None if m["quality"] is None else round(100 * m["quality"], 1) for m in t["months"]]
+              for t in report["teams"]}
+    drawn = {team: values for team, values in series.items() if sum(v is not None for v in values) >= 2}
+    apart = [f"{team}: {', '.join(f'{v:.1f}%' for v in values if v is not None) or 'no data'}"
+             for team, values in series.items() if team not in drawn]
+    drawing = Drawing(460, 180 + 12 * len(apart))
+    for i, line in enumerate(apart):
+        drawing.add(String(40, 4 + 12 * (len(apart) - 1 - i), f"Too few months to draw — {line}", fontSize=8))
+    if not drawn:
+        return drawing
     chart = HorizontalLineChart()
-    chart.x, chart.y, chart.width, chart.height = 40, 30, 320, 130
-    chart.data = [[None if m["quality"] is None else round(100 * m["quality"], 1) for m in team["months"]]
-                  for team in report["teams"]] or [[0]]
+    chart.x, chart.y, chart.width, chart.height = 40, 30 + 12 * len(apart), 320, 130
+    chart.data = list(drawn.values())
     chart.categoryAxis.categoryNames = [m[2:] for m in report["months"]]
     chart.valueAxis.valueMin, chart.valueAxis.valueMax, chart.valueAxis.valueStep = 0, 100, 20
     palette = [colors.HexColor(c) for c in ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")]
@@ -132,9 +143,8 @@ def _pdf_trend(report: dict):
         chart.lines[i].strokeColor = palette[i % len(palette)]
         chart.lines[i].strokeWidth = 1.5
     legend = Legend()
-    legend.x, legend.y = 372, 150
-    legend.colorNamePairs = [(palette[i % len(palette)], t["team"]) for i, t in enumerate(report["teams"])]
+    legend.x, legend.y = 372, chart.y + 120
+    legend.colorNamePairs = [(palette[i % len(palette)], team) for i, team in enumerate(drawn)]
     drawing.add(chart)
     drawing.add(legend)
     return drawing
-
