@@ -37,7 +37,9 @@ from talktrack.pipelines.semantic.evidence import (
     open_verifier,
     verify_deal,
     verify_evidence,
+    verify_screenshot,
 )
+from talktrack.pipelines.semantic.evidence.screenshot import IMAGE_SUFFIXES, SCREENSHOT_KINDS
 from talktrack.serving.access import Access
 from talktrack.serving.auth import Allowed
 from talktrack.serving.errors import ApiError
@@ -214,11 +216,13 @@ def evidence_verify(body: EvidenceIn, caller: EvidencePoster, svc: ServiceDep) -
     return _verify_text(svc, caller, body.deal_id, body.text, body.kind, body.submitted_at, body.evidence_id)
 
 
-@router.post("/evidence/verify-file", summary="Verify an uploaded document (.txt, .md, .pdf, .docx)")
+@router.post("/evidence/verify-file", summary="Verify an uploaded document (.txt, .md, .pdf, .docx; a calendar "
+                                               "screenshot .png/.jpg read by OCR)")
 async def evidence_verify_file(
     caller: EvidencePoster,
     svc: ServiceDep,
-    file: UploadFile = File(description="The document: .txt, .md, .pdf or .docx."),
+    file: UploadFile = File(description="The document: .txt, .md, .pdf or .docx; with kind=calendar a screenshot "
+                                        "(.png, .jpg, ...)."),
     deal_id: str = Form(min_length=1, max_length=64),
     kind: str = Form("meeting_notes", min_length=1, max_length=32),
 ) -> dict:
@@ -226,6 +230,8 @@ async def evidence_verify_file(
 
     # The kind and the caller's reach of the deal before the document is read: reading costs the most.
     await run_in_threadpool(_check_target, svc, caller, deal_id, kind)
+    if kind in SCREENSHOT_KINDS and PurePath(file.filename or "").suffix.lower() in IMAGE_SUFFIXES:
+        return await run_in_threadpool(_verify_screenshot, svc, caller, deal_id, file)
     text = await run_in_threadpool(_document_text, svc, file)
     with tempfile.TemporaryDirectory(prefix="tt-evidence-") as folder:
         document = await run_in_threadpool(_watermarked_copy, file, kind, FilePath(folder))
@@ -264,6 +270,16 @@ def _watermarked_copy(upload: UploadFile, kind: str, folder: FilePath) -> FilePa
     with path.open("wb") as out:
         shutil.copyfileobj(upload.file, out)
     return path
+
+
+def _verify_screenshot(svc: Service, caller: Caller, deal_id: str, upload: UploadFile) -> dict:
+    """A calendar screenshot: the date, time and customer OCR reads on it, matched to the deal (413 past
+    ``serving.max_document_mb``; an unreadable image is a verdict with its reason, not an error)."""
+    with tempfile.TemporaryDirectory(prefix="tt-evidence-") as folder:
+        path = _saved_upload(svc, upload, FilePath(folder))
+        verdict = evidence(svc).run(lambda v: verify_screenshot(svc.catalog, svc.settings, svc.workspace, deal_id,
+                                                                path, verifier=v))
+    return _as_seen_by(Access(svc.catalog, caller), verdict).to_dict()
 
 
 def _verify_text(svc: Service, caller: Caller, deal_id: str, text: str, kind: str,
@@ -314,21 +330,29 @@ def _document_text(svc: Service, upload: UploadFile) -> str:
         raise ApiError(415, f"file {name!r}: unsupported type {suffix or '(none)'!r}; send one of "
                             f"{', '.join(SUPPORTED_SUFFIXES)}")
     limits = document_limits(svc)
-    size = upload.size if upload.size is not None else _stream_size(upload)
-    if size > limits.max_bytes:
-        raise ApiError(413, f"file {name!r} is {size} bytes; at most {limits.max_bytes} "
-                            f"(serving.max_document_mb = {svc.settings.serving.max_document_mb:g})")
     with tempfile.TemporaryDirectory(prefix="tt-evidence-") as folder:
-        path = FilePath(folder) / f"upload{suffix}"
-        upload.file.seek(0)
-        with path.open("wb") as out:
-            shutil.copyfileobj(upload.file, out)
+        path = _saved_upload(svc, upload, FilePath(folder))
         try:
             return read_document(path, limits=limits)
         except DocumentTooLarge as exc:
             raise ApiError(413, f"file {name!r}: {exc.reason}") from None
         except DocumentError as exc:
             raise ApiError(422, f"file {name!r}: {exc.reason}") from None
+
+
+def _saved_upload(svc: Service, upload: UploadFile, folder: FilePath) -> FilePath:
+    """The upload written to ``folder`` (its suffix kept); 413 past ``serving.max_document_mb``."""
+    name = PurePath(upload.filename or "").name
+    max_bytes = document_limits(svc).max_bytes
+    size = upload.size if upload.size is not None else _stream_size(upload)
+    if size > max_bytes:
+        raise ApiError(413, f"file {name!r} is {size} bytes; at most {max_bytes} "
+                            f"(serving.max_document_mb = {svc.settings.serving.max_document_mb:g})")
+    path = folder / f"upload{PurePath(name).suffix.lower()}"
+    upload.file.seek(0)
+    with path.open("wb") as out:
+        shutil.copyfileobj(upload.file, out)
+    return path
 
 
 def document_limits(svc: Service) -> DocumentLimits:

@@ -63,6 +63,19 @@ def verify_evidence(catalog, settings, workspace, deal_id: str, text: str, *, ex
     return _watermark(verifier, verifier.check(subject), kind, document, subject.customer_pk)
 
 
+def verify_screenshot(catalog, settings, workspace, deal_id: str, path: Path, *, submitted_at: datetime | None = None,
+                      verifier: EvidenceVerifier | None = None) -> EvidenceVerdict:
+    """A calendar screenshot handed in alone: what OCR reads on it (customer, date, time) matched to the deal."""
+    verifier = verifier or open_verifier(catalog, settings, workspace)
+    with catalog.session() as session:
+        customer_pk = session.scalar(select(Deal.customer_id).where(Deal.external_id == deal_id))
+    if customer_pk is None:
+        raise EvidenceError(f"deal {deal_id!r} is not in the catalog")
+    row = EvidenceRow(None, deal_id, customer_pk, verifier.facts_of(customer_pk).name, "calendar", None, submitted_at,
+                      "", "", str(path))
+    return screenshot_verdict(verifier, row, Path(path))
+
+
 def verify_deal(catalog, settings, workspace, deal_id: str, *,
                 verifier: EvidenceVerifier | None = None) -> DealEvidenceReport:
     """Check every evidence document of a deal and decide whether it fakes progress."""
