@@ -88,6 +88,9 @@ def test_a_message_becomes_utterances():
     long_mail = "Hi Ann, thanks for the call. " + "Our budget is fixed this year and the quote is above it. " * 8
     parts = message_utterances(long_mail, "email", "email")
     assert len(parts) == 9 and parts[0] == ("email", "Hi Ann, thanks for the call.")
+    # mail lines without a full stop stay apart: joined, they read as one sentence that no moment fits
+    assert message_utterances("Hi Ann,\n\nbudget is about 390k\n\nZenith quoted less", "email", "email") == [
+        ("email", "Hi Ann,"), ("email", "budget is about 390k"), ("email", "Zenith quoted less")]
     assert message_utterances("   ", "chat", "file") == [] and message_utterances(None, "email", "email") == []
 
 

@@ -8,9 +8,13 @@ How a message becomes utterances (``chat_utterances``):
   is one too, on channel ``voice_note`` (the customer *said* it);
 - **quoted text is stripped**: an e-mail keeps only what it adds (up to the first quoted earlier mail or
   the sign-off, no ``>`` lines), a chat message loses its ``>`` lines (a WeCom quote-reply);
-- **a long e-mail is split into its sentences** (past :data:`EMAIL_SPLIT_CHARS`): a three-paragraph mail
-  answering price, timeline and references is three turns' worth, and search should point at the
-  sentence that matters, not at a page;
+- **an e-mail is split into its paragraphs, a long paragraph into its sentences** (past
+  :data:`EMAIL_SPLIT_CHARS`): a mail answering price, timeline and references is three turns' worth, and
+  search should point at the passage that matters, not at a page. Paragraphs matter most: mail lines often
+  end without a full stop ("Hi Ann," / "our budget is about 390k" / "the other vendor quoted less"), so
+  joined they read as one run-on sentence that the moment detector scores as none of them (measured on a
+  generated world's e-mails: objection macro F1 0.30 joined, 0.69 by paragraph; key-question F1 0.77 and
+  0.96; ``talktrack eval semantic``'s ``chats``);
 - files and images without words give no utterance.
 
 :func:`analyse_chats` brings every conversation up to date (new messages since the last run, or another
@@ -35,7 +39,7 @@ from talktrack.core.progress import Progress
 from talktrack.models.moments import split_sentences
 from talktrack.pipelines.chat_import.email_files import new_text
 
-EMAIL_SPLIT_CHARS = 400        # an e-mail longer than this is split into sentences (two chat messages' worth)
+EMAIL_SPLIT_CHARS = 400        # an e-mail paragraph longer than this is split into sentences (two chat messages' worth)
 DETECTED_KINDS = ("objection", "move")
 BATCH_CONVERSATIONS = 200
 
@@ -60,17 +64,18 @@ def message_utterances(text: str | None, channel: str, msgtype: str) -> list[tup
     [('voice_note', 'Fine.')]
     """
     body = (text or "").replace("\r\n", "\n")
-    if channel == "email":
-        body = new_text(body)
-    else:
-        body = "\n".join(line for line in body.split("\n") if not line.lstrip().startswith(">"))
-    body = " ".join(body.split())
-    if not body:
-        return []
     own = "voice_note" if msgtype == "voice" else channel
-    if channel == "email" and len(body) > EMAIL_SPLIT_CHARS:
-        return [(own, s.text.strip()) for s in split_sentences(body) if s.text.strip()]
-    return [(own, body)]
+    if channel != "email":
+        body = " ".join(" ".join(line for line in body.split("\n") if not line.lstrip().startswith(">")).split())
+        return [(own, body)] if body else []
+    out = []
+    for paragraph in new_text(body).split("\n"):
+        paragraph = " ".join(paragraph.split())
+        if len(paragraph) > EMAIL_SPLIT_CHARS:
+            out += [(own, s.text.strip()) for s in split_sentences(paragraph) if s.text.strip()]
+        elif paragraph:
+            out.append((own, paragraph))
+    return out
 
 
 def analyse_chats(catalog: Catalog, detector, *, force: bool = False,
