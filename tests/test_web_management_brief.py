@@ -18,6 +18,9 @@ from tests.test_web import DESKTOP, PHONE, browser, page, page_overflow_px, scre
 from tests.test_web_management import api, as_of, director_key  # noqa: F401
 
 BRIEF_MS = 300_000  # the first brief loads the multilingual embedder and embeds the known examples
+# the brief section's elements sticking out of a phone's width (for the failure message)
+WIDE = """() => [...document.querySelectorAll('#brief *')].filter((e) => e.getBoundingClientRect().right >
+  document.documentElement.clientWidth + 1).slice(0, 8).map((e) => `${e.tagName}.${e.className}`)"""
 NEWS = ("A buyer asked whether we can keep all their records on servers inside their own building",
         "They want everything hosted on their own premises, no public cloud at all",
         "客户要求系统全部部署在他们自己的机房里，不能上公有云")
@@ -82,7 +85,7 @@ def test_a_manager_reads_the_brief_and_records_an_answer(page, web, keys, as_of,
     card.scroll_into_view_if_needed()
     screenshots(page, "management-brief")
     page.set_viewport_size(PHONE)
-    assert page_overflow_px(page) == 0
+    assert page_overflow_px(page) == 0, page.evaluate(WIDE)
     page.set_viewport_size(DESKTOP)
 
 

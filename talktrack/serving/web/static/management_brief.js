@@ -98,7 +98,8 @@ Object.assign(TT_STRINGS.zh, {
   }
 
   function markdownButton(query) {
-    const out = el("pre", { class: "markdown", hidden: true });
+    // pre-wrap: a long line of the brief wraps on a phone instead of widening the page
+    const out = el("pre", { class: "markdown", hidden: true, style: "white-space:pre-wrap;overflow-wrap:anywhere" });
     const button = el("button", { type: "button" }, t("brief.markdown"));
     button.addEventListener("click", async () => {
       const response = await TT.api(`/v1/management/brief?${query}&format=markdown`, { raw: true });
@@ -114,7 +115,8 @@ Object.assign(TT_STRINGS.zh, {
     for (const key of ["team", "as_of"]) if (page.get(key)) query.set(key, page.get(key));
     const reload = async () => {
       const data = await TT.api(`/v1/management/brief?${query}`);
-      $("brief-body").replaceChildren(...data.briefs.map((b) => el("article", { class: "brief", dataset: { team: b.team } },
+      $("brief-body").replaceChildren(...data.briefs.map((b) => el("article", { class: "brief", dataset: { team: b.team },
+        style: "min-width:0;overflow-wrap:anywhere" },
         el("h3", {}, `${b.team_name} (${b.team}) — ${b.as_of}`),
         el("div", { class: "grid2" }, leads(b), skills(b)), stuck(b), question(b, reload))), markdownButton(query));
       $("brief").dataset.ready = "1";
