@@ -97,9 +97,9 @@ def test_the_world_draws_screenshots_with_truth(shot_world):
 
 @needs_tesseract
 def test_ocr_reads_the_worlds_screenshots_and_the_booking_check_catches_forgeries(shot_world, settings):
-    """Measured on unseen seed 11 (60 screenshots, bench/results/stage_gates.json): 177/180 fields read;
-    genuine accepted 59/60, another customer's flagged 60/60, doctored flagged 60/60 (dev seed 3: 168/171
-    before the reader's dev fixes). Here 4 screenshots: at most one field of the 12 may be misread; the booking
+    """Measured on unseen seed 11 (60 screenshots, bench/results/stage_gates.json): 180/180 fields read,
+    every decision right (an earlier draw: 177/180, genuine 59/60; dev seed 3: 168/171 before the reader's
+    dev fixes). Here 4 screenshots: at most one field of the 12 may be misread; the booking
     check may miss one genuine screenshot (its name unread: seed 2's bold Chinese title on a dark, noisy image
     comes out as Latin letters), never a forged one."""
     from talktrack.evaluation.calendar_ocr import evaluate_calendar_ocr
