@@ -57,6 +57,9 @@ def test_a_manager_reads_the_brief_and_records_an_answer(page, web, keys, as_of,
     sign_in(page, manager, "/app/dashboard")
     page.goto(f"/app/management?as_of={as_of}")
     page.wait_for_selector("#brief[data-ready='1']", timeout=BRIEF_MS)
+    raw = page.eval_on_selector_all("[data-i18n]", "nodes => nodes.filter(n => n.textContent.trim() === n.dataset.i18n)"
+                                    ".map(n => n.dataset.i18n)")
+    assert raw == [], f"headings showing their string key instead of the text: {raw}"
     card = page.locator(f"#brief article.brief[data-team='{keys['team_id']}']")
     assert card.count() == 1
     for check in ("lead_pool", "breakpoints", "capability"):

@@ -32,6 +32,7 @@ Object.assign(TT_STRINGS.zh, {
 
 (() => {
   const { el, t, pct, num } = TT;
+  TT.applyI18n(document.getElementById("brief"));  // the page applied its strings before this script added the section's own
   const $ = (id) => document.getElementById(id);
   const badge = (ok) => el("span", { class: `badge ${ok === null ? "" : ok ? "approved" : "rejected"}`, dataset: { ok: String(ok) } },
     t(ok === null ? "brief.na" : ok ? "brief.ok" : "brief.act"));
