@@ -25,6 +25,7 @@ from talktrack.core.catalog.schema import (
 )
 from talktrack.core.workspace import Workspace
 from talktrack.pipelines.semantic.chat_text import message_utterances
+from tests.chat_world import imported_chat_world
 from tests.serving_support import bearer
 
 WORLD = {"seed": 5, "reps": 6, "customers": 24, "deals": 40, "calls": 0, "audio": 0}
@@ -36,23 +37,12 @@ CALL_LINES = [("rep", "Thanks for joining, shall we go through the rollout plan?
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, settings):
     """(workspace root, settings, chat truth, analysis summary) with CRM + chats imported, analysed, indexed."""
-    from talktrack.evaluation.world import WorldSpec, generate_world
-    from talktrack.evaluation.world_chats import generate_chats
-    from talktrack.pipelines.chat_import import import_chats
-    from talktrack.pipelines.crm_import import import_directory
     from talktrack.pipelines.semantic.chat_text import analyse_chats
     from talktrack.pipelines.semantic.index import build_utterance_index
     from talktrack.pipelines.semantic.moments import load_detector
 
     root = tmp_path_factory.mktemp("chat-analysis")
-    generate_world(WorldSpec(**WORLD), root / "world")
-    generate_chats(root / "world", root / "chats", seed=7, voice=0, gap_h=settings.import_.chat_gap_h,
-                   stage_questions={stage.key: tuple(stage.key_questions) for stage in settings.stages})
-    settings = settings.model_copy(update={"workspace": root / "ws"})
-    workspace = Workspace.at(root / "ws").ensure()
-    catalog = open_catalog(workspace.catalog_url)
-    import_directory(catalog, settings, root / "world")
-    import_chats(catalog, settings, root / "chats", files_dir=root / "files")
+    settings, workspace, catalog = imported_chat_world(root, settings, WORLD, chat_seed=7)
     _add_call(catalog)
     summary = analyse_chats(catalog, load_detector(settings, workspace))
     build_utterance_index(catalog, settings, workspace)

@@ -33,6 +33,13 @@ class AppContext:
         url = self.settings.catalog.url or self.workspace.catalog_url
         return open_catalog(url, echo=self.settings.catalog.echo_sql)
 
+    def require_team(self, team: str | None) -> None:
+        """A ``--team`` filter must name a known team: a typo would otherwise print an empty report."""
+        from talktrack.pipelines import stage_timers
+
+        if team is not None and not stage_timers.team_exists(self.catalog, team):
+            fail(f"unknown team {team!r}")
+
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Stop the command with ``error: message`` on stderr and exit ``code`` (2: bad input or state)."""

@@ -31,7 +31,6 @@ def credibility_command(
 ) -> None:
     """Per team and field: the share entered by hand vs captured, the cross-system check pass rates
     (stage, visit, amount), the trend, and the managers ranked by data quality."""
-    from talktrack.pipelines import stage_timers
     from talktrack.core.clock import utcnow
     from talktrack.pipelines.management.credibility import CredibilityError, credibility_report, previous_month
     from talktrack.pipelines.management.credibility_render import to_html, to_pdf
@@ -39,8 +38,7 @@ def credibility_command(
     app: AppContext = ctx.obj
     if out is not None and out.suffix.lower() not in SUFFIXES:
         fail(f"--out {out}: the suffix says the format; expected one of {', '.join(SUFFIXES)}")
-    if team is not None and not stage_timers.team_exists(app.catalog, team):
-        fail(f"unknown team {team!r}")
+    app.require_team(team)
     try:
         report = credibility_report(app.catalog, app.settings, month=month or previous_month(utcnow().date()), team=team, months=months)
     except CredibilityError as exc:

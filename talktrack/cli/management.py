@@ -38,12 +38,10 @@ def revenue_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
 ) -> None:
     """Healthy contract value per team and month, what was excluded and why, and concentration flags."""
-    from talktrack.pipelines import stage_timers
     from talktrack.pipelines.management.revenue import revenue_report
 
     app: AppContext = ctx.obj
-    if team is not None and not stage_timers.team_exists(app.catalog, team):
-        fail(f"unknown team {team!r}")
+    app.require_team(team)
     report = revenue_report(app.catalog, app.settings, as_of=_day(as_of), team=team)
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
@@ -89,12 +87,10 @@ def ltv_cac_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
 ) -> None:
     """New-customer LTV/CAC per lead source, team and region (with the renewal model's interval)."""
-    from talktrack.pipelines import stage_timers
     from talktrack.pipelines.management.ltv import GROUPS, LtvCacDataError, ltv_cac_report
 
     app: AppContext = ctx.obj
-    if team is not None and not stage_timers.team_exists(app.catalog, team):
-        fail(f"unknown team {team!r}")
+    app.require_team(team)
     try:
         report = ltv_cac_report(app.catalog, app.settings, as_of=_day(as_of), team=team)
     except LtvCacDataError as exc:

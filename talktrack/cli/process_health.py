@@ -39,7 +39,6 @@ def process_health_command(
     out: Annotated[Path | None, typer.Option("--out", help="Also write the JSON report here.")] = None,
 ) -> None:
     """Stage funnel, key-action completion and team efficiency per team and month."""
-    from talktrack.pipelines import stage_timers
     from talktrack.pipelines.management.process_health import process_health, sop_coverage
 
     app: AppContext = ctx.obj
@@ -49,8 +48,7 @@ def process_health_command(
             when = datetime.fromisoformat(as_of).replace(hour=23, minute=59, second=59)
         except ValueError:
             fail(f"--as-of {as_of!r}: expected a day as YYYY-MM-DD")
-    if team is not None and not stage_timers.team_exists(app.catalog, team):
-        fail(f"unknown team {team!r}")
+    app.require_team(team)
     try:
         report = process_health(app.catalog, app.settings, coverage=sop_coverage(app.catalog, app.settings, app.workspace),
                                 team=team, as_of=when, months=months)

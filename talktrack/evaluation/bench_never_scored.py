@@ -34,8 +34,13 @@ from talktrack.core.catalog import open_catalog
 from talktrack.core.catalog.schema import Deal
 from talktrack.core.config import Settings
 from talktrack.core.workspace import Workspace
-from talktrack.evaluation.bench_serving import ServerProcess, ServingBenchOptions, bench_key, prepare_workspace
-from talktrack.models.features.call_rows import stale_call_ids
+from talktrack.evaluation.bench_serving import (
+    ServerProcess,
+    ServingBenchOptions,
+    bench_key,
+    prepare_workspace,
+    wait_for_call_rows,
+)
 from talktrack.models.features.deal import build_deal_table
 from talktrack.models.features.deal_rows import deal_feature_rows
 from talktrack.training import registry
@@ -66,7 +71,7 @@ def run_never_scored_bench(workdir: Path, settings: Settings, options: NeverScor
     first, *chosen = random.Random(options.seed).sample(deal_ids, options.requests + 1)
     key = bench_key(workspace)
     with ServerProcess(workspace, workers=1, config={"serving": {"feature_cache_warm_open_deals": False}}) as server:
-        ready_s = _wait_for_rows(catalog)
+        ready_s = wait_for_call_rows(catalog)
         say(f"server up, call rows ready after {ready_s:.1f} s; scoring {len(chosen)} never-scored deals")
         first_ms = _first_score(server.url, key, first)
         load_before = os.getloadavg()
@@ -94,16 +99,6 @@ def _workspace(workdir: Path, settings: Settings, options: NeverScoredOptions, s
     say(f"building a {options.deals}-deal workspace (world, import, moments, mining, scorer training)")
     sizes = ServingBenchOptions(deals=options.deals, calls=options.calls, seed=options.seed)
     return prepare_workspace(workdir, settings, sizes)
-
-
-def _wait_for_rows(catalog, timeout_s: float = 900.0) -> float:
-    """Seconds until the server's row keeper has built every call's feature row."""
-    started = time.monotonic()
-    while stale_call_ids(catalog):
-        if time.monotonic() - started > timeout_s:
-            raise RuntimeError(f"the call feature rows were not built within {timeout_s:.0f} s")
-        time.sleep(0.5)
-    return round(time.monotonic() - started, 1)
 
 
 def _first_score(url: str, key: str, deal_id: str) -> float:

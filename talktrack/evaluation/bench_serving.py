@@ -99,7 +99,7 @@ def run_serving_bench(workdir: Path, settings: Settings, options: ServingBenchOp
     no_warm_up = {"serving": {"feature_cache_warm_open_deals": False}}
     with ServerProcess(workspace, workers=options.workers, config=no_warm_up) as server:
         say(f"server up at {server.url}; waiting for its call feature rows")
-        ready_s = _wait_for_rows(catalog)
+        ready_s = wait_for_call_rows(catalog)
         say(f"rows ready after {ready_s:.1f} s; driving load from a separate process")
         figures = _in_load_process(server.url, key, deal_ids, page_ids, options)
     catalog.dispose()
@@ -110,7 +110,7 @@ def run_serving_bench(workdir: Path, settings: Settings, options: ServingBenchOp
     return figures
 
 
-def _wait_for_rows(catalog, timeout_s: float = 900.0) -> float:
+def wait_for_call_rows(catalog, timeout_s: float = 900.0) -> float:
     """Seconds until the server's row keeper has built every call's feature row."""
     started = time.monotonic()
     while stale_call_ids(catalog):
