@@ -13,6 +13,7 @@ from talktrack.core.config.anomalies import AnomalySettings
 from talktrack.core.config.base import Strict
 from talktrack.core.config.brief import BriefSettings
 from talktrack.core.config.ltv import LtvCacSettings
+from talktrack.core.config.mentoring import MentoringSettings
 
 CONTRACT_TYPES = ("standard", "non_standard")
 
@@ -52,6 +53,7 @@ class ManagementSettings(Strict):
     anomalies: AnomalySettings = AnomalySettings()
     brief: BriefSettings = BriefSettings()
     ltv_cac: LtvCacSettings = LtvCacSettings()
+    mentoring: MentoringSettings = MentoringSettings()
 
     @model_validator(mode="after")
     def _reporting_rate_is_one(self) -> ManagementSettings:
