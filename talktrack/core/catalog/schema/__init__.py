@@ -60,6 +60,7 @@ from talktrack.core.catalog.schema.crm import (
     Team,
 )
 from talktrack.core.catalog.schema.features import CallFeatureRow
+from talktrack.core.catalog.schema.mentoring import MentoringEvent, MentoringExport, MentoringPoints  # noqa: F401
 from talktrack.core.catalog.schema.proof import GATE_STATUSES, IssuedQuote, StageGateCheck
 from talktrack.core.catalog.schema.revenue import (  # noqa: F401  (registers the revenue tables)
     Collection, Contract, FieldEntry, Lead, MarketingSpend, ProductLine, Visit,
