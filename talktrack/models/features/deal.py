@@ -19,6 +19,8 @@ Feature groups (column prefixes):
   replaces it once the capability model exists.
 - conversation (:mod:`talktrack.models.features.conversation`, over the deal's calls before the
   cut-off): ``calls``, ``conv__<feature>`` means, and sums of objections, track uses, discounts.
+- chats and e-mails (:mod:`talktrack.models.features.chat`, over the deal's messages before the
+  cut-off): ``chat__`` counts, customer share, reply latency, recency, objections by type.
 
 :func:`reason_text` turns a feature and its value into words a manager reads.
 """
@@ -38,6 +40,8 @@ from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import Call, Customer, Deal, Rep, StageEvent, SurveyScore
 from talktrack.core.config import Settings
 from talktrack.models.features.call_rows import read_call_table
+from talktrack.models.features.chat import FEATURE_INPUTS as CHAT_INPUTS
+from talktrack.models.features.chat import chat_columns, chat_reason, chat_row, read_chat_inputs
 from talktrack.models.features.conversation import CALL_FEATURES, CallFrames, call_features, load_calls
 
 PIPELINE = ("lead", "qualification", "needs_diagnosis", "solution_presentation", "negotiation")
@@ -89,10 +93,12 @@ def build_deal_table(catalog: Catalog, settings: Settings, *, as_of: datetime | 
         _stage_features(_stage_events(catalog, None if subset is None else subset["deal_pk"]), meta, settings),
         _capability(meta, capability or SurveyCapability(_surveys(catalog, None if subset is None else subset["rep_id"]))),
         _conversation_features(calls, meta),
+        _chat_features(catalog, meta, settings, whole=subset is None),
     ]
     features = pd.concat(parts, axis=1).loc[meta.index].astype(float)
     available = {"moments": has_moments, "talk_tracks": has_tracks,
-                 "surveys": bool(features["rep_capability"].notna().any()), "calls": not calls.empty}
+                 "surveys": bool(features["rep_capability"].notna().any()), "calls": not calls.empty,
+                 "chats": bool(features["chat__messages"].notna().any())}
     return DealTable(features, meta, available)
 
 
@@ -237,6 +243,16 @@ def _conversation_features(calls: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFr
     return out[list(CONVERSATION_COLUMNS)]
 
 
+def _chat_features(catalog: Catalog, meta: pd.DataFrame, settings: Settings, whole: bool) -> pd.DataFrame:
+    """The ``chat__`` columns of each deal (one shared definition with the never-scored rows)."""
+    with catalog.engine.connect() as connection:
+        inputs = read_chat_inputs(connection, None if whole else list(meta["deal_pk"]))
+    kinds = settings.objection_keys
+    rows = {deal_id: chat_row(inputs, int(pk), pd.Timestamp(cutoff).to_pydatetime(), kinds)
+            for deal_id, pk, cutoff in zip(meta.index, meta["deal_pk"], meta["cutoff"], strict=True)}
+    return pd.DataFrame.from_dict(rows, orient="index", columns=list(chat_columns(kinds))).reindex(meta.index)
+
+
 def stage_info(settings: Settings) -> dict[str, tuple[str, float]]:
     """stage key → (English name, threshold days): what :func:`reason_text` needs of the settings,
     small enough to travel inside a logged model."""
@@ -258,6 +274,8 @@ def reason_text(feature: str, value: float, stages: Mapping[str, tuple[str, floa
     if feature.startswith("industry__"):
         name = feature.removeprefix("industry__").replace("_", " ")
         return f"industry: {name}" if value >= 0.5 else f"industry is not {name}"
+    if feature.startswith("chat__"):
+        return chat_reason(feature, value) or f"{feature.replace('_', ' ')}: {value:.2f}"
     template = _TEMPLATES.get(feature)
     if template is not None:
         return template(value)
@@ -360,4 +378,5 @@ FEATURE_INPUTS: dict[str, tuple[str, ...]] = {
     "conv__mined_track_uses": _CALL_INPUTS + ("moments", "talk_tracks"),
     "conv__discount_offers": _CALL_INPUTS + ("moments",),
     "conv__key_question_coverage": _CALL_INPUTS + ("calls.stage", "moments"),
+    **CHAT_INPUTS,
 }

@@ -5,7 +5,8 @@ Why: building one deal's row with the batch code costs ~35 ms on an idle machine
 pandas' fixed cost per frame and per operation (a one-row ``read_sql``, ``get_dummies``,
 ``groupby``), not the data: a deal has a handful of stage events and calls. Here the same small
 indexed reads (the deal with its customer and rep, its stage events, its rep's surveys, its
-calls' precomputed rows from :mod:`talktrack.models.features.call_rows`) feed plain loops.
+calls' precomputed rows from :mod:`talktrack.models.features.call_rows`, its chat messages) feed
+plain loops; the chat columns are :mod:`talktrack.models.features.chat`'s, shared with the batch.
 
 The batch path stays the truth; these rows equal its rows exactly (tests/test_deal_rows.py
 checks every deal of a world, and the scores), which needs care in three places:
@@ -36,6 +37,7 @@ from talktrack.core.catalog import Catalog
 from talktrack.core.catalog.schema import Customer, Deal, Rep, StageEvent, SurveyScore
 from talktrack.core.config import Settings
 from talktrack.models.features.call_rows import CallRead, read_call_rows
+from talktrack.models.features.chat import chat_row, read_chat_inputs
 from talktrack.models.features.conversation import CALL_FEATURES
 from talktrack.models.features.deal import PIPELINE, STAGE_COLUMNS, SUMMED, latest_event
 
@@ -76,6 +78,7 @@ def deal_feature_rows(catalog: Catalog, settings: Settings, deal_ids: Sequence[s
             deal["rep_capability"] = capabilities[months]
         pks = [deal["deal_pk"] for deal in deals.values()]
         events = _stage_events(connection, pks)
+        chats = read_chat_inputs(connection, pks)
     calls, _, _ = read_call_rows(catalog, settings, pks)
     calls_by_pk: dict[int, list[CallRead]] = {}
     for call in calls:
@@ -86,7 +89,8 @@ def deal_feature_rows(catalog: Catalog, settings: Settings, deal_ids: Sequence[s
                       | _customer(deal)
                       | stage_row(events.get(deal["deal_pk"], []), deal["cutoff"], thresholds)
                       | {"rep_capability": deal["rep_capability"]}
-                      | conversation_row(calls_by_pk.get(deal["deal_pk"], []), deal["cutoff"]))
+                      | conversation_row(calls_by_pk.get(deal["deal_pk"], []), deal["cutoff"])
+                      | chat_row(chats, deal["deal_pk"], deal["cutoff"], settings.objection_keys))
             for deal_id, deal in deals.items()}
 
 

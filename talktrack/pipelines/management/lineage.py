@@ -34,6 +34,8 @@ DERIVED: dict[str, tuple[str, ...]] = {
     "utterances": ("calls.transcript_path", "calls.audio_path"),   # transcribed or imported transcripts
     "moments": ("utterances",),                                    # objections, moves, key questions
     "talk_tracks": ("moments", "deals.status"),                    # mined from won deals' answers
+    "chat_messages": (),          # `talktrack import-chats`: WeCom archives, chat exports, mailboxes (no CRM field)
+    "chat_moments": ("chat_messages",),                            # objections and moves in chats and e-mails
 }
 MODELS: dict[str, tuple[str, ...]] = {"deal_scorer": tuple(FEATURE_INPUTS)}
 # What a model's output becomes where a manager reads it.
