@@ -14,6 +14,7 @@ from talktrack.core.config.base import Strict
 from talktrack.core.config.brief import BriefSettings
 from talktrack.core.config.ltv import LtvCacSettings
 from talktrack.core.config.mentoring import MentoringSettings
+from talktrack.core.config.sandbox import SandboxSettings
 
 CONTRACT_TYPES = ("standard", "non_standard")
 
@@ -54,6 +55,7 @@ class ManagementSettings(Strict):
     brief: BriefSettings = BriefSettings()
     ltv_cac: LtvCacSettings = LtvCacSettings()
     mentoring: MentoringSettings = MentoringSettings()
+    sandbox: SandboxSettings = SandboxSettings()
 
     @model_validator(mode="after")
     def _reporting_rate_is_one(self) -> ManagementSettings:

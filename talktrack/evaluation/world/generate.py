@@ -10,6 +10,7 @@ from pathlib import Path
 
 from talktrack.core.progress import Progress
 from talktrack.evaluation.world import audio, calendar_shots, causal, courses, deals, evidence, people, plans, schedule, surveys
+from talktrack.evaluation.world import counterfactual
 from talktrack.evaluation.world import dialogue
 from talktrack.evaluation.world import writer as w
 from talktrack.evaluation.world.brief_world import write_brief_world
@@ -89,7 +90,8 @@ def write_world(spec: WorldSpec, taxonomy: Taxonomy, world: WorldRecords, out_di
     for name, rows in w.management_rows(world.management).items():
         counts[name] = w.write_csv(out_dir / f"{name}.csv", w.COLUMNS[name], rows)
     counts["surprise_answers"] = write_brief_world(spec, world, out_dir)
-    w.write_json(out_dir / "truth.json", build_truth(spec, taxonomy, world) | {"calendar_screenshots": shots})
+    w.write_json(out_dir / "truth.json", build_truth(spec, taxonomy, world) | {
+        "calendar_screenshots": shots, "sandbox_forward_model": counterfactual.model_card()})
     (out_dir / "README.md").write_text(readme_text(spec, counts, counts["audio"]), encoding="utf-8", newline="\n")
     return counts
 
