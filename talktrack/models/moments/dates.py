@@ -1,7 +1,9 @@
 """Resolve the dates people say ("next Tuesday", "下周三", "3月5日", "on the 14th") against a reference day.
 
 Conventions (stated so results are predictable): "next <weekday>"/"下周X" is that weekday in the
-week after the reference's week (weeks start Monday); a bare or "this" weekday is its next
+week after the reference's week (weeks start Monday), "下下周X" the week after that, and "the week after
+next"/"下下周" its Monday; "这周内" is this week's Friday; "mid-month"/"月中" the 15th, "九月底" the last day
+of September; a bare or "this" weekday is its next
 occurrence after the reference day; a day of the month without a month is the next such day
 (this month or the next); a month and day already past this year is next year's.
 """
@@ -73,6 +75,14 @@ def _end_of_month(reference: date) -> date:
     return reference.replace(day=calendar.monthrange(reference.year, reference.month)[1])
 
 
+def _month_end(reference: date, month: int) -> date | None:
+    """"九月底": the last day of that month, next year's when it is already past."""
+    if not 1 <= month <= 12:
+        return None
+    year = reference.year if month >= reference.month else reference.year + 1
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
 def _next_month(reference: date) -> date:
     return date(reference.year + 1, 1, 1) if reference.month == 12 else date(reference.year, reference.month + 1, 1)
 
@@ -118,6 +128,9 @@ _EN_RULES: list[tuple[re.Pattern, Resolver]] = [
     (re.compile(r"\b(?:on )?the (\d{1,2})(?:st|nd|rd|th)\b", re.I), lambda m, r: _day_of_month(r, int(m[1]))),
     (re.compile(rf"\bin ({_NUM}) (days?|weeks?|months?)\b", re.I), lambda m, r: r + _offset(_en_count(m[1]), m[2])),
     (re.compile(rf"\b({_NUM}) (days?|weeks?) from now\b", re.I), lambda m, r: r + _offset(_en_count(m[1]), m[2])),
+    (re.compile(r"\b(?:the )?week after next\b", re.I), lambda m, r: _monday(r) + timedelta(days=14)),
+    (re.compile(rf"\bmid[- ](?:({_MON})|month)\b", re.I),
+     lambda m, r: _month_day(r, _month_index(m[1]), 15) if m[1] else _day_of_month(r, 15)),
     (re.compile(r"\bnext week\b", re.I), lambda m, r: _monday(r) + timedelta(days=7)),
     (re.compile(r"\b(?:end of (?:the |this )?week|eow)\b", re.I), lambda m, r: _monday(r) + timedelta(days=4)),
     (re.compile(r"\b(?:end of (?:the |this )?month|eom)\b", re.I), lambda m, r: _end_of_month(r)),
@@ -131,6 +144,9 @@ _ZH_RULES: list[tuple[re.Pattern, Resolver]] = [
     (re.compile(r"后天"), lambda m, r: r + timedelta(days=2)),
     (re.compile(r"明天|明日"), lambda m, r: r + timedelta(days=1)),
     (re.compile(r"今天|今晚|今日"), lambda m, r: r),
+    (re.compile(rf"下下(?:个)?(?:周|星期|礼拜)({_ZH_WD})"), lambda m, r: _next_week(r, ZH_WEEKDAYS[m[1]]) + timedelta(days=7)),
+    (re.compile(r"下下(?:个)?(?:周|星期|礼拜)"), lambda m, r: _monday(r) + timedelta(days=14)),
+    (re.compile(r"(?:这|本)(?:个)?(?:周|星期|礼拜)(?:内|之内)"), lambda m, r: _monday(r) + timedelta(days=4)),
     (re.compile(r"下(?:个)?(?:周|星期|礼拜)初"), lambda m, r: _monday(r) + timedelta(days=7)),
     (re.compile(rf"下(?:个)?(?:周|星期|礼拜)({_ZH_WD})"), lambda m, r: _next_week(r, ZH_WEEKDAYS[m[1]])),
     (re.compile(rf"(?:本|这)?(?:个)?(?:周|星期|礼拜)({_ZH_WD})"), lambda m, r: _after(r, ZH_WEEKDAYS[m[1]])),
@@ -140,7 +156,10 @@ _ZH_RULES: list[tuple[re.Pattern, Resolver]] = [
      lambda m, r: r + (timedelta(days=15) if m[1] == "半" else _offset(_zh_number(m[1]), m[2]))),
     (re.compile(r"下(?:个)?(?:周|星期|礼拜)"), lambda m, r: _monday(r) + timedelta(days=7)),
     (re.compile(r"(?:这|本)?周末"), lambda m, r: _after(r, 5)),
+    (re.compile(rf"({_ZH_NUM})月(?:底|末)"), lambda m, r: _month_end(r, _zh_number(m[1]))),
+    (re.compile(rf"({_ZH_NUM})月中"), lambda m, r: _month_day(r, _zh_number(m[1]), 15)),
     (re.compile(r"(?:这个月|本月)?月底"), lambda m, r: _end_of_month(r)),
+    (re.compile(r"(?:这个月|本月)?月中"), lambda m, r: _day_of_month(r, 15)),
     (re.compile(r"下(?:个)?月"), lambda m, r: _next_month(r)),
 ]
 

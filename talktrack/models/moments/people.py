@@ -148,8 +148,14 @@ def _mentions_en(sentence: str, known: list[str], first: bool) -> list[_Mention]
     titles = [(m.start(), m.end()) for m in lex.EN_TITLE.finditer(sentence)]
     names = _names_en(sentence, titles, known, first)
     mentions = _pair(sentence, titles, names, lex.EN_TITLE_NAME_GAP, lex.EN_NAME_TITLE_GAP)
-    mentions += _groups(sentence, mentions, lex.EN_GROUP)
+    named = [m for m in mentions if m.name]
+    groups = _groups(sentence, named, lex.EN_GROUP)  # "admin team would be the users": a group, not a title
+    mentions = named + [m for m in mentions if not m.name and not any(_overlap(m, g) for g in groups)] + groups
     return sorted(mentions, key=lambda m: m.start)
+
+
+def _overlap(a: _Mention, b: _Mention) -> bool:
+    return a.start < b.end and b.start < a.end
 
 
 def _names_en(sentence: str, titles: list[tuple[int, int]], known: list[str], first: bool) -> list[tuple[int, int, str]]:
@@ -169,11 +175,15 @@ def _names_en(sentence: str, titles: list[tuple[int, int]], known: list[str], fi
             continue
         if first and start == 0 and not re.match(r"\s*[,(]", sentence[end:]):
             continue  # "Brightline: ...", "Hollis Pharmacy group", the company the note is about
-        if re.search(r"(?:\bat|@|\bfrom)\s*$", sentence[:start]):
-            continue  # "lead at Orbit Broadband"
+        if re.search(r"(?:\bat|@|\bfrom|\bof)\s*$", sentence[:start]) and not _titled(sentence, end, titles):
+            continue  # "lead at Orbit Broadband", "owner of Volkov Auto Repair"; not "the OK from Marisa Choi, the COO"
         if len(tokens) >= 2 or _is_known(tokens, known):
             out.append((start, end, _full_name(" ".join(tokens), known)))
     return out
+
+
+def _titled(sentence: str, end: int, titles: list[tuple[int, int]]) -> bool:
+    return any(re.fullmatch(r",\s*(?:the\s+|their\s+)?", sentence[end:start]) for start, _ in titles if start >= end)
 
 
 def _is_known(tokens: list[str], known: list[str]) -> bool:
@@ -209,9 +219,11 @@ def _groups(sentence: str, mentions: list[_Mention], pattern: re.Pattern) -> lis
     out = []
     for m in pattern.finditer(sentence):
         name = next(g for g, v in m.groupdict().items() if v is not None)
-        start, end = m.span(name)
         title = lex.strip_group(m.group(name))
-        if title and not any(x.start < end and start < x.end for x in mentions):
+        # the group's own words, not the clause before them ("she wants this for her front desk staff")
+        start = m.start(name) + max(m.group(name).rfind(title or ""), 0)
+        end = m.end(name)
+        if title and not any(x.start < end and start < x.end for x in mentions + out):
             out.append(_Mention(start, end, None, title, 0, group=True, cues={"user"}))
     return out
 

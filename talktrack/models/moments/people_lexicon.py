@@ -27,7 +27,7 @@ _HEAD = (r"manager|mgr|director|dir|lead|head|supervisor|officer|controller|(?<!
 _STOP = (r"the|our|their|his|her|its|a|an|and|or|to|with|w|from|at|by|for|of|is|was|are|be|met|spoke|talked|saw|"
          r"call|said|says|asked|new|also|then|who|that|this|when|where|on|in|into|about|via|plus|both|other|main|big|"
          r"biggest|only|good|great|very|not|no|get|got|has|have|had|will|would|can|must|needs?|wants?|thinks?|"
-         r"make|makes|runs?|one|all|any|each|every|day|team")
+         r"make|makes|runs?|one|all|any|each|every|day")
 _MOD = rf"(?:{_DEPT}|(?!(?:{_STOP}|{_HEAD})\b)(?-i:[a-z][a-z-]+))"
 EN_TITLE = re.compile(
     rf"(?:^(?!(?:{_STOP})\b)(?-i:[A-Z][a-z]+)\s+)?\b(?:{_MOD}\s+){{0,3}}(?:[A-Za-z]+[-/])?(?:{_HEAD})(?:\s*(?:&|and)\s*(?:{_HEAD}))?\b"
@@ -54,20 +54,25 @@ clinic solar wealth outdoor software home care equipment rentals charities pay g
 services vet airlines bio energy uni university district marine property mgmt inc ltd llc corp co labs systems tech
 technologies partners holdings capital brokers parts pharmacy broadband bakery storage builders engineering
 couriers telecoms networks industries solutions consulting studios ventures markets supermarkets foods restaurants
+repair garage motors shops cloud platform suite hub crm
 """.split())
 
 # title then name ("CFO, Mark Feld", "IT consultant (external) Alan Price", "Owner Dr. Sam Patel")
 EN_TITLE_NAME_GAP = r",?\s*(?:\([^)]*\)\s*)?(?:(?:Dr|Mr|Ms|Mrs)\.?\s+)?"
 # name then title ("Priya Nair, head of ops", "Tom Becker (IT mgr", "Zoe Adams - sales director")
-EN_NAME_TITLE_GAP = r"\s*(?:,|\(|-|–)\s*(?:(?:their|our|his|her|the)\s+)?"
+EN_NAME_TITLE_GAP = (r"\s*(?:,|\(|-|–)\s*(?:(?:their|our|his|her|the)\s+)?|"
+                     r"\s+(?:from|at|@)\s+(?:[A-Z][\w&'.-]*\s+){0,3}[A-Z][\w&'.-]*\s*\(\s*|"
+                     r"\s+(?:is|was)\s+(?:(?:their|our|the)\s+)?")
 
 # user groups: "Agents (15) are the users", "the leasing agents would use it", "his 10 reps"
 EN_GROUP = re.compile(
-    r"(?:^|[.,;:(]\s*|\s[-–]\s*|\band\s+)(?P<grp>[\w~][\w~ -]*?)\s*(?:\([^)]*\)\s*)?"
-    r"(?:who['’]d|who will|will|would|are|['’]d)\s+(?:be\s+)?(?:the\s+)?(?:main\s+|day-to-day\s+|end\s+)?"
-    r"(?:users?\b|use it)"
-    r"|use it with (?:his|her|their) (?:\d+ )?(?P<grp2>\w+s)\b", re.I)
-_EN_GROUP_DROP = re.compile(r"^(?:(?:the|their|her|his|our|all|about|~|\d+\w*|team of|of)\s*)+|"
+    r"(?:^|[.,;:(]\s*|\s[-–]\s*|\band\s+)(?P<grp>(?!(?:he|she|they|we|i|you)(?:['’]d|\s+will|\s+would)\b)[\w~][\w~ '’-]*?)\s*,?\s*(?:\([^)]*\)\s*)?"
+    r"(?:who['’]d|who will|will|would|are|['’]d)\s+(?:(?:be\s+)?(?:the\s+)?(?:main\s+|day-to-day\s+|end\s+|daily\s+)?"
+    r"(?:users?\b|use it)|be the ones? using it)"
+    r"|use it (?:\w+self )?(?:along )?with (?:his|her|their) (?:\d+ )?(?P<grp2>(?:\w+ )?\w+s)\b"
+    r"|(?:his|her|their) (?:\d+ )?(?P<grp3>(?:\w+ )?\w+s) on it\b", re.I)
+_EN_GROUP_DROP = re.compile(r"^.*\b(?:for|with)\s+(?=(?:the|their|her|his|our)\s)|^\w+['’]s\s+|"
+                            r"^(?:(?:and|the|their|her|his|our|all|about|~|\d+\w*|team of|of)\s*)+|"
                             r"\s+(?:at each \w+|of them|on the floor)$", re.I)
 _PRONOUNS = frozenset({"she", "he", "they", "i", "we", "you", "it"})
 
@@ -153,17 +158,21 @@ def strip_group(text: str) -> str | None:
 # -- cues: what a note says about a person, after the mention (up to the next one) or right before it
 EN_CUES = {
     "decision_maker": r"\bdecides?\b|decision[- ]maker|makes? the (?:final )?(?:call|decision)|(?:final|last) "
-                      r"(?:say|word)|decide alone|decision is (?:his|hers)",
+                      r"(?:say|word)|decide alone|decision is (?:his|hers)|rubber[- ]stamp|green[- ]?light|gives? the go-ahead",
     "signs": r"\bsigns? off|the one who signs|\bwill sign\b|signs the contract",
     "economic_buyer": r"budget (?:holder|owner)|owns the budget|holds the budget|controls (?:the |all )?(?:\w+ )?"
                       r"(?:budget|spend)|economic buyer|budget (?:sits|is) with|signs? anything (?:over|above)|"
-                      r"approves? anything|(?:over|above) \$?\d+k|froze budgets|justify the spend",
+                      r"approves? anything|(?:over|above) \$?\d+k(?![^.]*\bgoes to\b)|froze budgets|justify the spend|purse strings|"
+                      r"approve (?:the |any )?(?:spend|budget|money|purchase)",
     "procurement": r"from procurement|\(procurement\)|vendor process|runs the (?:rfp|tender)|"
-                   r"(?:is )?running (?:an|the|a) (?:rfp|tender)",
+                   r"(?:is )?running (?:an|the|a) (?:rfp|tender)|handles? (?:all )?(?:of )?(?:the )?(?:vendor |supplier )?"
+                   r"(?:paperwork|contracts?|contracting|purchasing|onboarding)",
     "blocker": r"(?<!up )\bagainst\b|\bblocking\b|holding it up|pushed back hard|won['’]t support|waste of money|"
-               r"not a fan|\bprefers\b",
+               r"not a fan|\bprefers\b|sitting on (?:the |our )?(?:budget|deal|it)",
     "champion": r"\bchampion|\bchamp\b|\bsponsor\b|supporter|supportive|supports us|\bis sold\b|\bfan\b|"
-                r"pushing (?:hard )?for us|push (?:it|for us) internally|\blikes\b|\blove[sd]?\b|\bkeen\b|"
+                r"pushing (?:hard )?for us|push (?:it|for us) internally|\blikes\b|\blove[sd]?\b|\bkeen\b|['’]s sold\b|"
+                r"walk (?:him|her|them) through it|(?:pitch|pitching|sell|selling) it (?:to|up)|(?<!not )\binterested\b|"
+                r"really wants it|"
                 r"wants (?:this|it|a pilot)|happy w(?:ith|/) our|very interested|great convo|on our side|excited|"
                 r"enthusiastic|on board",
     "influencer": r"has a (?:lot of )?say|strong voice|\bveto\b|will evaluate|\bevaluat|has input|weighs? in|"
@@ -174,7 +183,8 @@ EN_CUES = {
 EN_BEFORE = {
     "decision_maker": r"(?:decision (?:is|sits|rests|lies) with|decision maker is|final approval sits with|approval from|"
                       r"(?:decides?|makes the decision) (?:together )?w(?:ith|/))(?: (?:the|his|her|their))?\s*$",
-    "economic_buyer": r"(?:budget (?:sits|is) with|budget belongs to|budget owner is|sign-off from|goes to)(?: the)?\s*$",
+    "economic_buyer": r"(?:budget (?:sits|is) with|budget belongs to|budget owner is|sign-off from|goes to)(?: the)?\s*$|"
+                      r"(?:doesn['’]t|does not|don['’]t) (?:own|hold|control) the budget\W*(?:though|but)?\W*(?:the\s*)?$",
     "procurement": r"(?:procurement|purchasing)(?: team| guy| person| lead)?\s*(?:\(|is handled by|is run by|,)?\s*$",
     "champion": r"(?:our )?(?:champion|sponsor)\s*$",
 }
