@@ -110,7 +110,8 @@ def test_the_last_conversations_any_channel_with_where_the_competitor_came_up(se
     call = body["conversations"][0]   # the call was added after every chat of the customer
     assert call["id"] == CALL_ID and call["channel"] == "call" and call["topic_found"]
     assert call["passages"] == [{"seq": 1, "role": "customer", "text": COMPETITOR_LINE, "score": 0.9,
-                                 "source": "stored_moment", "kind": "utterance", "start_s": 5.0, "end_s": 9.0,
+                                 "source": "stored_moment", "kind": "utterance", "channel": "call", "start_s": 5.0,
+                                 "end_s": 9.0,
                                  "sent_at": None, "message_id": None}]
     customer = body["customer_id"]
     chats = [c for c in truth["conversations"] if c["customer_id"] == customer]

@@ -3,8 +3,13 @@
 Calls (``calls`` + ``utterances``) and chat or e-mail conversations (``chat_conversations`` +
 ``chat_messages``) are stored differently but read the same way here: a list of turns with a role,
 a text and where in the conversation it was said (seconds into a call, the time a message was
-sent). A voice message in a chat keeps its transcript as its text and is marked ``voice``, so a
-director sees that the customer *said* it.
+sent). A voice message in a chat keeps its transcript as its text and is marked ``voice`` on channel
+``voice_note``, so a director sees that the customer *said* it.
+
+A chat read by the analysis (``talktrack moments detect``: ``chat_utterances`` and ``chat_moments``, up
+to date with its messages) is read from what was stored, as a call is: its utterances (quoted mail
+stripped, long mails in parts) and its objection moments, so no request runs the detector again on it.
+A conversation not analysed yet, or grown since, is read from its messages and left to the detector.
 
 "Of the deal's customer": a director asking about a key account wants the account's last
 conversations, not only those filed under one deal; which of them the caller may see is the
@@ -20,7 +25,18 @@ from datetime import datetime
 from sqlalchemy import or_, select
 
 from talktrack.core.catalog import Catalog
-from talktrack.core.catalog.schema import Call, ChatConversation, ChatMessage, Customer, Deal, Moment, Utterance
+from talktrack.core.catalog.schema import (
+    Call,
+    ChatAnalysis,
+    ChatConversation,
+    ChatMessage,
+    ChatMoment,
+    ChatUtterance,
+    Customer,
+    Deal,
+    Moment,
+    Utterance,
+)
 
 TRANSCRIBED = ("transcribed", "imported")   # calls with words to search (pending/failed ones have none)
 
@@ -43,6 +59,7 @@ class Turn:
     sent_at: datetime | None = None
     kind: str = "utterance"   # utterance | text | voice | email | mixed | file ...
     ref: str | None = None    # a message's msgid / Message-ID (None for a call's utterance)
+    channel: str = "call"     # call | chat | email | voice_note (a voice message's transcript)
 
 
 @dataclass
@@ -64,7 +81,9 @@ class Conversation:
         return {"id": self.id, "channel": self.channel, "source_channel": self.source_channel,
                 "started_at": self.started_at.isoformat() if self.started_at else None, "deal_id": self.deal_id,
                 "stage": self.stage, "language": self.language, "turns": len(self.turns),
-                "voice_messages": sum(t.kind == "voice" for t in self.turns)}
+                "channels": sorted({t.channel for t in self.turns}),
+                "voice_messages": len({t.ref for t in self.turns if t.kind == "voice"}),
+                "analysed": self.moments is not None}
 
 
 @dataclass(frozen=True)
@@ -162,20 +181,58 @@ def all_chat_conversations(catalog: Catalog) -> list[Conversation]:
 
 
 def _fill_chats(catalog: Catalog, chats: list[Conversation]) -> None:
+    """Analysed conversations from their stored utterances and moments, the others from their messages."""
     if not chats:
         return
     by_id = {c.id: c for c in chats}
     with catalog.session() as session:
-        rows = session.execute(
-            select(ChatConversation.external_id, ChatMessage.role, ChatMessage.text, ChatMessage.subject,
-                   ChatMessage.language, ChatMessage.sent_at, ChatMessage.msgtype, ChatMessage.external_id)
-            .join(ChatConversation, ChatConversation.id == ChatMessage.conversation_id)
-            .where(ChatConversation.external_id.in_(by_id))
-            .order_by(ChatMessage.conversation_id, ChatMessage.sent_at, ChatMessage.id)).all()
-    for conv_id, role, text, subject, lang, sent_at, msgtype, ref in rows:
+        fresh = set(session.scalars(
+            select(ChatConversation.external_id).join(ChatAnalysis, ChatAnalysis.conversation_id == ChatConversation.id)
+            .where(ChatConversation.external_id.in_(by_id),
+                   ChatAnalysis.message_count == ChatConversation.message_count)))
+        _fill_stored(session, {k: c for k, c in by_id.items() if k in fresh})
+        _fill_messages(session, {k: c for k, c in by_id.items() if k not in fresh})
+
+
+def _fill_stored(session, by_id: dict[str, Conversation]) -> None:
+    if not by_id:
+        return
+    rows = session.execute(
+        select(ChatConversation.external_id, ChatUtterance.seq, ChatUtterance.role, ChatUtterance.text,
+               ChatUtterance.language, ChatUtterance.sent_at, ChatMessage.msgtype, ChatMessage.external_id,
+               ChatUtterance.channel)
+        .join(ChatConversation, ChatConversation.id == ChatUtterance.conversation_id)
+        .join(ChatMessage, ChatMessage.id == ChatUtterance.message_id)
+        .where(ChatConversation.external_id.in_(by_id)).order_by(ChatUtterance.conversation_id, ChatUtterance.seq)).all()
+    moments = session.execute(
+        select(ChatConversation.external_id, ChatUtterance.seq, ChatMoment.label, ChatMoment.score, ChatMoment.text)
+        .join(ChatUtterance, ChatUtterance.id == ChatMoment.utterance_id)
+        .join(ChatConversation, ChatConversation.id == ChatMoment.conversation_id)
+        .where(ChatConversation.external_id.in_(by_id), ChatMoment.kind == "objection")
+        .order_by(ChatMoment.conversation_id, ChatUtterance.seq, ChatMoment.sentence)).all()
+    for conv in by_id.values():
+        conv.moments = []
+    for conv_id, seq, role, text, lang, sent_at, msgtype, ref, channel in rows:
+        by_id[conv_id].turns.append(Turn(seq, role or "unknown", text, lang or "en", sent_at=sent_at, kind=msgtype,
+                                         ref=ref, channel=channel))
+    for conv_id, seq, label, score, text in moments:
+        by_id[conv_id].moments.append((seq, label, float(score), text or ""))
+
+
+def _fill_messages(session, by_id: dict[str, Conversation]) -> None:
+    if not by_id:
+        return
+    rows = session.execute(
+        select(ChatConversation.external_id, ChatMessage.role, ChatMessage.text, ChatMessage.subject,
+               ChatMessage.language, ChatMessage.sent_at, ChatMessage.msgtype, ChatMessage.external_id,
+               ChatMessage.channel)
+        .join(ChatConversation, ChatConversation.id == ChatMessage.conversation_id)
+        .where(ChatConversation.external_id.in_(by_id))
+        .order_by(ChatMessage.conversation_id, ChatMessage.sent_at, ChatMessage.id)).all()
+    for conv_id, role, text, subject, lang, sent_at, msgtype, ref, channel in rows:
         body = text or subject or ""
         if not body.strip():
             continue   # a file or image without words: nothing a topic can be found in
         turns = by_id[conv_id].turns
         turns.append(Turn(len(turns), role or "unknown", body, lang or "en", sent_at=sent_at, kind=msgtype,
-                          ref=ref))
+                          ref=ref, channel="voice_note" if msgtype == "voice" else channel))

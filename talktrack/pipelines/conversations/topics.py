@@ -2,9 +2,9 @@
 
 A topic is one of three things, and each is found by what the platform already uses for it:
 
-- an **objection type** (``competitor``, ``price`` ...): a call's stored objection moments; a call
-  never run through the detector, and every chat or e-mail (chat moments are not stored), go
-  through the moment detector on the customer's turns;
+- an **objection type** (``competitor``, ``price`` ...): the stored objection moments of a call or of
+  an analysed chat or e-mail thread (``chat_moments``); a call never run through the detector, and a
+  thread not analysed yet or grown since, go through the moment detector on the customer's turns;
 - a **key question** (``budget``, ``decision_maker`` ...): the SOP checker's key-question coverage
   on the rep's sentences, each paired with the customer's answer, as for a call;
 - **free text** ("delivery delays"): the sentences nearest in meaning in the shared multilingual
@@ -58,7 +58,7 @@ class Passage:
     def to_dict(self) -> dict:
         t = self.turn
         return {"seq": self.seq, "role": self.role, "text": self.text, "score": round(self.score, 4),
-                "source": self.source, "kind": t.kind, "start_s": t.start_s, "end_s": t.end_s,
+                "source": self.source, "kind": t.kind, "channel": t.channel, "start_s": t.start_s, "end_s": t.end_s,
                 "sent_at": t.sent_at.isoformat() if t.sent_at else None, "message_id": t.ref}
 
 

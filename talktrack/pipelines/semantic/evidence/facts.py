@@ -48,6 +48,7 @@ was we were what when where which while who whom why will with would you your ye
 talked customer mentioned problems issues scope addresses price commercials go live target strong interest
 monday tuesday wednesday thursday friday saturday sunday the ceo cfo cto coo it vp head director manager lead
 dear hi hello thanks regards best notes note mr mrs ms dr q1 q2 q3 q4 end
+wecom wechat whatsapp email chat chats recap fyi onsite budget demo pilot contract sales
 """.split()) | frozenset(MONTHS) | frozenset(m[:3] for m in MONTHS)
 
 
@@ -75,11 +76,14 @@ class Fact:
 def extract_facts(text: str, *, ignore: tuple[str, ...] = ()) -> list[Fact]:
     """Dates, then numbers, then names of ``text`` (in order of position; duplicates kept once).
 
-    ``ignore``: strings to blank out first (the customer's own name is not evidence of anything).
+    ``ignore``: names to blank out first, whole and word by word (the customer's own name is not
+    evidence of anything, nor is the short form a rep writes: "Pinecrest" for Pinecrest Dental Group).
     """
     for name in ignore:
         if name:
             text = text.replace(name, " " * len(name))
+            for word in NAME_PATTERN.findall(name):
+                text = re.sub(rf"\b{re.escape(word)}\b", " " * len(word), text)
     facts, blanked = _dates(text)
     facts += _numbers(blanked)
     facts += _names(blanked)

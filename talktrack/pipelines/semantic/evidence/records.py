@@ -101,6 +101,8 @@ class EvidenceVerdict:
                 return passage.ref in readable_evidence
             if passage.source == "call":
                 return passage.ref in readable_calls
+            if passage.source in ("chat", "email"):  # this deal's own messages (the reader may read the deal)
+                return passage.deal == self.deal_id
             return passage.ref == self.deal_id  # a CRM record: only this deal's own
 
         hidden_copy = self.copy_of is not None and self.copy_of not in readable_evidence

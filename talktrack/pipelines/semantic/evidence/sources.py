@@ -1,8 +1,11 @@
-"""What a customer really said: the facts of their calls and CRM records, with where each was said.
+"""What a customer really said: the facts of their calls, chats, e-mails and CRM records, with where each was said.
 
-Evidence is checked against these. Every fact keeps its passages (call id, seconds into
-the call, speaker role, the utterance) so a verdict can show *why* a number counts as
-this customer's. Loading is per customer for one check, or all at once for a batch.
+Evidence is checked against these. Every fact keeps its passages (call id and seconds into
+the call, or chat/e-mail message id and the time it was sent; speaker role; the words) so a
+verdict can show *why* a number counts as this customer's. Chats and e-mails count as calls
+do: a budget typed in WeCom is as much the customer's as one said on the phone, and a chat
+summary can only be checked against the chats it summarises. Loading is per customer for one
+check, or all at once for a batch.
 """
 
 from __future__ import annotations
@@ -12,15 +15,25 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from talktrack.core.catalog.schema import Call, Customer, Deal, EvidenceDocument, Utterance
+from talktrack.core.catalog.schema import (
+    Call,
+    ChatConversation,
+    ChatMessage,
+    Customer,
+    Deal,
+    EvidenceDocument,
+    Utterance,
+)
+from talktrack.pipelines.chat_import.email_files import new_text
 from talktrack.pipelines.semantic.evidence.facts import Fact, extract_facts, same_value
 
 
 @dataclass(frozen=True)
 class Passage:
-    """Where a fact was found: ``source`` call|crm|evidence, ``ref`` its id, the words themselves."""
+    """Where a fact was found: ``source`` call|chat|email|crm|evidence, ``ref`` its id (a chat or e-mail's:
+    the message id), the words themselves; ``deal`` the deal a chat or e-mail was filed under (who may see it)."""
 
     source: str
     ref: str
@@ -29,10 +42,16 @@ class Passage:
     end_s: float | None = None
     role: str | None = None
     at: datetime | None = None
+    deal: str | None = None
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "ref": self.ref, "text": self.text, "start_s": self.start_s,
-                "end_s": self.end_s, "role": self.role, "at": self.at.isoformat() if self.at else None}
+        out = {"source": self.source, "ref": self.ref, "text": self.text, "start_s": self.start_s,
+               "end_s": self.end_s, "role": self.role, "at": self.at.isoformat() if self.at else None}
+        return out | ({"deal_id": self.deal} if self.source in MESSAGE_SOURCES else {})
+
+
+MESSAGE_SOURCES = ("chat", "email")
+SOURCE_RANK = {"call": 0, "chat": 0, "email": 0}  # what was said comes before the CRM record
 
 
 @dataclass
@@ -44,12 +63,14 @@ class CallRef:
 
 @dataclass
 class CustomerFacts:
-    """The facts a customer's calls and deals carry, by (kind, value), each with its passages."""
+    """The facts a customer's calls, chats and deals carry, by (kind, value), each with its passages;
+    ``calls`` and ``chats`` (conversations, by their first message) say when the customer was talked to."""
 
     customer_id: str
     name: str
     language: str
     calls: list[CallRef] = field(default_factory=list)
+    chats: list[CallRef] = field(default_factory=list)
     _exact: dict[tuple[str, str], list[Passage]] = field(default_factory=lambda: defaultdict(list))
     _large: list[tuple[Fact, Passage]] = field(default_factory=list)
 
@@ -67,10 +88,13 @@ class CustomerFacts:
             found = [p for f, p in self._large if same_value(f, fact)]
         else:
             found = list(self._exact.get(fact.key(), ()))
-        return sorted(found, key=lambda p: (p.role != "customer", p.source != "call"))[:3]
+        return sorted(found, key=lambda p: (p.role != "customer", SOURCE_RANK.get(p.source, 1)))[:3]
 
     def calls_of_deal(self, deal_id: str) -> list[CallRef]:
         return [c for c in self.calls if c.deal_id == deal_id and c.started_at is not None]
+
+    def chats_of_deal(self, deal_id: str) -> list[CallRef]:
+        return [c for c in self.chats if c.deal_id == deal_id and c.started_at is not None]
 
 
 def load_customer_facts(catalog, customer_ids: Iterable[int] | None = None) -> dict[int, CustomerFacts]:
@@ -90,6 +114,7 @@ def load_customer_facts(catalog, customer_ids: Iterable[int] | None = None) -> d
         for customer_pk, deal_ref, amount, terms, title in deals:
             _add_crm_facts(customers[customer_pk], deal_ref, amount, terms, title)
         _add_utterance_facts(session, customers, calls, wanted)
+        _add_message_facts(session, customers, wanted)
     return customers
 
 
@@ -140,6 +165,36 @@ def _add_utterance_facts(session, customers: dict[int, CustomerFacts], calls: di
             passage = Passage("call", ref.call_id, text, start, end, role, ref.started_at)
             for fact in facts:
                 customer.add(fact, passage)
+
+
+def _add_message_facts(session, customers: dict[int, CustomerFacts], wanted) -> None:
+    """Chat and e-mail messages (a voice message by its transcript): their facts, and each conversation's
+    day as a date fact, as a call's day is one. A message names its customer, or its deal does."""
+    owner = func.coalesce(ChatMessage.customer_id, Deal.customer_id)
+    query = (select(owner, ChatMessage.external_id, ChatMessage.channel, ChatMessage.role, ChatMessage.subject,
+                    ChatMessage.text, ChatMessage.sent_at, Deal.external_id, ChatConversation.external_id)
+             .outerjoin(Deal, Deal.id == ChatMessage.deal_id)
+             .outerjoin(ChatConversation, ChatConversation.id == ChatMessage.conversation_id)
+             .order_by(ChatMessage.sent_at, ChatMessage.id))
+    if wanted is not None:
+        query = query.where(owner.in_(wanted))
+    seen: set[str] = set()
+    for customer_pk, ref, channel, role, subject, text, at, deal, conversation in session.execute(query):
+        customer = customers.get(customer_pk)
+        if customer is None:
+            continue
+        source = "email" if channel == "email" else "chat"
+        if conversation is not None and conversation not in seen:  # its first message: when it happened
+            seen.add(conversation)
+            customer.chats.append(CallRef(ref, deal, at))  # by its first message's id
+            day = at.strftime("%m-%d")
+            customer.add(Fact("date", day, day, 0), Passage(source, ref, f"{source} on {at:%Y-%m-%d %H:%M}", at=at,
+                                                            deal=deal))
+        body = new_text(text or "") if channel == "email" else text  # quoted earlier mails: said before, by others
+        words = "\n".join(part for part in (subject, body) if part)
+        passage = Passage(source, ref, words, role=role, at=at, deal=deal)
+        for fact in extract_facts(words, ignore=(customer.name,)):
+            customer.add(fact, passage)
 
 
 def evidence_customer_ids(catalog, deal_ids: Iterable[str]) -> dict[str, int]:

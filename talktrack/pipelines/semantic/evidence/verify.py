@@ -1,7 +1,7 @@
 """Is a deal's evidence real? Four signals, one score, reasons with the passages behind them.
 
 1. *Specificity*: the document's facts (numbers, days, names) found in this customer's
-   calls and deal records. ``specificity = matched/total * min(1, matched)`` (weights:
+   calls, chats, e-mails and deal records. ``specificity = matched/total * min(1, matched)`` (weights:
    days, names and numbers >= 10 count 1, small numbers 0.5), so one real fact is the
    least an authentic note carries and unsupported facts pull it down.
 2. *Copy*: another customer's earlier evidence whose masked text is similar
@@ -16,7 +16,7 @@
 3. *Template*: no supported fact and near-identical to documents of at least
    ``template_min_customers`` other customers (``template_similarity``).
 4. *Timing*: a 'communicated' note submitted with no call of the deal within
-   ``no_call_window_days``.
+   ``no_call_window_days`` (a chat summary: no call or chat conversation of the deal).
 
 Score: specificity; a copy caps it at 0.05 and a template at 0.1; a document with no
 checkable fact at all gets 0.35 (nothing supports it, nothing proves it false);
@@ -45,7 +45,8 @@ from talktrack.pipelines.semantic.evidence.sources import (
 )
 from talktrack.pipelines.semantic.evidence.store import EvidenceIndex, Neighbour
 
-COMMUNICATED_KINDS = frozenset({"meeting_notes", "call_summary", "recording"})
+COMMUNICATED_KINDS = frozenset({"meeting_notes", "call_summary", "chat_summary", "recording"})
+CHAT_KINDS = frozenset({"chat_summary"})  # notes of a written conversation: a chat of the deal is as good as a call
 COPY_SCORE, TEMPLATE_SCORE, NOTHING_CHECKABLE_SCORE, LATE_FACTOR = 0.05, 0.1, 0.35, 0.5
 MAX_COPY_CANDIDATES = 5
 
@@ -173,16 +174,19 @@ class EvidenceVerifier:
         if subject.submitted_at is None or (subject.kind or "meeting_notes") not in COMMUNICATED_KINDS:
             return None
         window = timedelta(days=self.settings.no_call_window_days)
-        calls = own.calls_of_deal(subject.deal_id)
-        nearest = min(calls, key=lambda c: abs(c.started_at - subject.submitted_at), default=None)
+        chats = subject.kind in CHAT_KINDS
+        talks = [("call", c) for c in own.calls_of_deal(subject.deal_id)]
+        talks += [("chat", c) for c in own.chats_of_deal(subject.deal_id)] if chats else []
+        source, nearest = min(talks, key=lambda t: abs(t[1].started_at - subject.submitted_at), default=(None, None))
         if nearest is not None and abs(nearest.started_at - subject.submitted_at) <= window:
             return None
-        passages = (Passage("call", nearest.call_id, f"nearest call of the deal: {nearest.started_at:%Y-%m-%d %H:%M}",
-                            at=nearest.started_at),) if nearest else ()
+        what = "call or chat" if chats else "call"
+        passages = (Passage(source, nearest.call_id, f"nearest {source} of the deal: "
+                            f"{nearest.started_at:%Y-%m-%d %H:%M}", at=nearest.started_at),) if nearest else ()
         return Reason("no_call_nearby", "against",
                       f"submitted {subject.submitted_at:%Y-%m-%d %H:%M} as notes of a conversation, but the deal has "
-                      f"no call within {self.settings.no_call_window_days:g} days"
-                      + ("" if nearest else " (it has no calls at all)"), passages)
+                      f"no {what} within {self.settings.no_call_window_days:g} days"
+                      + ("" if nearest else f" (it has no {what}s at all)"), passages)
 
     def _score(self, specificity, facts, matched, unmatched, copy, cluster, late) -> tuple[float, list[Reason]]:
         reasons = _fact_reasons(facts, matched, unmatched)
@@ -241,11 +245,11 @@ def _fact_reasons(facts: list[Fact], matched: list[MatchedFact], unmatched: list
     if matched:
         passages = tuple(m.passages[0] for m in matched)
         reasons.append(Reason("specific_facts", "support",
-                              f"{len(matched)} of {len(facts)} specifics found in this customer's calls or deal "
-                              f"records: {', '.join(m.text for m in matched)}", passages))
+                              f"{len(matched)} of {len(facts)} specifics found in this customer's calls, chats or "
+                              f"deal records: {', '.join(m.text for m in matched)}", passages))
     if unmatched:
         reasons.append(Reason("unsupported_facts", "against",
-                              f"{len(unmatched)} of {len(facts)} specifics never said in this customer's calls: "
+                              f"{len(unmatched)} of {len(facts)} specifics never said in this customer's calls or chats: "
                               f"{', '.join(f.text for f in unmatched)}"))
     return reasons
 
