@@ -190,6 +190,34 @@ def eval_models(
     _emit(app, report, out, as_json)
 
 
+@eval_app.command("chat-features")
+def eval_chat_features(
+    ctx: typer.Context,
+    world: Annotated[Path, typer.Option("--world", help="A generated world (talktrack world generate).")],
+    chat_seed: Annotated[int, typer.Option(help="Seed of the world's generated chats and e-mails.")] = 11,
+    text_dir: Annotated[Path | None, typer.Option(
+        "--text-dir", help="Real chats with outcomes (a folder holding persuasionforgood/), e.g. ../shared/data/text.")] = None,
+    workdir: Annotated[Path | None, typer.Option(
+        "--workdir", help="Where the fresh workspace goes (default: <workspace>/eval/chat-features-<world name>).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON report here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """The deal scorer with and without its chat/e-mail features on WORLD's holdout (AUC, log-loss,
+    paired bootstrap), and the chat features alone on real chats with an outcome."""
+    from talktrack.evaluation.models.chat_features import evaluate_chat_features
+
+    app: AppContext = ctx.obj
+    workdir = _fresh_workdir(app, world, workdir, "chat-features")
+    report = {"chat_features": evaluate_chat_features(world, app.settings, workdir, chat_seed=chat_seed,
+                                                      text_dir=text_dir)}
+    if not as_json:
+        generated, real = report["chat_features"]["generated"], report["chat_features"]["real"]
+        app.console.print({name: generated[name] for name in ("without_chats", "with_chats", "difference")})
+        if real:
+            app.console.print({k: real[k] for k in ("chats", "cv_auc", "cv_log_loss", "prior_log_loss")})
+    _emit(app, report, out, as_json)
+
+
 @eval_app.command("quotes")
 def eval_quotes(
     ctx: typer.Context,
