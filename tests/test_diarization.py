@@ -181,6 +181,24 @@ def test_mel_features_match_resemblyzer(seed):
     np.testing.assert_allclose(mel_spectrogram(wav), expected, rtol=1e-4, atol=1e-6 * expected.max())
 
 
+def test_voice_encoder_is_resemblyzers_network_without_importing_the_package(seed):
+    """The diarizer's copy of the network (no ``import resemblyzer``: its audio helpers cost a cold
+    start ~0.6 CPU-s) gives resemblyzer's own embeddings, bit for bit, on the same mel windows."""
+    import torch
+    from resemblyzer import VoiceEncoder
+
+    from talktrack.models.diarization.embedding import encode
+
+    code = ("import sys; from talktrack.models.diarization.embedding import encode; import numpy as np\n"
+            "encode(np.zeros((1, 150, 40), np.float32)); assert 'resemblyzer' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    wav = np.random.default_rng(seed).normal(0, 0.1, 3 * 16000).astype(np.float32)
+    mels = np.stack([mel_spectrogram(wav[i * 8000:(i + 3) * 8000])[:150] for i in range(3)])
+    with torch.inference_mode():
+        expected = VoiceEncoder(device="cpu", verbose=False).eval()(torch.from_numpy(mels)).numpy()
+    np.testing.assert_array_equal(encode(mels), expected)
+
+
 def clustered_points(seed: int, sizes: list[int], spread: float = 0.3) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(len(sizes), 64))

@@ -122,6 +122,22 @@ def test_short_call_mixtures_have_two_speakers_and_a_low_der(mixtures):
         assert scores["overall"]["collar_0.25"]["der"] <= MIXTURE_DER_BOUND, mixture.id
 
 
+def test_a_phone_call_heard_as_two_voices_runs_only_the_backend_that_can_be_chosen(mixtures):
+    """Issue 15 (cold start): on a phone call the segmentation result wins ties; once its verified count
+    reaches the cap of two, the window result cannot win, so it is not computed. Computed anyway, it
+    has no more speakers than the cap: the answer is the one both would have given."""
+    diarizer = build_diarizer(load_settings(environ={}).models.diarizer, device="cpu", channel_aware=False)
+    bounds = speaker_bounds(DEFAULTS, call_type="phone_call")
+    audio = decode_audio(mixtures[0].path)
+    with torch_threads(1):
+        result = diarizer.diarize(audio, bounds)
+        assert result.params["combined__segmentation_speakers"] in (2, "3 -> 2") and len(result.speakers) == 2
+        assert result.params["combined__window_speakers"] == "skipped"
+        assert result.params["combined__chosen"] == "segmentation"
+        window = diarizer.verified(audio, diarizer.window.diarize(audio, bounds), bounds)
+    assert len(window.speakers) <= len(result.speakers)  # a tie or fewer: segmentation's turns either way
+
+
 def test_one_party_heard_alone_on_a_phone_call_is_not_split_in_two(mixtures):
     """A voicemail or a dead line: the call type expects two, the forced split must not invent the second.
     (bench/diarization_calls.py: 8 of 8 one-party test channels kept at one speaker.)"""

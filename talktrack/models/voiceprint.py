@@ -42,13 +42,16 @@ class VoiceprintError(ValueError):
 
 @functools.lru_cache(maxsize=2)
 def get_voice_encoder(device: str = "cpu"):
-    """The process-wide resemblyzer ``VoiceEncoder``, shared with the diarizer (loaded once per device)."""
-    from talktrack.models.diarization.embedding import get_voice_encoder as shared_encoder
-
-    try:
-        return shared_encoder(device)
-    except ImportError as exc:
-        raise VoiceprintError(f"voiceprints need the resemblyzer package: {exc}") from exc
+    """resemblyzer's own ``VoiceEncoder`` (loaded once per device): a voiceprint needs its
+    ``embed_utterance`` (partial windows averaged), which the diarizer's import-light copy of the
+    network (:func:`talktrack.models.diarization.embedding.get_voice_encoder`) does without."""
+    with warnings.catch_warnings():  # webrtcvad imports the deprecated pkg_resources (STACK.md)
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            from resemblyzer import VoiceEncoder
+        except ImportError as exc:
+            raise VoiceprintError(f"voiceprints need the resemblyzer package: {exc}") from exc
+    return VoiceEncoder(device=device, verbose=False).eval()
 
 
 def encoder_version() -> str:

@@ -29,6 +29,11 @@ truly 5 %), while the segmentation model, which hears a change of voice within e
 found the quiet party's turns (4 %, DER 0.043 → 0.018).
 With a fixed ``num_speakers`` the count cannot arbitrate, and the window backend answers alone.
 
+Only what can change the answer is computed: the backend that wins a tie runs first, and when its
+verified count already reaches ``bounds.maximum`` the other could not be chosen and is not run (a
+phone call heard as two voices: the segmentation backend alone, the window backend's ~1.4 CPU-s
+and torch work saved from a cold ``talktrack transcribe``; the turns are the same as before).
+
     >>> settings = load_settings().models.diarizer                    # doctest: +SKIP
     >>> diarizer = build_diarizer(settings)
     >>> result = diarizer.diarize(decode_audio("call.wav"), speaker_bounds(settings, call_type="phone_call"))
@@ -70,24 +75,43 @@ class CombinedDiarizer:
         self.verification = verification
 
     def diarize(self, audio: DecodedAudio, bounds: SpeakerBounds) -> Diarization:
-        window = self.window.diarize(audio, bounds)
         if bounds.num is not None:
+            window = self.window.diarize(audio, bounds)
             return self._combined(window, None, chosen=window, found={}, verify_s=0.0)
-        segmented = self.segmentation.analyse(audio)
-        overlap_aware = self.segmentation.cluster(segmented, bounds)
-        started = time.perf_counter()
-        found = {"window": len(window.speakers), "segmentation": len(overlap_aware.speakers)}
-        window, overlap_aware = (self.verified(audio, result, bounds) for result in (window, overlap_aware))
         known = bounds.expected is not None
-        chosen = choose(window, overlap_aware,
-                        self.verification.tie_keeps_expected if known else self.verification.tie_keeps)
+        tie_keeps = self.verification.tie_keeps_expected if known else self.verification.tie_keeps
+        first, second = ("segmentation", "window") if tie_keeps == "segmentation" else ("window", "segmentation")
+        found: dict[str, int | str] = {}
+        verified: dict[str, Diarization] = {}
+        segmented: Segmented | None = None
+        verify_s = 0.0
+        for name in (first, second):
+            if name == second and len(verified[first].speakers) >= bounds.maximum:
+                # the tie winner already has as many verified speakers as the call may have: the other
+                # result cannot have more, so it could not be chosen, and is not computed (a phone call
+                # heard as two voices runs the segmentation backend alone: issue 15, cold start)
+                found[name] = "skipped"
+                continue
+            if name == "window":
+                result = self.window.diarize(audio, bounds)
+            else:
+                segmented = self.segmentation.analyse(audio)
+                result = self.segmentation.cluster(segmented, bounds)
+            found[name] = len(result.speakers)
+            started = time.perf_counter()
+            verified[name] = self.verified(audio, result, bounds)
+            verify_s += time.perf_counter() - started
+        chosen = verified[first] if len(verified) == 1 else choose(verified["window"], verified["segmentation"],
+                                                                     tie_keeps)
         if (bounds.expected is not None and len(chosen.speakers) < bounds.expected
-                and self.verification.expected_distance < NEVER):
+                and self.verification.expected_distance < NEVER and segmented is not None):
+            started = time.perf_counter()
             split = self.expected_split(audio, segmented, bounds)
+            verify_s += time.perf_counter() - started
             found["expected_split"] = "kept" if split is not None else "refused"
             chosen = split or chosen
-        return self._combined(window, overlap_aware, chosen=chosen, found=found,
-                              verify_s=time.perf_counter() - started)
+        return self._combined(verified.get("window"), verified.get("segmentation"), chosen=chosen, found=found,
+                              verify_s=verify_s)
 
     def expected_split(self, audio: DecodedAudio, segmented: Segmented, bounds: SpeakerBounds) -> Diarization | None:
         """The segmentation backend's chunk speakers clustered into the expected count (a phone call: 2),
@@ -107,23 +131,25 @@ class CombinedDiarizer:
         pieces = speaker_pieces(audio.mono, result, encoder, self.verification)
         return relabel(result, merge_plan(pieces, self.verification, maximum=bounds.maximum))
 
-    def _combined(self, window: Diarization, overlap_aware: Diarization | None, *, chosen: Diarization,
-                  found: dict[str, int], verify_s: float) -> Diarization:
-        """``chosen``'s turns; both results' parameters, counts (found -> verified) and timings (the
-        segmentation backend's prefixed), for provenance."""
-        params = dict(window.params)
-        timings = {step: seconds for step, seconds in window.timings.items() if step != "total"}
-        params["combined__chosen"] = chosen.backend if overlap_aware is not None else f"{window.backend} (fixed count)"
+    def _combined(self, window: Diarization | None, overlap_aware: Diarization | None, *, chosen: Diarization,
+                  found: dict[str, int | str], verify_s: float) -> Diarization:
+        """``chosen``'s turns; both results' parameters, counts (found -> verified, or ``skipped``) and
+        timings (the segmentation backend's prefixed), for provenance."""
+        params: dict = dict(window.params) if window is not None else {}
+        timings = {step: seconds for step, seconds in (window.timings if window else {}).items() if step != "total"}
+        params["combined__chosen"] = chosen.backend if found else f"{chosen.backend} (fixed count)"
         params["combined__window_speakers"] = _count(found.get("window"), window)
         if "expected_split" in found:  # fewer voices than the call type expects: was the forced split kept?
             params["combined__expected_split"] = found["expected_split"]
-        if overlap_aware is not None:
-            params["combined__segmentation_speakers"] = _count(found.get("segmentation"), overlap_aware)
+        if "segmentation" in found:
+            params["combined__segmentation_speakers"] = _count(found["segmentation"], overlap_aware)
             params.update(self.verification.as_params())
+        if overlap_aware is not None:
             renamed = {_segmentation_key(key): value for key, value in overlap_aware.params.items()}
             params.update({key: value for key, value in renamed.items() if key not in params})
             timings.update({f"segmentation_{step}": seconds for step, seconds in overlap_aware.timings.items()
                             if step != "total"})
+        if found:
             timings["verification"] = verify_s
         timings["total"] = sum(timings.values())
         return Diarization(list(chosen.turns), self.backend, params, timings)
@@ -136,8 +162,10 @@ def choose(window: Diarization, overlap_aware: Diarization, tie_keeps: str) -> D
     return overlap_aware if tie_keeps == "segmentation" else window
 
 
-def _count(found: int | None, verified: Diarization) -> int | str:
-    """``3 -> 2`` when verification merged speakers, else the count."""
+def _count(found: int | str | None, verified: Diarization | None) -> int | str:
+    """``3 -> 2`` when verification merged speakers, ``skipped`` when not computed, else the count."""
+    if verified is None:
+        return str(found)
     after = len(verified.speakers)
     return after if found is None or found == after else f"{found} -> {after}"
 

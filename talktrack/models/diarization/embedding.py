@@ -4,17 +4,22 @@ The encoder (a 3-layer LSTM over 40-band mel power spectra, 256-d unit-length
 output) ships inside the ``resemblyzer`` package. Its input features are computed
 here with numpy, identical to ``resemblyzer.audio.wav_to_mel_spectrogram`` (a test
 checks it) but without librosa's numba compilation, which costs 1–15 s per fresh
-process.
+process. The network is rebuilt here from the package's ``pretrained.pt`` (the same
+layers and weights, so the same embeddings; a test checks it) without importing the
+package: ``import resemblyzer`` pulls in scipy.ndimage, librosa and webrtcvad with
+``pkg_resources`` for its audio helpers, ~0.6 CPU-s of a cold ``talktrack transcribe``
+that the diarizer never uses (issue 15).
 
 Windows are batched through the encoder in one call per ``batch_size`` windows.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import threading
-import warnings
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -219,17 +224,37 @@ def get_voice_encoder(device: str = "cpu") -> Any:
 
 
 def _load_encoder(device: str) -> Any:
-    with warnings.catch_warnings():
-        # resemblyzer imports webrtcvad, which imports the deprecated pkg_resources
-        warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        try:
-            from resemblyzer import VoiceEncoder
-        except ImportError as exc:
-            raise ImportError(
-                "the default diarizer needs resemblyzer (its voice encoder ships in the package): "
-                "pip install resemblyzer==0.1.4 'setuptools<82'"
-            ) from exc
-    encoder = VoiceEncoder(device=device, verbose=False)
-    encoder.eval()
-    return encoder
+    import torch
+    from torch import nn
+
+    class VoiceEncoder(nn.Module):
+        """resemblyzer's ``VoiceEncoder`` network and forward pass: the last layer's final hidden
+        state → linear → ReLU → unit length."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.lstm = nn.LSTM(MEL_BANDS, EMBEDDING_DIM, 3, batch_first=True)
+            self.linear = nn.Linear(EMBEDDING_DIM, EMBEDDING_DIM)
+            self.relu = nn.ReLU()
+
+        def forward(self, mels):  # (batch, frames, 40) → (batch, 256)
+            _, (hidden, _) = self.lstm(mels)
+            raw = self.relu(self.linear(hidden[-1]))
+            return raw / torch.norm(raw, dim=1, keepdim=True)
+
+    state = torch.load(voice_encoder_weights(), map_location="cpu", weights_only=True)["model_state"]
+    encoder = VoiceEncoder()
+    encoder.load_state_dict(state, strict=False)  # the checkpoint also holds its training loss's two scalars
+    encoder.device = torch.device(device)
+    return encoder.to(device).eval()
+
+
+def voice_encoder_weights() -> Path:
+    """``pretrained.pt`` inside the installed ``resemblyzer`` package, found without importing it."""
+    spec = importlib.util.find_spec("resemblyzer")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    path = Path(folders[0]) / "pretrained.pt" if folders else None
+    if path is None or not path.is_file():
+        raise ImportError("the default diarizer needs resemblyzer (its voice encoder ships in the package): "
+                          "pip install resemblyzer==0.1.4 'setuptools<82'")
+    return path
