@@ -168,3 +168,13 @@ def test_a_world_without_chats_has_unknown_chat_columns_and_scores_as_before(sem
     p_with = with_chats.predict_proba(table.features.to_numpy(float))[:, 1]
     p_without = without.predict_proba(table.features.drop(columns=columns).to_numpy(float))[:, 1]
     assert np.array_equal(p_with, p_without)   # the all-unknown chat columns are left out of the fit
+
+
+def test_lineage_shows_chats_feeding_the_scorer():
+    from talktrack.pipelines.management.lineage import lineage_graph
+
+    graph = lineage_graph()
+    assert ["chat_messages", "chat__reply_latency_h", "deal_scorer", "deal_win_probability"] in \
+        graph.chains("chat_messages")
+    assert {"chat_moments", "chat_messages", "deals.closed_at"} <= graph.upstream("chat__objections__price")
+    assert "chat_moments" not in graph.upstream("chat__messages")
