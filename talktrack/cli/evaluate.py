@@ -365,3 +365,30 @@ def eval_ocr(
         _emit(app, merged | {"calendar_ocr": report}, out, False)
     if as_json:
         typer.echo(json.dumps(report, indent=2, ensure_ascii=False))
+
+
+@eval_app.command("chat-summaries")
+def eval_chat_summaries(
+    ctx: typer.Context,
+    world: Annotated[Path, typer.Option("--world", help="A generated world (talktrack world generate).")],
+    chat_seed: Annotated[int, typer.Option(help="Seed of the chats written for the world.")] = 11,
+    workdir: Annotated[Path | None, typer.Option(
+        "--workdir", help="Where the fresh workspace goes (default: <workspace>/eval/chat-summaries-<world name>).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON report here.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
+) -> None:
+    """Chat summaries verified against the customer's chats: genuine ones (specifics typed only in chat) passed,
+    another customer's copies and invented specifics flagged, on WORLD's chats and on the hand-written
+    real-style cases (real_phrasing/chat_summaries.yaml, dev and test)."""
+    from talktrack.evaluation.chat_evidence import evaluate_chat_summaries
+
+    app: AppContext = ctx.obj
+    workdir = _fresh_workdir(app, world, workdir, "chat-summaries")
+    report = evaluate_chat_summaries(world, app.settings, workdir, chat_seed=chat_seed)
+    if not as_json:
+        real = report["real_style"]
+        for name, block in (("generated", report["generated"]["all"]), ("real-style dev", real["dev"]["all"]),
+                            ("real-style test", real["test"]["all"])):
+            app.console.print(f"{name}: {block['n']} summaries, fakes flagged precision {block['precision']} recall "
+                              f"{block['recall']}; genuine verified {block['genuine_passed']}")
+    _emit(app, report, out, as_json)

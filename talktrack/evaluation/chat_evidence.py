@@ -35,6 +35,22 @@ REAL_SET = "chat_summaries"
 REAL_START = datetime(2026, 3, 2, 9, 0)
 
 
+def evaluate_chat_summaries(world_dir: Path, settings, workdir: Path, *, chat_seed: int = 11,
+                            summary_seed: int = 5, max_threads: int = 40) -> dict:
+    """``talktrack eval chat-summaries``: chats written for the world, summaries planted, both materials graded."""
+    from talktrack.evaluation.world_chats import generate_chats
+    from talktrack.evaluation.world_chats.summaries import generate_chat_summaries
+
+    workdir = Path(workdir)
+    chats, summaries = workdir / "chats", workdir / "summaries"
+    generate_chats(Path(world_dir), chats, seed=chat_seed, voice=0, gap_h=settings.import_.chat_gap_h,
+                   stage_questions={stage.key: tuple(stage.key_questions) for stage in settings.stages})
+    planted = generate_chat_summaries(Path(world_dir), chats, summaries, seed=summary_seed, max_threads=max_threads)
+    return {"generated": evaluate_world_summaries(world_dir, chats, summaries, settings, workdir / "ws"),
+            "planted": planted, "real_style": evaluate_real_summaries(settings, workdir / "real"),
+            "seeds": {"chats": chat_seed, "summaries": summary_seed}, "options": settings.semantic.evidence.model_dump()}
+
+
 def evaluate_world_summaries(world_dir: Path, chats_dir: Path, summaries_dir: Path, settings, workdir: Path) -> dict:
     """Import the world, its chats and the planted summaries into ``workdir`` (new), verify, grade."""
     settings = settings.model_copy(update={"workspace": Path(workdir)})
