@@ -141,3 +141,41 @@ def test_evaluation_reports_error_and_coverage(imported, world):
     for row in report["rows"]:
         margin = row["gross_margin"]
         assert margin["error"] == pytest.approx(margin["predicted"]["mean"] - margin["true_change"])
+
+
+@pytest.fixture(scope="module")
+def served(imported):
+    import httpx
+
+    from talktrack.serving.app import create_app
+    from talktrack.serving.keys import create_key
+    from tests.serving_support import LiveServer
+
+    catalog, settings = imported
+    keys = {"director": create_key(catalog, "director", name="director")[0],
+            "manager": create_key(catalog, "manager", team="TEAM-01", name="manager")[0],
+            "rep": create_key(catalog, "rep", rep="REP-005", name="rep")[0]}
+    with LiveServer(create_app(settings)) as live, httpx.Client(base_url=live.url, timeout=120) as http:
+        yield http, keys
+
+
+def test_api_director_moves_anyone_a_manager_only_their_team(world, served):
+    from tests.serving_support import assert_error, bearer
+
+    http, keys = served
+    body = {"move_share": 1.0, "from_line": "order_hub", "to_line": "field_service", "as_of": AS_OF.isoformat(),
+            "draws": 100}
+    everyone = http.post("/v1/management/sandbox", json=body, headers=bearer(keys["director"]))
+    assert everyone.status_code == 200, everyone.text
+    team_of = {rep: facts["team_id"] for rep, facts in world[1]["reps"].items()}
+    own = http.post("/v1/management/sandbox", json=body, headers=bearer(keys["manager"]))
+    assert own.status_code == 200 and own.json()["team"] == "TEAM-01"
+    assert {team_of[r] for r in own.json()["plan"]["lines"]["baseline"]} == {"TEAM-01"}
+    assert len(everyone.json()["plan"]["lines"]["baseline"]) > len(own.json()["plan"]["lines"]["baseline"])
+    assert_error(http.post("/v1/management/sandbox", json=body | {"team": "TEAM-02"},
+                           headers=bearer(keys["manager"])), 403)
+    assert_error(http.post("/v1/management/sandbox", json=body, headers=bearer(keys["rep"])), 403)
+    assert_error(http.post("/v1/management/sandbox", json=body | {"to_line": "nope"},
+                           headers=bearer(keys["director"])), 422)
+    assert_error(http.post("/v1/management/sandbox", json=body | {"draws": 10**6},
+                           headers=bearer(keys["director"])), 422)

@@ -26,7 +26,7 @@ from talktrack.pipelines.management.sandbox import run_sandbox
 from talktrack.pipelines.management.sandbox_history import SELECTION_RULES, Scenario
 
 COVERAGE_TARGET = 0.85
-SHARES = (0.2, 0.5, 0.3, 1.0)
+SHARES = (0.2, 0.5, 0.3, 1.0, 0.4)  # 5 shares x 3 rules x 12 line pairs: no scenario repeats within 60
 GRADED = ("gross_margin", "churn", "productivity")
 
 

@@ -10,7 +10,9 @@ A Monte Carlo over models fitted on the catalog's history (``management.sandbox.
   deals censored at as_of); a new deal opened at U(0, H) closes in time when opening + cycle <= H; a
   deal open today (age a) closes in the quarter with (S(a) - S(a + H)) / S(a);
 - **win**: p_r ~ Beta(k p + wins_r, k (1 - p) + losses_r), shrunk toward the scope's rate p by
-  k = ``win_prior_strength`` closed deals (a hire: the scope's posterior);
+  k = ``win_prior_strength`` closed deals (a hire: the scope's posterior), its log-odds shifted by the
+  window's drift in win odds projected to the quarter (:class:`WinDrift`) and by the deal's pace
+  (:class:`PaceOdds`: the deals that close within a quarter are the fast ones, and fast deals win more);
 - **value**: a won deal's value drawn from the rep's own won deals (from all won deals when the rep
   has fewer than ``min_value_samples``: bigger customers are better customers, so won deals are
   bigger than deals); an open deal keeps its own;
@@ -43,6 +45,7 @@ from talktrack.core.config import Settings
 from talktrack.pipelines.management.renewal import RenewalHistory, fit_renewals
 from talktrack.pipelines.management.sandbox_history import History, Scenario, load_history, resolve_plan
 
+PACE_BUCKETS = 8  # at most; at least 40 closed deals per bucket
 FIGURES = ("gross_margin", "churn", "productivity", "new_business_margin", "pipeline_margin", "renewal_margin")
 LINEAGE: dict[str, tuple[str, ...]] = {
     "sandbox": ("reps.role", "reps.team_id", "deals.rep_id", "deals.created_at", "deals.closed_at", "deals.status",
@@ -88,7 +91,8 @@ def kaplan_meier(durations: np.ndarray, closed: np.ndarray) -> CycleCurve:
 class PaceOdds:
     """Win odds by how long a deal took, relative to all closed deals: fast deals win more (a stalled
     stage both slows a deal and lowers its chance), and only the fast ones close within a quarter.
-    ``edges`` split closed deals' cycle days into quartiles; ``log_odds[b]`` is quartile b's shift."""
+    ``edges`` split closed deals' cycle days into equal-count buckets (up to PACE_BUCKETS, 40 deals or more
+    each); ``log_odds[b]`` is bucket b's shift."""
 
     edges: np.ndarray
     log_odds: np.ndarray
@@ -100,15 +104,59 @@ class PaceOdds:
             return cls(np.array([]), np.zeros(1))
         days = np.array([(d.closed_at - d.created_at).total_seconds() / 86400 for d in closed])
         won = np.array([d.status == "won" for d in closed])
-        edges = np.quantile(days, [0.25, 0.5, 0.75])
+        buckets = int(np.clip(len(closed) // 40, 2, PACE_BUCKETS))
+        edges = np.quantile(days, np.arange(1, buckets) / buckets)
         bucket = np.searchsorted(edges, days, side="right")
         overall = _logit((won.sum() + 0.5) / (len(won) + 1))
-        shifts = [_logit((won[bucket == b].sum() + 0.5) / ((bucket == b).sum() + 1)) - overall for b in range(4)]
+        shifts = [_logit((won[bucket == b].sum() + 0.5) / ((bucket == b).sum() + 1)) - overall for b in range(buckets)]
         return cls(edges, np.array(shifts))
 
+    def shift(self, cycle: np.ndarray) -> np.ndarray:
+        if not len(self.edges):
+            return np.zeros(len(cycle))
+        return self.log_odds[np.searchsorted(self.edges, cycle, side="right")]
+
     def adjust(self, p: np.ndarray, cycle: np.ndarray) -> np.ndarray:
-        shift = self.log_odds[np.searchsorted(self.edges, cycle, side="right")] if len(self.edges) else 0.0
-        return 1.0 / (1.0 + np.exp(-(_logit(p) + shift)))
+        return _shifted(p, self.shift(cycle))
+
+
+@dataclass(frozen=True)
+class WinDrift:
+    """Win odds drift over time (reps learn, markets turn): logit p = a + slope x days, fitted on the
+    window's closed deals by their opening day (Newton steps); the quarter's deals open about
+    ``center_days`` + H/2 days after the closed deals' mean opening, and each draw takes its own slope
+    ~ N(slope, se), so a trend the history cannot pin down widens the interval instead of biasing it."""
+
+    slope: float
+    se: float
+    center_days: float
+
+    @classmethod
+    def fit(cls, deals, history: History, pace: PaceOdds) -> WinDrift:
+        closed = [d for d in deals if d.closed_at is not None and d.status in ("won", "lost")]
+        if len(closed) < 20:
+            return cls(0.0, 0.0, 0.0)
+        days = np.array([(d.created_at - history.end).total_seconds() / 86400 for d in closed])
+        won = np.array([d.status == "won" for d in closed], dtype=float)
+        cycle = np.array([(d.closed_at - d.created_at).total_seconds() / 86400 for d in closed])
+        offset = pace.shift(cycle)  # late deals closed by now are fast ones: pace, not time, explains their wins
+        x = np.column_stack([np.ones_like(days), days - days.mean()])
+        beta = np.zeros(2)
+        for _ in range(25):
+            p = 1 / (1 + np.exp(-(x @ beta + offset)))
+            hessian = x.T @ (x * (p * (1 - p))[:, None])
+            beta += np.linalg.solve(hessian, x.T @ (won - p))
+        p = 1 / (1 + np.exp(-(x @ beta + offset)))
+        covariance = np.linalg.inv(x.T @ (x * (p * (1 - p))[:, None]))
+        return cls(float(beta[1]), float(np.sqrt(covariance[1, 1])), float(-days.mean()))
+
+    def draws(self, rng: np.random.Generator, n: int, horizon: float) -> np.ndarray:
+        """Log-odds shift of the quarter's deals against the history's average, per draw."""
+        return rng.normal(self.slope, self.se, n) * (self.center_days + horizon / 2)
+
+
+def _shifted(p: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(_logit(p) + shift)))
 
 
 def _logit(p):
@@ -172,10 +220,11 @@ def simulate(history: History, plan: dict, settings: Settings, rng: np.random.Ge
     margins = history.margins
     base_new = np.zeros(draws)
     scen_new = np.zeros(draws)
-    rates, wins = [], []
+    rates = []
+    drift = fit.drift.draws(rng, draws, horizon)
     for seller in history.sellers:
         rate = rng.gamma(fit.opened[seller.rep_id] + 0.5, 1.0 / fit.days, draws)
-        p_win = rng.beta(*fit.win_prior(seller.rep_id), draws)
+        p_win = _shifted(rng.beta(*fit.win_prior(seller.rep_id), draws), drift)
         rates.append(rate)
         won = _new_business(rng, rate, p_win, fit.values(seller.rep_id), fit.curve, fit.pace, horizon)
         base_new += won * margins[plan["baseline"][seller.rep_id]]
@@ -184,7 +233,8 @@ def simulate(history: History, plan: dict, settings: Settings, rng: np.random.Ge
     for line, count in plan["hires"].items():
         mean_rate = np.mean(rates, axis=0)
         for _ in range(count):
-            won = _new_business(rng, mean_rate, rng.beta(*fit.pooled_prior(), draws), fit.all_values, fit.curve, fit.pace, horizon)
+            p_win = _shifted(rng.beta(*fit.pooled_prior(), draws), drift)
+            won = _new_business(rng, mean_rate, p_win, fit.all_values, fit.curve, fit.pace, horizon)
             scen_new += won * margins[line]
     pipeline = _pipeline(rng, history, fit, draws, horizon)
     renewal, churn = _renewals(rng, history, settings, draws)
@@ -223,6 +273,7 @@ class _Fit:
         self.p = (wins + 0.5) / (wins + losses + 1.0)
         self.curve = kaplan_meier(*_cycles(window, history))
         self.pace = PaceOdds.fit(window, history)
+        self.drift = WinDrift.fit(window, history, self.pace)
 
     def win_prior(self, rep: str) -> tuple[float, float]:
         return (self.strength * self.p + self.won[rep] + 0.5 * (self.strength == 0),
@@ -252,7 +303,11 @@ def _new_business(rng: np.random.Generator, rate: np.ndarray, p_win: np.ndarray,
     cycle = curve.sample(rng, n)
     in_time = rng.uniform(0.0, horizon, n) + cycle <= horizon
     won = rng.random(n) < pace.adjust(p_win[owner], cycle)
-    value = values[rng.integers(len(values), size=n)]
+    # the mean of a few won deals is itself uncertain: each draw scales the values by a bootstrap-like
+    # factor N(1, cv / sqrt(n)), so a rep's interval holds their true average deal, not only the sample's
+    spread = values.std() / values.mean() / np.sqrt(len(values)) if len(values) > 1 and values.mean() > 0 else 0.0
+    scale = np.maximum(rng.normal(1.0, spread, len(rate)), 0.0)
+    value = values[rng.integers(len(values), size=n)] * scale[owner]
     return np.bincount(owner, weights=value * (won & in_time), minlength=len(rate))
 
 
