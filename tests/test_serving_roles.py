@@ -71,6 +71,7 @@ ROUTE_ROLES: dict[str, frozenset[str]] = {
     "GET /v1/management/brief": frozenset({"admin", "manager"}),  # and director (tests/test_management_brief.py)
     "POST /v1/management/brief/answers": frozenset({"admin", "coach", "manager", "rep"}),
     "GET /v1/management/credibility": frozenset({"admin", "manager"}),  # and director (tests/test_management_credibility.py)
+    "POST /v1/management/sandbox": frozenset({"admin", "manager"}),  # and director (tests/test_management_sandbox.py)
 }
 OPEN = {"GET /health"}  # no key needed (besides the docs and the schema)
 ROLE_REFUSAL = "may not use this route"

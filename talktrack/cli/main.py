@@ -33,6 +33,7 @@ from talktrack.cli import mining as mining_cli
 from talktrack.cli import moments as moments_cli
 from talktrack.cli import process_health as process_health_cli
 from talktrack.cli import quotes as quotes_cli
+from talktrack.cli import sandbox as sandbox_cli  # noqa: F401  (joins the management and eval groups)
 from talktrack.cli import serving as serving_cli
 from talktrack.cli import sop as sop_cli
 from talktrack.cli import training as training_cli

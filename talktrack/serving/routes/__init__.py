@@ -21,6 +21,7 @@ from talktrack.serving.routes import (
     management_process,
     quotes,
     revenue,
+    sandbox,
     voice_notes,
     scoring,
     search,
@@ -28,5 +29,6 @@ from talktrack.serving.routes import (
 )
 
 ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, deals, quotes, voice_notes,
-                 drills, revenue, management_process, management_brief, anomalies, credibility, conversations, deal_view)
+                 drills, revenue, management_process, management_brief, anomalies, credibility, conversations, deal_view,
+                 sandbox)
 ROUTERS = tuple(module.router for module in ROUTE_MODULES)
