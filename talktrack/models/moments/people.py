@@ -90,6 +90,9 @@ def _attach_cues(sentence: str, found: list[_Mention], last: _Mention | None, zh
     for i, m in enumerate(found):
         end = found[i + 1].start if i + 1 < len(found) else len(sentence)
         m.cues |= _cues_in(sentence[m.end:end], cues)
+        speaker = next((x for x in reversed(found[:i]) if x.name), last)
+        if m.group and speaker is not None:  # "袁佳，她手下15个质检员都要用，她本人非常积极": the cue is hers
+            speaker.cues |= m.cues - {"user"}
         previous = found[i - 1].end if i else 0
         m.cues |= {role for role, pattern in before.items() if re.search(pattern, sentence[previous:m.start], re.I)}
     for m, after in zip(found, found[1:]):  # "卢静和CTO单磊一起定": both decide
@@ -100,6 +103,8 @@ def _attach_cues(sentence: str, found: list[_Mention], last: _Mention | None, zh
     if last is not None and (re.match(pronoun, head, re.I) or not found and re.search(lex.ZH_PRONOUN if zh else
                                                                                        lex.EN_PRONOUN, head, re.I)):
         last.cues |= _cues_in(head, cues)
+        if found and all(m.group for m in found):  # "她手下15个质检员都要用，她本人非常积极": she is the champion
+            last.cues |= _cues_in(sentence, cues) - {"user"}
 
 
 def _cues_in(text: str, cues: dict[str, str]) -> set[str]:
@@ -129,6 +134,8 @@ def _people(mentions: list[_Mention], sentences: list[str]) -> list[Person]:
 
 
 def _role(m: _Mention) -> str | None:
+    if m.group:
+        return "user"  # a group's sentence may say more about the person who brought them up
     title = (m.title or "").lower()
     default = next((role for role, pattern in lex.TITLE_DEFAULTS.items() if re.search(pattern, title, re.I)), None)
     cued = next((role for role in _STRENGTH if role in m.cues), None)
@@ -231,15 +238,16 @@ def _groups(sentence: str, mentions: list[_Mention], pattern: re.Pattern) -> lis
 # -- Chinese mentions --------------------------------------------------------------------------------
 def _mentions_zh(sentence: str, known: list[str]) -> list[_Mention]:
     titles = []
-    for m in lex.ZH_TITLE_HEAD.finditer(sentence):
+    heads = list(lex.ZH_TITLE_HEAD.finditer(sentence))
+    for m in heads:
         start = lex.zh_title_start(sentence, m.start())
         if titles and start <= titles[-1][1]:  # 主任 + 律师, 创始人兼 + CEO
             start = titles.pop()[0]
         titles.append((start, m.end()))
-    names = _names_zh(sentence, titles, known)
+    names = _names_zh(sentence, titles, known, {m.end() for m in heads})
     titles = [cut for cut in (_cut(span, names) for span in titles) if cut]
     titles += [m.span() for m in lex.ZH_DEPT_TITLE.finditer(sentence) if not _inside(m.start(), titles)]
-    mentions = _pair(sentence, sorted(titles), names, r"的?", r"[（(]?")
+    mentions = _pair(sentence, sorted(titles), names, lex.ZH_TITLE_NAME_GAP, lex.ZH_NAME_TITLE_GAP)
     mentions += _groups(sentence, mentions, lex.ZH_GROUP)
     return sorted(mentions, key=lambda m: m.start)
 
@@ -253,7 +261,8 @@ def _cut(span: tuple[int, int], names: list[tuple[int, int, str]]) -> tuple[int,
     return (start, end) if end > start else None
 
 
-def _names_zh(sentence: str, titles: list[tuple[int, int]], known: list[str]) -> list[tuple[int, int, str]]:
+def _names_zh(sentence: str, titles: list[tuple[int, int]], known: list[str],
+              head_ends: set[int]) -> list[tuple[int, int, str]]:
     out: list[tuple[int, int, str]] = []
     taken = [False] * (len(sentence) + 1)
 
@@ -263,20 +272,31 @@ def _names_zh(sentence: str, titles: list[tuple[int, int]], known: list[str]) ->
             for i in range(start, end):
                 taken[i] = True
 
-    for name in known:  # full names seen before
-        for m in re.finditer(re.escape(name), sentence):
-            add(m.start(), m.end(), name)
+    for name in known:  # full names seen before; "Linda" for Linda Zhou
+        for variant in {name, name.split(" ")[0]}:
+            for m in re.finditer(rf"(?<![A-Za-z]){re.escape(variant)}(?![a-z])", sentence):
+                add(m.start(), m.end(), name)
     for m in lex.ZH_HONORIFIC.finditer(sentence):  # 李总 right after a title stays 李总
         if any(end == m.start() for _, end in titles):
             add(m.start(), m.end(), m.group())
     for position in [end for _, end in titles] + [m.end() for m in lex.ZH_NAME_AFTER_CUE.finditer(sentence)]:
         given = lex.zh_name_at(sentence, position)
-        if given:
-            add(position, position + len(given), given)
+        latin = lex.LATIN_NAME.match(sentence, position)  # "收益管理总监Linda Zhou"
+        if given or latin:
+            add(position, position + len(given or latin.group()), given or latin.group())
     seen = known + [name for *_, name in out]
     for m in lex.ZH_HONORIFIC.finditer(sentence):  # 陈总, 张工: the full name seen before, if one
-        add(m.start(), m.end(), _zh_full(m.group(), seen))
+        if not _inside_title_word(sentence, m, head_ends):
+            add(m.start(), m.end(), _zh_full(m.group(), seen))
     return sorted(out)
+
+
+def _inside_title_word(sentence: str, m: re.Match, head_ends: set[int]) -> bool:
+    """"设计总监" is no 计总监: a surname with a title head (总监, 厂长...) is a name only where nothing runs into it."""
+    if not re.search(rf"(?:{lex.TITLE_SUFFIX})$", m.group()) or m.start() == 0 or m.start() in head_ends:
+        return False
+    before = sentence[m.start() - 1]
+    return bool(lex.CJK.match(before)) and before not in lex.ZH_STOP_CHARS
 
 
 def _zh_full(short: str, known: list[str]) -> str:

@@ -78,27 +78,41 @@ _PRONOUNS = frozenset({"she", "he", "they", "i", "we", "you", "it"})
 
 # -- Chinese titles, names, groups
 ZH_TITLE_HEAD = re.compile(
-    r"董事总经理|副总经理|总经理|副总裁|总裁|副总(?![监裁经])|总监|经理|主管|负责人|主任|科长|处长|院长|校长|厂长|店长|组长|"
-    r"护士长|店东|老板|合规官|顾问|律师|专员|董事长|董事会|理事会|创始人|CEO|CFO|COO|CTO|CIO|CRO|CMO|SVP|VP")
+    r"(?:董事总经理|副总经理|总经理|副总裁|总裁|副总(?![监裁经])|总监|经理|主管|负责人|主任|科长|处长|院长|校长|厂长|店长|组长|"
+    r"部长|行长|护士长|店东|老板娘|老板|合伙人|合规官|顾问|律师|专员|董事长|董事会|理事会|创始人|CEO|CFO|COO|CTO|CIO|CRO|CMO|SVP|VP)"
+    r"(?!会上|会议|大会)")  # "合伙人会上": a meeting, not a person
 _ZH_STOP = set("了的是和跟与见找要由在给问约位个名说把向对让请得及或而也都还就并这那其但则为从被将以到各归")
+ZH_STOP_CHARS = frozenset(_ZH_STOP)
 _ZH_DROP = re.compile(r"^(?:最后|最终|还是|主要|其实|然后|但是|不过|而且|另外|我们|他们|你们|这边|那边|需要)+")
 _ZH_COMPANY = re.compile(r"^.*?(?:集团|公司|科技|银行|医院|保险|物流|货运|快递|电信|宽带|传媒|软件|地产|建筑|医疗|"
-                         r"教育|制药|能源|金融|酒店|旅行|物业|数据|互联网|工程|仓储)(?=.)")
+                         r"教育|制药|能源|金融|酒店|旅行|物业|数据|互联网|工程|仓储)(?=.)(?!中心|部|处|科)")
+# where a title's department words cannot reach back past: "业务那边呼叫中心经理" is 呼叫中心经理
+_ZH_BOUNDARY = re.compile(r".*(?:那边|这边|方面|那里|这里)")
 SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
             "余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
             "庞樊兰殷施陶洪翟安颜倪严牛温季俞章鲁葛伍韦申尤毕聂焦向柳邢路岳齐梅莫庄辛管祝左涂谷祁时舒耿凌费纪盛童"
             "项曲成游裴席卫屈鲍覃霍翁景甘柏包单宁房柯卓计冉柴詹司欧喻晏蔺鄢郦阙佘芦戈仇逄贝茅穆邬臧尚"
-            "栾冷訾阚简饶巫查荆蒲鞠桂佟")
+            "栾冷訾阚简饶巫查荆蒲鞠桂佟车邝麦岑符苗蓝骆")
 _COMPOUND = ("欧阳", "司马", "上官", "诸葛")
-_SUFFIX = re.compile(r"总(?![监裁经部])|经理|主任|科长|处长|医生|院长|老师|工(?![作程具厂资])")
+# "罗总监", "范厂长": a surname and a title head is a person, when nothing else runs into the surname
+TITLE_SUFFIX = r"总监|厂长|主管|部长|行长|组长|店长"
+_SUFFIX = re.compile(rf"总(?![监裁经部])|经理|主任|科长|处长|医生|院长|老师|工(?![作程具厂资])|{TITLE_SUFFIX}")
 # characters that start the word after a name, not a given name ("张伟开了个会": 开)
 _ZH_AFTER_NAME = set("说是很对也会要拍定签管挺觉担负一和跟在开直还自手那已愿有反偏提同态帮可都准这主的了们聊汇流去以"
-                     "通就想不没太最喜认支推等用做批看答问让吃见找，。、；：！？（）() ")
+                     "通就想不没太最喜认支推等用做批看答问让吃见找过谈亲讲，。、；：！？（）() ")
+# words that start with a surname and are no name ("跟老板申请": 申请)
+_ZH_NOT_NAME = frozenset("申请 安排 方案 成本 高层 高管 常务 任何 全部 关于 时间 于是 向来 单位 程序 周期 江湖 金额 "
+                         "项目 曲线 计划 房子 包括 宁可 万一 文件 史上 任务 齐全 路上".split())
 ZH_HONORIFIC = re.compile(rf"(?:{'|'.join(_COMPOUND)}|[{SURNAMES}])(?:{_SUFFIX.pattern})|老[{SURNAMES}]")
 ZH_DEPT_TITLE = re.compile(r"[^\s，。、；：,的了是和跟在]{1,4}?(?:部|处|科|中心)(?=的)")
-ZH_NAME_AFTER_CUE = re.compile(r"采购(?:部|那边)?(?:的|是)|采购[（(]|IT的|财务的|对接人是")
+ZH_NAME_AFTER_CUE = re.compile(r"采购(?:部|那边)?(?:的|是)|采购[（(]|IT的|财务的|对接人是|[，,](?:名)?叫")
+# title then name ("财务总监李总", "客户体验部总监，叫孟凡"); name then title ("陈总（海峰集团财务总监）")
+ZH_TITLE_NAME_GAP = r"的?|[，,](?:名)?叫"
+ZH_NAME_TITLE_GAP = r"[（(]?|[（(][^（）()，。]{1,10}?(?:集团|公司|科技|银行|医院|保险|物流)"
+LATIN_NAME = re.compile(r"[A-Z][a-z]+(?: [A-Z][a-z]+)?")
 ZH_GROUP = re.compile(
-    r"(?P<grp>[\u4e00-\u9fffA-Za-z0-9]{1,14}?)(?:会在\S{0,6}上用|会用|是使用人|是使用者|每天都会用|天天用)"
+    r"(?P<grp>[\u4e00-\u9fffA-Za-z0-9]{1,14}?)(?:会在\S{0,6}上用|(?<!不)会用|是(?:最终|日常|主要)?使用(?:人|者)|"
+    r"每天都会用|天天用|(?:以后|将来)?(?:都|也)?要用|都用起来)"
     r"|(?P<grp2>[\u4e00-\u9fff]{2,5}?)大概\d+个人[，,](?:以后)?天天用"
     r"|带\d*个?(?P<grp3>[\u4e00-\u9fff]{1,4}?)用")
 _ZH_GROUP_DROP = re.compile(r"^.*(?:\d+[个名位]|[个名位]|手下|团队|他们|她|他|的)(?:左右|来)?|^(?:左右|来|以后)")
@@ -116,6 +130,9 @@ def zh_title_start(sentence: str, head: int) -> int:
             break  # "恒达科技IT经理": the title is "IT经理"
         latin = latin or ch.isascii()
         start -= 1
+    boundary = _ZH_BOUNDARY.match(sentence[max(start - 1, 0):head])
+    if boundary:
+        start = max(start - 1, 0) + boundary.end()
     prefix = sentence[start:head]
     company = _ZH_COMPANY.match(prefix)
     if company and not prefix.startswith(("集团", "公司")):
@@ -138,7 +155,9 @@ def zh_name_at(sentence: str, position: int) -> str | None:
         if not CJK.match(ch) or ch in _ZH_AFTER_NAME:
             break
         given += ch
-    return surname + given if given else None
+    if not given or (surname + given)[:2] in _ZH_NOT_NAME:
+        return None
+    return surname + given
 
 
 def strip_group(text: str) -> str | None:
@@ -189,23 +208,24 @@ EN_BEFORE = {
     "champion": r"(?:our )?(?:champion|sponsor)\s*$",
 }
 ZH_CUES = {
-    "decision_maker": r"拍板|说了算|做决定|决定|定夺|^[^，。,]{0,4}定|决策人|他定|她定|一起定",
+    "decision_maker": r"拍板|说了算|做决定|决定|定夺|^[^，。,]{0,4}(?<![坚搞确稳肯否约规制])定|决策人|他定|她定|一起定|拿主意",
     "signs": r"签字|签合同|就签|审批|批准|^批|批开支",
     "economic_buyer": r"管预算|预算在[她他]?手里|管\S{0,4}开支|预算(?:冻结|没了)|批不下来|钱也?在",
     "procurement": r"负责供应商|采购流程|负责招标",
-    "blocker": r"反对|卡我们|压着|不太支持|不支持|浪费钱|唱反调|偏向",
+    "blocker": r"反对|卡我们|压着|不太支持|不支持|浪费钱|唱反调|偏向|卡在",
     "champion": r"支持者|支持我们|很支持|挺支持|帮我们推|内部推|愿意\S{0,4}推|内线|喜欢|很积极|满意|想要|被说服|兴趣很大|"
-                r"感兴趣|认可|认同|铁粉|兴奋|发起人|力挺|想先\S{0,8}试点",
+                r"感兴趣|认可|认同|铁粉|兴奋|发起人|力挺|想先\S{0,8}试点|想上|很想用|积极|坚定|来搞定|帮我们说话|看好",
     "influencer": r"评估|话语权|有分量|分量很重|否决权",
     "user": r"使用人|使用者|会用|天天用|每天都会用|一起用|负责落地|带\S{0,6}用|会在\S{0,6}用",
 }
 ZH_BEFORE = {
+    "blocker": r"卡在\s*$",
     "decision_maker": r"(?:决定权在|决策人是|审批在)\s*$",
     "economic_buyer": r"(?:预算在|预算归|钱也?在|(?:以上|超过\S{0,6})要报?)\s*$",
     "procurement": r"采购(?:部|那边)?(?:的|是)?[（(]?\s*$",
 }
 NEGATED = (r"(?:can['’]?t|cannot|can not|won['’]t|doesn['’]t|isn['’]t|not)\s+(?:\w+\s+){0,2}?(?:sign|approve|decide)\w*|"
-           r"not (?:his|her) call|做不了主|签不了|批不了|定不了|不是[他她]定")
+           r"not (?:his|her) call|做不了主|签不了|批不了|定不了|不是[他她]定|说了不算|不会用")
 JOINED = r"\s*(?:跟|和|与)\s*"
 EN_SUBJECTLESS = (r"\s*(?:she|he)\b|\s*(?:very|really)\s|"  # a note's verb-first sentence ("Loved the demo") is about
                   r"\s*(?:loved?|liked?|likes|wants?|keen|excited)\b")  # the person named last
@@ -215,8 +235,8 @@ ZH_PRONOUN = r"(?:她|他)(?![们])"
 
 TITLE_DEFAULTS = {
     "decision_maker": r"\b(?:ceo|owner|founder|president|gm|general manager|managing (?:director|partner)|"
-                      r"superintendent|chairman)\b|老板|总经理|董事长|(?<!副)总裁|院长|校长|店东|创始人|CEO",
-    "economic_buyer": r"\bcfo\b|financ|controller|treasurer|财务|\bboard\b|董事会|理事会",
+                      r"superintendent|chairman)\b|老板(?!娘)|(?<!区)总经理|董事长|(?<!副)总裁|院长|校长|店东|创始人|CEO",
+    "economic_buyer": r"(?<![a-z])cfo\b|financ|controller|treasurer|财务|\bboard\b|董事会|理事会",
     "procurement": r"procure|purchas|\bbuyer\b|sourcing|vendor management|采购",
 }
 FINANCE_TITLE = TITLE_DEFAULTS["economic_buyer"]
