@@ -222,3 +222,22 @@ def test_a_voice_message_is_transcribed_found_by_channel_and_listed(world):
     catalog.dispose()
     passage = asked["conversations"][0]["passages"][0]
     assert passage["channel"] == "voice_note" and passage["message_id"] == VOICE_ID and passage["kind"] == "voice"
+
+
+def test_a_new_chat_message_makes_a_kept_verifiers_facts_stale(world):
+    """The service keeps one verifier and drops its cached facts when the catalog's conversations change:
+    a chat message imported after it was built must count, as a call does."""
+    from talktrack.pipelines.semantic.evidence import catalog_stamp
+
+    root, _, _, _ = world
+    catalog = _catalog(root)
+    before = catalog_stamp(catalog)
+    with catalog.session() as session:
+        session.add(ChatMessage(external_id="stamp-check", channel="chat", msgtype="text", thread_key="stamp",
+                                role="customer", sender="someone", sent_at=datetime(2026, 1, 1), text="hello",
+                                source="test"))
+    after = catalog_stamp(catalog)
+    with catalog.session() as session:
+        session.delete(session.scalars(select(ChatMessage).where(ChatMessage.external_id == "stamp-check")).one())
+    catalog.dispose()
+    assert after[0] == before[0] and after[1] != before[1]

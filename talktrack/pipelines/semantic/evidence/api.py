@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from talktrack.core.catalog.schema import Call, Deal, EvidenceDocument
+from talktrack.core.catalog.schema import Call, ChatMessage, Deal, EvidenceDocument
 from talktrack.core.progress import Progress
 from talktrack.models.embedding import EmbedderSet
 from talktrack.pipelines.semantic.evidence.records import DealEvidenceReport, EvidenceError, EvidenceVerdict
@@ -39,14 +39,15 @@ def open_verifier(catalog, settings, workspace, progress: Progress | None = None
 
 
 def catalog_stamp(catalog) -> tuple[tuple, tuple]:
-    """``(evidence, calls)``: cheap summaries that change when evidence documents or calls are
-    added, removed or re-imported (counts, largest ids, latest times): a kept verifier is stale for
-    evidence when the first changes, and its cached call facts when the second does."""
+    """``(evidence, conversations)``: cheap summaries that change when evidence documents, or calls and
+    chat/e-mail messages, are added, removed or re-imported (counts, largest ids, latest times): a kept
+    verifier is stale for evidence when the first changes, and its cached facts when the second does."""
     with catalog.session() as session:
         evidence = session.execute(select(func.count(EvidenceDocument.id), func.max(EvidenceDocument.id),
                                           func.max(EvidenceDocument.submitted_at))).one()
         calls = session.execute(select(func.count(Call.id), func.max(Call.id), func.max(Call.updated_at))).one()
-    return tuple(evidence), tuple(calls)
+        messages = session.execute(select(func.count(ChatMessage.id), func.max(ChatMessage.id))).one()
+    return tuple(evidence), tuple(calls) + tuple(messages)
 
 
 def verify_evidence(catalog, settings, workspace, deal_id: str, text: str, *, exclude_evidence_id: str | None = None,
