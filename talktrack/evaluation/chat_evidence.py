@@ -98,7 +98,7 @@ def _wrong(label: str, verdict) -> bool:
 
 
 def grade(rows: list[tuple[dict, object]]) -> dict:
-    """``rows``: (truth with ``label`` genuine|copy|invented and ``language``, verdict)."""
+    """``rows``: (truth with ``label`` genuine|copy|other_chat|invented and ``language``, verdict)."""
     def block(selected) -> dict:
         fakes = [v for t, v in selected if t["label"] != "genuine"]
         genuine = [v for t, v in selected if t["label"] == "genuine"]

@@ -5,9 +5,10 @@ amount, "a 15 min call"), so a summary of them would be verified by the deal rec
 chats. Here the customer *types* specifics into a thread of the world (how many sites and users,
 a date for the next meeting, a colleague or tool by name), as extra rows of a plain chat export
 sent inside that conversation's time; the genuine summary reports exactly those, and nothing of
-them is in the CRM or any call. Two kinds of fake stand beside it:
+them is in the CRM or any call. Three kinds of fake stand beside it:
 
 - ``copy``: another customer's genuine summary handed in for this deal (later than the original);
+- ``other_chat``: a summary written in other words from another customer's chat (their specifics);
 - ``invented``: a summary of this deal's chat with specifics never said anywhere.
 
 Written under ``out``: ``chats/planted.csv`` (with the address files, for ``import-chats``),
@@ -15,7 +16,7 @@ Written under ``out``: ``chats/planted.csv`` (with the address files, for ``impo
 (evidence id -> label, deal, language, planted message ids). The platform never reads the truth.
 
     >>> generate_chat_summaries(Path("world"), Path("world/chats"), Path("summaries"), seed=5)  # doctest: +SKIP
-    {'planted messages': 96, 'genuine': 32, 'copy': 16, 'invented': 16}
+    {'planted messages': 96, 'genuine': 32, 'copy': 11, 'invented': 11, 'other_chat': 10}
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pathlib import Path
 from talktrack.evaluation.world_chats import TRUTH_FILE
 
 SUMMARY_TRUTH = "summary_truth.json"
+LABELS = ("genuine", "copy", "invented", "other_chat")
 PEOPLE = ("contacts.csv", "rep_accounts.csv")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
@@ -64,19 +66,20 @@ def generate_chat_summaries(world_dir: Path, chats_dir: Path, out: Path, *, seed
                and c["contact_id"] in phones and c["rep_id"] in phones and c["language"] in ("en", "zh")]
     rng.shuffle(threads)
     threads = _one_per_customer(threads)[:max_threads]
-    rows, documents, labels = [], [], {}
+    rows, documents, labels, specifics = [], [], {}, []
     for number, thread in enumerate(threads, start=1):
         said = _specifics(rng, thread)
+        specifics.append(said)
         rows += _planted_rows(thread, said, phones, number)
         ended = datetime.fromisoformat(thread["ended_at"]) + timedelta(minutes=10)
         evidence_id = f"CHS-{number:04d}"
         documents.append(_document(evidence_id, thread["deal_id"], ended + timedelta(hours=rng.randint(1, 20)),
                                    _summary(rng, thread["language"], said)))
         labels[evidence_id] = _label("genuine", thread, [r["id"] for r in rows[-3:]])
-    documents += _fakes(rng, threads, documents, labels)
+    documents += _fakes(rng, threads, specifics, documents, labels)
     _write(out, Path(chats_dir), rows, documents, labels)
     kinds = [label["label"] for label in labels.values()]
-    return {"planted messages": len(rows), **{k: kinds.count(k) for k in ("genuine", "copy", "invented")}}
+    return {"planted messages": len(rows), **{k: kinds.count(k) for k in LABELS}}
 
 
 def _phones(chats_dir: Path) -> dict[str, str]:
@@ -122,6 +125,10 @@ def _planted_rows(thread: dict, said: Specifics, phones: dict[str, str], number:
 
 def _summary(rng: random.Random, language: str, said: Specifics) -> str:
     """A rep's recap of the chat, in one of a few shapes (the verifier sees only the facts)."""
+    return rng.choice(_shapes(language, said))
+
+
+def _shapes(language: str, said: Specifics) -> list[str]:
     day = said.month_day(language)
     if language == "zh":
         shapes = [f"微信沟通纪要：客户目前{said.sites}个门店，预计{said.users}人使用；现用{said.name}，要求数据迁移。"
@@ -135,22 +142,32 @@ def _summary(rng: random.Random, language: str, said: Specifics) -> str:
                   f"Next: onsite visit {day}.",
                   f"Summary of our chat: they have {said.sites} locations and roughly {said.users} people who would "
                   f"use it. {said.name} handles IT. Agreed to meet onsite on {day}."]
-    return rng.choice(shapes)
+    return shapes
 
 
-def _fakes(rng: random.Random, threads: list[dict], documents: list[dict], labels: dict) -> list[dict]:
-    """Per genuine summary, alternately a copy of it for the next customer's deal, or invented specifics."""
+def _fakes(rng: random.Random, threads: list[dict], specifics: list[Specifics], documents: list[dict],
+           labels: dict) -> list[dict]:
+    """Per genuine summary, in turn: a copy of it for the next customer's deal, invented specifics for its own
+    deal, or the next customer's specifics in other words for its own deal."""
     fakes = []
     for i, (thread, original) in enumerate(zip(threads, list(documents), strict=True)):
         number = len(documents) + len(fakes) + 1
         evidence_id = f"CHS-{number:04d}"
         later = datetime.fromisoformat(original["submitted_at"]) + timedelta(hours=rng.randint(2, 48))
-        if i % 2 == 0:
-            target = next((t for t in threads[i + 1:] + threads[:i] if t["language"] == thread["language"]), None)
-            if target is None:
+        other = next((j for j in [*range(i + 1, len(threads)), *range(i)]
+                      if threads[j]["language"] == thread["language"]), None)
+        if i % 3 == 0:
+            if other is None:
                 continue
-            fakes.append(_document(evidence_id, target["deal_id"], later, original["text"]))
-            labels[evidence_id] = _label("copy", target, [], copy_of=original["evidence_id"])
+            fakes.append(_document(evidence_id, threads[other]["deal_id"], later, original["text"]))
+            labels[evidence_id] = _label("copy", threads[other], [], copy_of=original["evidence_id"])
+        elif i % 3 == 2:
+            if other is None:
+                continue
+            theirs = documents[other]["text"]
+            text = rng.choice([t for t in _shapes(thread["language"], specifics[other]) if t != theirs])
+            fakes.append(_document(evidence_id, thread["deal_id"], later, text))
+            labels[evidence_id] = _label("other_chat", thread, [], copy_of=documents[other]["evidence_id"])
         else:
             invented = Specifics(rng.randint(11, 97), rng.randrange(2410, 4800, 10),
                                  datetime.fromisoformat(thread["ended_at"]) + timedelta(days=rng.randint(25, 60)),
