@@ -32,7 +32,6 @@ import numpy as np
 
 from talktrack.evaluation.world import causal, contracts
 from talktrack.evaluation.world.deals import planned_close
-from talktrack.evaluation.world.lexicon import lexicon
 from talktrack.evaluation.world.ltv import true_renewal_probability
 from talktrack.evaluation.world.management import default_policy
 from talktrack.evaluation.world.people import hidden_levels

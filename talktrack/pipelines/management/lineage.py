@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from talktrack.models.features.deal import FEATURE_INPUTS
 from talktrack.pipelines.crm_import.entities import ENTITIES
 from talktrack.pipelines.crm_import.revenue_entities import REVENUE_ENTITIES
-from talktrack.pipelines.management import anomalies, credibility, ltv, process_health, revenue
+from talktrack.pipelines.management import anomalies, credibility, ltv, process_health, revenue, sandbox
 
 KINDS = ("field", "derived", "feature", "model", "metric")
 # Computed from imported data before any feature reads it.
@@ -44,7 +44,7 @@ MODEL_OUTPUTS: dict[str, tuple[str, ...]] = {
     "customer_tier": ("deal_scorer",),
 }
 # Metric modules; each declares ``LINEAGE: dict[metric, inputs]`` beside its computation.
-METRIC_MODULES = (process_health, revenue, anomalies, ltv, credibility)
+METRIC_MODULES = (process_health, revenue, anomalies, ltv, credibility, sandbox)
 
 
 @dataclass(frozen=True)
