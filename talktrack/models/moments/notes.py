@@ -6,7 +6,9 @@ action with its date.
   economic buyer, champion, influencer, user, procurement, blocker).
 - **Objections**: what the note's sentences say (a few cue words per type, in English and
   Chinese: "our quote is 20% above X's", "预算已经用完了", "要等明年3月再说") together with the
-  :class:`MomentDetector` on each sentence in the customer's own words. A note is written by the
+  :class:`MomentDetector` on each sentence in the customer's own words (a type only it finds is kept
+  when it is confident: ``DETECTOR_MIN_SCORE``). The cues live in
+  :mod:`talktrack.models.moments.objection_cues`. A note is written by the
   rep, so its sentences about the rep's own plan ("I'll send the proposal by Friday") are not
   read for objections, and the detector's ``authority`` is left out: a note names who signs as a
   matter of course ("the CFO signs off"), which the detector takes for an objection; authority
@@ -25,56 +27,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from talktrack.models.moments.dates import find_dates
+from talktrack.models.moments.objection_cues import NOT_OBJECTION, OBJECTION_CUES
 from talktrack.models.moments.people import Person, find_people
 from talktrack.models.moments.sentences import split_sentences
 
 ROLES = ("decision_maker", "economic_buyer", "champion", "influencer", "user", "procurement", "blocker")
 DETECTOR_SKIPS = frozenset({"authority"})
+# A type only the detector finds is kept at this score or above. Measured on the dev notes (zero-shot detector,
+# once the cues read indirect phrasings): the detector's own finds below it were right 3 times in 13 (its
+# scores 0.51-0.82 on sentences such as "车总会在管理层会上帮我们说话" or "Team manager is pushing hard for us"),
+# above it 1 in 1; a note names people and plans, which the detector, trained on what customers say, misreads.
+DETECTOR_MIN_SCORE = 0.85
 
-_OBJECTION_CUES = {
-    "price": r"\bpric(?:e|ey|ing)\b|too (?:much|expensive)|expensive|\bsteep\b|afford|no budget|budget['’]s gone|"
-             r"froze budgets|hiring freeze|justify the spend|can['’]t pay|\bcheaper\b|\d+% (?:above|over|lower|more)|"
-             r"\d+% off|out of (?:their|our) range|not spending|match it|sticking point|hard to justify|"
-             r"sticker shock|the (?:number|figure) (?:scared|shocked|spooked)|that kind of (?:spend|money)|"
-             r"for a fraction|per-seat (?:model|price|fee)|too costly|over budget|"
-             r"贵|报价比|价格是卡点|年费很难|费用(?:太|偏)高|预算\S{0,4}(?:用完|没了|冻结)|掏不起|付不起|用不起|承受|降\d+%|至少要降|便宜|跟价|批不下来|不花钱",
-    "competitor": r"\bvs\.?\b|comparison|(?:than|above|over) [A-Z]\w+['’]s|already (?:uses|piloting)|piloting [A-Z]|"
-                  r"signed \S+ \S+ deal with|current vendor|looked at [A-Z]|up against|prefers [A-Z]|"
-                  r"quote from [A-Z]|also invited|had a [A-Z]\w+ demo|different from [A-Z]|pay [A-Z]\w+ today|"
-                  r"compared us with|they['’]re ahead|better than us|renewed with [A-Z]|comparable from [A-Z]|"
-                  r"(?:we['’]re )?one of (?:two|three|four|five|several)\b|other vendors?|"
-                  r"竞标|比\S{1,4}(?:高|贵)|逐项对比|和\S{1,10}对比|对方\S{0,6}更好|签了\S{0,6}合同|现在用的|用过|偏向|试用|看过|邀请了|有啥区别|"
-                  r"的报价便宜|现在给\S{1,5}的",
-    "timing": r"(?:won['’]t|can['’]t|not|no|nothing)\b[^.]{0,40}\b(?:until|before|till|til)\b|\bearliest\b|"
-              r"rather wait|wait until|froze \w+ (?:til|until)|too busy|budget year starts|not interested right now|"
-              r"nobody has time|maybe Q[1-4]|next quarter|stretched thin|no bandwidth|"
-              r"until (?:spring|summer|autumn|fall|winter|next year|the new year)|"
-              r"不是时候|现在没兴趣|没人有精力|可能[一二三四]季度|过段时间|之前没法签|前签不了|之前\S{0,8}不|下半年再说|明年|过去再说|冻结到|太忙",
-    "authority": r"not (?:his|her|my) call|can['’]t (?:approve|sign)|has to (?:run it by|take it to)|"
-                 r"need approval from|(?:isn['’]t|not) the one who decides|(?:['’]d|would|will) need sign-off from|"
-                 r"做不了主|自己签不了|自己批不了|定不了|批准才行|要先跟\S{0,6}汇报",
-    "need": r"(?:doesn['’]t|don['’]t) see the (?:need|value|point)|see the point|not (?:a )?priority|nice-to-have|"
-            r"too small(?! (?:a|of a) vendor)|happy enough|happy with (?:spreadsheets|how)|not much pain|already covers|irrelevant|"
-            r"waste of money|need to see it work|can['’]t handle|skeptical about moving|(?:isn['’]t|not) (?:really )?relevant|"
-            r"no use for|(?:don['’]t|doesn['’]t) need|would(?:n['’]t| not) (?:actually |really )?use it|"
-            r"problem they (?:don['’]t|do not) (?:really )?have|(?:don['’]t|doesn['’]t) have (?:a|any|much) (?:real )?"
-            r"(?:pain|problem)|no real pain|works fine (?:as is|today)|"
-            r"没必要|不需要|没什么痛点|可有可无|不是优先级|用不上|挺好的|够用|没关系|看不到价值|浪费钱|识别不了|"
-            r"得先看到|用得好好的|觉得有必要|没什么用|没啥用|用处不大|用不着",
-    "trust": r"secur(?:e|ity)(?! questionnaire)|\bSSO\b|where the data|data (?:residency|retention)|privacy|"
-             r"confidential|breach|\breferences?\b|never heard of|burned|as promised|proof of ROI|\bISO\b|SOC ?2|"
-             r"compliance|consent|in-country|stay in the EU|skeptical that|never adopted|cloud recording|"
-             r"recordings are stored|talk to a customer|outages?|uptime|downtime|stabl[ey]|HIPAA|GDPR|"
-             r"\bDPA\b|not be around|go out of business|too small (?:a|of a) vendor|leaving the building|"
-             r"nervous about|who can (?:listen|access)|"
-             r"安全(?!问卷)|数据泄露|隐私|保密|案例|没听说过|坑过|承诺的效果|ROI证明|等保|合规|授权|境内|不太相信|"
-             r"根本不用|私有化|上云|云产品|客户聊聊|宕机|稳定|不放心",
-    "delivery": r"rollout|roll-out|implementation|onboarding[^.]{0,25}too long|go-live|be live|deliver in time|"
-                r"during migration|disrupt|setup effort|can['’]t support|overloaded|go live|"
-                r"实施|上线|(?<!私有化)部署|切换期间|来不及|交付|对接好|影响客服",
-}
-_NOT_OBJECTION = re.compile(r"price (?:isn['’]t|is not) the issue|(?:price|pricing) is fine|价格不是问题|价格没问题|"
-                            r"对价格没意见", re.I)
 # the rep's own plan: read for the next action, not for what the customer objected to
 _PLAN = re.compile(r"^(?:I['’]ll|I will|I\b|Will|Send|Sending|Booked|Get|Need to|Next step|Follow|Told|Ping|Check|"
                    r"Meeting|Demo|Security call|Compliance Q|Kickoff|Revised|Integration call|Submit|Proposal|Left|"
@@ -138,15 +102,15 @@ def find_objections(sentences: list[str], detector=None) -> list[dict]:
     """One entry per objection type: the type, a score (1.0 for a cue word) and the sentence."""
     found: dict[str, dict] = {}
     for sentence in sentences:
-        text = _NOT_OBJECTION.sub(" ", sentence)
-        for kind, pattern in _OBJECTION_CUES.items():
+        text = NOT_OBJECTION.sub(" ", sentence)
+        for kind, pattern in OBJECTION_CUES.items():
             if kind not in found and re.search(pattern, text, re.I):
                 found[kind] = {"type": kind, "score": 1.0, "text": sentence}
     if detector is not None and sentences:
         moments = detector.detect([_unreported(s) for s in sentences], roles=["customer"] * len(sentences))
         for sentence, hits in zip(sentences, moments, strict=True):
             for m in hits:
-                if m.label not in DETECTOR_SKIPS and m.label not in found:
+                if m.label not in DETECTOR_SKIPS and m.label not in found and m.score >= DETECTOR_MIN_SCORE:
                     found[m.label] = {"type": m.label, "score": round(m.score, 4), "text": sentence}
     return list(found.values())
 
