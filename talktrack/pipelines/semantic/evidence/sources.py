@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from talktrack.core.catalog.schema import (
     Call,
@@ -176,8 +176,9 @@ def _add_message_facts(session, customers: dict[int, CustomerFacts], wanted) -> 
              .outerjoin(Deal, Deal.id == ChatMessage.deal_id)
              .outerjoin(ChatConversation, ChatConversation.id == ChatMessage.conversation_id)
              .order_by(ChatMessage.sent_at, ChatMessage.id))
-    if wanted is not None:
-        query = query.where(owner.in_(wanted))
+    if wanted is not None:  # by the indexed columns (a condition on the coalesce would scan every message)
+        deals = select(Deal.id).where(Deal.customer_id.in_(wanted))
+        query = query.where(or_(ChatMessage.customer_id.in_(wanted), ChatMessage.deal_id.in_(deals)))
     seen: set[str] = set()
     for customer_pk, ref, channel, role, subject, text, at, deal, conversation in session.execute(query):
         customer = customers.get(customer_pk)
