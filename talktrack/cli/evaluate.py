@@ -299,6 +299,11 @@ def _print_management(app: AppContext, report: dict) -> None:
             ("anomaly cases right: precision", f"{anomalies['right_cases']}/{anomalies['cases']}", ">= 0.90",
              precision is not None and precision >= 0.9),
         )
+    sandbox = report.get("sandbox")
+    if sandbox:
+        change = sandbox["margin_change"]
+        rows += (("sandbox: true margin change inside the 90 % interval", f"{change['coverage']:.0%} of "
+                  f"{sandbox['scenarios']} scenarios", ">= 85 %", change["met"]),)
     for name, value, target, met in rows:
         table.add_row(name, value, target, "[green]yes[/]" if met else "[red]no[/]")
     app.console.print(table)

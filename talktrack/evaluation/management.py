@@ -16,6 +16,8 @@ figure is compared:
   is right when its team and month are a planted visit-padding month (a region case: when a team of
   that region padded that month); recall = planted months caught ÷ planted, precision = right cases ÷
   cases. One world plants at most two months, so judge the rules on several unseen worlds.
+- **decision sandbox** (:mod:`talktrack.evaluation.sandbox`): the predicted margin change of 24 scenarios
+  against the world's counterfactual quarter; the truth inside the 90 % interval on >= 85 % of them.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from talktrack.core.workspace import Workspace
 from talktrack.evaluation.credibility import evaluate_credibility
 from talktrack.evaluation.ltv_cac import evaluate_ltv_cac
 from talktrack.evaluation.management_brief import evaluate_brief
+from talktrack.evaluation.sandbox import evaluate_sandbox
 from talktrack.pipelines.crm_import import import_directory
 from talktrack.pipelines.management.anomalies import list_cases, run_rules
 from talktrack.pipelines.management.revenue import DIMENSIONS, revenue_report
@@ -52,7 +55,8 @@ def evaluate_management(world_dir: Path, settings: Settings, workdir: Path) -> d
                 "ltv_cac": evaluate_ltv_cac(world_dir, catalog, settings),
                 "anomalies": evaluate_anomalies(world_dir, catalog, settings),
                 "credibility": evaluate_credibility(world_dir, catalog, settings),
-                "brief": evaluate_brief(world_dir, catalog, settings, moment_embedder(settings, workspace))}
+                "brief": evaluate_brief(world_dir, catalog, settings, moment_embedder(settings, workspace)),
+                "sandbox": evaluate_sandbox(world_dir, catalog, settings)}
     finally:
         catalog.dispose()
 

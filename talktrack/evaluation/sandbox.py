@@ -11,6 +11,7 @@ organisation never shows the quarter it did not choose.
 
 from __future__ import annotations
 
+import json
 import tempfile
 from datetime import date, timedelta
 from pathlib import Path
@@ -59,9 +60,7 @@ def evaluate_sandbox_world(world_dir: Path, settings: Settings, workdir: Path, *
 def evaluate_sandbox(world_dir: Path, catalog: Catalog, settings: Settings, *, scenarios: int = 24,
                      draws: int | None = None) -> dict:
     """Every scenario's prediction against its counterfactual; ``catalog`` holds the world imported."""
-    from talktrack.evaluation.management import load_truth
-
-    truth = load_truth(world_dir)
+    truth = json.loads((Path(world_dir) / "truth.json").read_text(encoding="utf-8"))
     spec = world_spec(truth["spec"])
     as_of = date.fromisoformat(truth["world_end"]) - timedelta(days=1)
     with tempfile.TemporaryDirectory(prefix="sandbox-world-") as scratch:
