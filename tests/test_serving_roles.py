@@ -72,6 +72,14 @@ ROUTE_ROLES: dict[str, frozenset[str]] = {
     "POST /v1/management/brief/answers": frozenset({"admin", "coach", "manager", "rep"}),
     "GET /v1/management/credibility": frozenset({"admin", "manager"}),  # and director (tests/test_management_credibility.py)
     "POST /v1/management/sandbox": frozenset({"admin", "manager"}),  # and director (tests/test_management_sandbox.py)
+    "POST /v1/mentoring/sessions": frozenset({"admin", "manager", "rep"}),
+    "POST /v1/mentoring/sessions/{session_id}/annotations": frozenset({"admin", "rep"}),
+    "POST /v1/mentoring/sessions/{session_id}/submit": frozenset({"admin", "rep"}),
+    "POST /v1/mentoring/sessions/{session_id}/review": frozenset({"admin", "manager"}),
+    "GET /v1/mentoring/sessions": PEOPLE,  # and director (tests/test_serving_mentoring.py)
+    "GET /v1/mentoring/sessions/{session_id}": PEOPLE,  # and director
+    "GET /v1/mentoring/ledger": frozenset({"admin", "manager", "rep"}),  # and director
+    "POST /v1/mentoring/ledger/{entry_id}/reverse": frozenset({"admin", "manager"}),
 }
 OPEN = {"GET /health"}  # no key needed (besides the docs and the schema)
 ROLE_REFUSAL = "may not use this route"
@@ -98,7 +106,7 @@ def request(client: httpx.Client, route: str, headers: dict) -> httpx.Response:
     method, path = route.split(" ", 1)
     path = path.format(
         track_id="1", call_id="CALL-X", job_id="job-x", rep_id="REP-X", team_id="TEAM-X", deal_id="DEAL-X",
-        drill_id="drill-x", case_id="1",
+        drill_id="drill-x", case_id="1", session_id="1", entry_id="1",
     )
     body = {"json": {}} if method == "POST" else {}
     return client.request(method, path, headers=headers, **body)
@@ -159,6 +167,9 @@ NAMED_IDS: dict[str, tuple[str, str, dict]] = {
                                                                "rep_id": "{rep}"}}),
     "body deal_id of a score": ("POST", "/v1/score", {"json": {"deal_id": "{deal}"}}),
     "body deal_ids of a batch": ("POST", "/v1/score/batch", {"json": {"deal_ids": ["{deal}"]}}),
+    "body call_id of a mentoring session": ("POST", "/v1/mentoring/sessions", {"json": {"call_id": "{call}",
+                                                                                    "mentee_id": "{rep}"}}),
+    "query rep of the mentoring ledger": ("GET", "/v1/mentoring/ledger?rep={rep}", {}),
     "path drill_id of a turn": ("POST", "/v1/drills/{drill}/turns", {"json": {"text": "I see."}}),
     "path drill_id of an end": ("POST", "/v1/drills/{drill}/end", {}),
     "path drill_id": ("GET", "/v1/drills/{drill}", {}),

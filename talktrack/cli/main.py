@@ -29,6 +29,7 @@ from talktrack.cli import evidence as evidence_cli
 from talktrack.cli import gates as gates_cli
 from talktrack.cli import index as index_cli
 from talktrack.cli import management as management_cli
+from talktrack.cli import mentoring as mentoring_cli
 from talktrack.cli import mining as mining_cli
 from talktrack.cli import moments as moments_cli
 from talktrack.cli import process_health as process_health_cli
@@ -65,6 +66,7 @@ for _commands in (index_cli, moments_cli, mining_cli, sop_cli, evidence_cli, tra
     _commands.register(app)
 chats_cli.register(app, world_app)
 process_health_cli.register(app)
+mentoring_cli.register(app)
 
 
 @app.callback()

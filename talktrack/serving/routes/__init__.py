@@ -19,6 +19,7 @@ from talktrack.serving.routes import (
     jobs,
     management_brief,
     management_process,
+    mentoring,
     quotes,
     revenue,
     sandbox,
@@ -30,5 +31,5 @@ from talktrack.serving.routes import (
 
 ROUTE_MODULES = (health, search, tracks, scoring, calls, jobs, capability, compliance, crm, deals, quotes, voice_notes,
                  drills, revenue, management_process, management_brief, anomalies, credibility, conversations, deal_view,
-                 sandbox)
+                 mentoring, sandbox)
 ROUTERS = tuple(module.router for module in ROUTE_MODULES)
