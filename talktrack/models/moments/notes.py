@@ -91,8 +91,9 @@ def extract_notes(text: str, detector=None, reference_date: date | None = None) 
     sentences = [s.text for s in split_sentences(text)]
     notes = FieldNotes(reference_date=reference_date.isoformat())
     notes.next_action = find_next_action(sentences, reference_date)
-    said = [s for s in sentences if not _PLAN.match(s.strip()) and (notes.next_action is None
-                                                                     or s != notes.next_action.text)]
+    # the rep's plan is no objection; an undated "action" may be what the customer said ("说同类产品的报价...")
+    plan = notes.next_action.text if notes.next_action and notes.next_action.date else None
+    said = [s for s in sentences if not _PLAN.match(s.strip()) and s != plan]
     notes.people = find_people(sentences)
     notes.objections = find_objections([_without_names(s, notes.people) for s in said], detector)
     return notes

@@ -16,16 +16,16 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 _DEPT = (r"ops|operations|sales|engineering|claims|customer|experience|success|cx|cs|marketing|finance|it|hr|product|"
          r"support|commercial|excellence|retail|e-commerce|ecommerce|procurement|purchasing|recruiting|revops|"
          r"security|compliance|patient|access|care|services?|member|card|fleet|ad|admissions|tech|technology|training|"
-         r"workforce|mgmt|management|plant|nurse|medical|development|revenue|membership|branch|call|center|centre|"
+         r"workforce|mgmt|management|collections|payments|billing|underwriting|lending|plant|nurse|medical|development|revenue|membership|branch|call|center|centre|"
          r"contact|front|desk|office|property|practice|dispatch|legal|data|digital|business|strategy|partnerships|"
          r"accounts?|field|enterprise|people|facilities|logistics|supply|chain|quality|risk|treasury|store|regional|"
          r"group|general|managing|executive|global|national|area|district|deputy|assistant|associate|senior|sr\.?|"
          r"junior|chief|clinical|nursing|infrastructure|network|innovation|transformation|growth|channel|inside")
 _HEAD = (r"manager|mgr|director|dir|lead|head|supervisor|officer|controller|(?<!budget )(?<!Budget )owner|partner|superintendent|admin|"
          r"administrator|coordinator|consultant|(?<!economic )buyer|president|vp|svp|evp|founder|ceo|cfo|coo|cto|cio|"
-         r"cmo|cro|ciso|gm|pm|md|principal|chairman|counsel|board")
+         r"cmo|cro|ciso|gm|pm|md|principal|chairman|counsel|(?<!on )board")
 _STOP = (r"the|our|their|his|her|its|a|an|and|or|to|with|w|from|at|by|for|of|is|was|are|be|met|spoke|talked|saw|"
-         r"call|said|says|asked|new|also|then|who|that|this|when|where|on|in|into|about|via|plus|both|other|main|big|"
+         r"call|said|says|asked|new|also|but|then|who|that|this|when|where|on|in|into|about|via|plus|both|other|main|big|"
          r"biggest|only|good|great|very|not|no|get|got|has|have|had|will|would|can|must|needs?|wants?|thinks?|"
          r"make|makes|runs?|one|all|any|each|every|day")
 _MOD = rf"(?:{_DEPT}|(?!(?:{_STOP}|{_HEAD})\b)(?-i:[a-z][a-z-]+))"
@@ -54,7 +54,7 @@ clinic solar wealth outdoor software home care equipment rentals charities pay g
 services vet airlines bio energy uni university district marine property mgmt inc ltd llc corp co labs systems tech
 technologies partners holdings capital brokers parts pharmacy broadband bakery storage builders engineering
 couriers telecoms networks industries solutions consulting studios ventures markets supermarkets foods restaurants
-repair garage motors shops cloud platform suite hub crm
+repair garage motors shops cloud platform suite hub crm law
 """.split())
 
 # title then name ("CFO, Mark Feld", "IT consultant (external) Alan Price", "Owner Dr. Sam Patel")
@@ -70,7 +70,9 @@ EN_GROUP = re.compile(
     r"(?:who['’]d|who will|will|would|are|['’]d)\s+(?:(?:be\s+)?(?:the\s+)?(?:main\s+|day-to-day\s+|end\s+|daily\s+)?"
     r"(?:users?\b|use it)|be the ones? using it)"
     r"|use it (?:\w+self )?(?:along )?with (?:his|her|their) (?:\d+ )?(?P<grp2>(?:\w+ )?\w+s)\b"
-    r"|(?:his|her|their) (?:\d+ )?(?P<grp3>(?:\w+ )?\w+s) on it\b", re.I)
+    r"|(?:his|her|their) (?:\d+ )?(?P<grp3>(?:\w+ )?\w+s) on it\b"
+    r"|roll(?:ing)? it out to (?:his|her|their|all)? ?(?:\d+ )?(?P<grp4>(?:\w+ )?\w+s)\b"
+    r"|(?P<grp5>(?:\w+ )?\w+s) would be in it\b", re.I)
 _EN_GROUP_DROP = re.compile(r"^.*\b(?:for|with)\s+(?=(?:the|their|her|his|our)\s)|^\w+['’]s\s+|"
                             r"^(?:(?:and|the|their|her|his|our|all|about|~|\d+\w*|team of|of)\s*)+|"
                             r"\s+(?:at each \w+|of them|on the floor)$", re.I)
@@ -85,7 +87,8 @@ _ZH_STOP = set("了的是和跟与见找要由在给问约位个名说把向对�
 ZH_STOP_CHARS = frozenset(_ZH_STOP)
 _ZH_DROP = re.compile(r"^(?:最后|最终|还是|主要|其实|然后|但是|不过|而且|另外|我们|他们|你们|这边|那边|需要)+")
 _ZH_COMPANY = re.compile(r"^.*?(?:集团|公司|科技|银行|医院|保险|物流|货运|快递|电信|宽带|传媒|软件|地产|建筑|医疗|"
-                         r"教育|制药|能源|金融|酒店|旅行|物业|数据|互联网|工程|仓储)(?=.)(?!中心|部|处|科)")
+                         r"教育|制药|能源|金融|酒店|旅行|物业|数据|互联网|工程|仓储|家电|电器|家居|连锁|超市|租车|航空)(?=.)"
+                         r"(?!中心|部|处|科)")
 # where a title's department words cannot reach back past: "业务那边呼叫中心经理" is 呼叫中心经理
 _ZH_BOUNDARY = re.compile(r".*(?:那边|这边|方面|那里|这里)")
 SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎"
@@ -105,15 +108,15 @@ _ZH_NOT_NAME = frozenset("申请 安排 方案 成本 高层 高管 常务 任�
                          "项目 曲线 计划 房子 包括 宁可 万一 文件 史上 任务 齐全 路上".split())
 ZH_HONORIFIC = re.compile(rf"(?:{'|'.join(_COMPOUND)}|[{SURNAMES}])(?:{_SUFFIX.pattern})|老[{SURNAMES}]")
 ZH_DEPT_TITLE = re.compile(r"[^\s，。、；：,的了是和跟在]{1,4}?(?:部|处|科|中心)(?=的)")
-ZH_NAME_AFTER_CUE = re.compile(r"采购(?:部|那边)?(?:的|是)|采购[（(]|IT的|财务的|对接人是|[，,](?:名)?叫")
+ZH_NAME_AFTER_CUE = re.compile(r"采购(?:部|那边)?(?:的|是)|采购[（(]|IT的|财务的|对接人是|[，,]?(?:名)?叫(?![停好])")
 # title then name ("财务总监李总", "客户体验部总监，叫孟凡"); name then title ("陈总（海峰集团财务总监）")
-ZH_TITLE_NAME_GAP = r"的?|[，,](?:名)?叫"
+ZH_TITLE_NAME_GAP = r"的?|[，,]?(?:名)?叫"
 ZH_NAME_TITLE_GAP = r"[（(]?|[（(][^（）()，。]{1,10}?(?:集团|公司|科技|银行|医院|保险|物流)"
 LATIN_NAME = re.compile(r"[A-Z][a-z]+(?: [A-Z][a-z]+)?")
 ZH_GROUP = re.compile(
     r"(?P<grp>[\u4e00-\u9fffA-Za-z0-9]{1,14}?)(?:会在\S{0,6}上用|(?<!不)会用|是(?:最终|日常|主要)?使用(?:人|者)|"
-    r"每天都会用|天天用|(?:以后|将来)?(?:都|也)?要用|都用起来)"
-    r"|(?P<grp2>[\u4e00-\u9fff]{2,5}?)大概\d+个人[，,](?:以后)?天天用"
+    r"每天都会用|天天用|(?:以后|将来)?(?:都|也)?要用|都用起来|都开(?:通)?账号)"
+    r"|(?P<grp2>[\u4e00-\u9fff]{2,5}?)(?:一共|大概|共)?\d+个人?[，,](?:以后)?(?:全|都|全都)?(?:天天用|要用|会用)"
     r"|带\d*个?(?P<grp3>[\u4e00-\u9fff]{1,4}?)用")
 _ZH_GROUP_DROP = re.compile(r"^.*(?:\d+[个名位]|[个名位]|手下|团队|他们|她|他|的)(?:左右|来)?|^(?:左右|来|以后)")
 
@@ -177,9 +180,11 @@ def strip_group(text: str) -> str | None:
 # -- cues: what a note says about a person, after the mention (up to the next one) or right before it
 EN_CUES = {
     "decision_maker": r"\bdecides?\b|decision[- ]maker|makes? the (?:final )?(?:call|decision)|(?:final|last) "
-                      r"(?:say|word)|decide alone|decision is (?:his|hers)|rubber[- ]stamp|green[- ]?light|gives? the go-ahead",
-    "signs": r"\bsigns? off|the one who signs|\bwill sign\b|signs the contract",
-    "economic_buyer": r"budget (?:holder|owner)|owns the budget|holds the budget|controls (?:the |all )?(?:\w+ )?"
+                      r"(?:say|word)|decide alone|decision is (?:his|hers)|rubber[- ]stamp|green[- ]?light|gives? the go-ahead|"
+                      r"runs the show",
+    "signs": r"\bsigns? off|the one who signs|\b(?:will|can) sign\b|signs the contract",
+    "economic_buyer": r"budget (?:holder|owner)|owns the budget|holds the budget|budget is (?:his|hers)|"
+                      r"controls (?:the |all |his |her |their )?(?:\w+ )?"
                       r"(?:budget|spend)|economic buyer|budget (?:sits|is) with|signs? anything (?:over|above)|"
                       r"approves? anything|(?:over|above) \$?\d+k(?![^.]*\bgoes to\b)|froze budgets|justify the spend|purse strings|"
                       r"approve (?:the |any )?(?:spend|budget|money|purchase)",
@@ -191,7 +196,7 @@ EN_CUES = {
     "champion": r"\bchampion|\bchamp\b|\bsponsor\b|supporter|supportive|supports us|\bis sold\b|\bfan\b|"
                 r"pushing (?:hard )?for us|push (?:it|for us) internally|\blikes\b|\blove[sd]?\b|\bkeen\b|['’]s sold\b|"
                 r"walk (?:him|her|them) through it|(?:pitch|pitching|sell|selling) it (?:to|up)|(?<!not )\binterested\b|"
-                r"really wants it|"
+                r"really wants it|wants us\b|advocate|"
                 r"wants (?:this|it|a pilot)|happy w(?:ith|/) our|very interested|great convo|on our side|excited|"
                 r"enthusiastic|on board",
     "influencer": r"has a (?:lot of )?say|strong voice|\bveto\b|will evaluate|\bevaluat|has input|weighs? in|"
@@ -205,16 +210,16 @@ EN_BEFORE = {
     "economic_buyer": r"(?:budget (?:sits|is) with|budget belongs to|budget owner is|sign-off from|goes to)(?: the)?\s*$|"
                       r"(?:doesn['’]t|does not|don['’]t) (?:own|hold|control) the budget\W*(?:though|but)?\W*(?:the\s*)?$",
     "procurement": r"(?:procurement|purchasing)(?: team| guy| person| lead)?\s*(?:\(|is handled by|is run by|,)?\s*$",
-    "champion": r"(?:our )?(?:champion|sponsor)\s*$",
+    "champion": r"(?:our )?(?:champion|sponsor)[,:]?\s*$",
 }
 ZH_CUES = {
     "decision_maker": r"拍板|说了算|做决定|决定|定夺|^[^，。,]{0,4}(?<![坚搞确稳肯否约规制])定|决策人|他定|她定|一起定|拿主意",
     "signs": r"签字|签合同|就签|审批|批准|^批|批开支",
     "economic_buyer": r"管预算|预算在[她他]?手里|管\S{0,4}开支|预算(?:冻结|没了)|批不下来|钱也?在",
     "procurement": r"负责供应商|采购流程|负责招标",
-    "blocker": r"反对|卡我们|压着|不太支持|不支持|浪费钱|唱反调|偏向|卡在",
+    "blocker": r"反对|卡我们|压着|不太支持|不支持|浪费钱|唱反调|偏向|卡在|冷淡|不配合",
     "champion": r"支持者|支持我们|很支持|挺支持|帮我们推|内部推|愿意\S{0,4}推|内线|喜欢|很积极|满意|想要|被说服|兴趣很大|"
-                r"感兴趣|认可|认同|铁粉|兴奋|发起人|力挺|想先\S{0,8}试点|想上|很想用|积极|坚定|来搞定|帮我们说话|看好",
+                r"感兴趣|认可|认同|铁粉|兴奋|发起人|力挺|想先\S{0,8}试点|想上|很想用|积极|坚定|来搞定|会帮我们|帮我们说话|看好",
     "influencer": r"评估|话语权|有分量|分量很重|否决权",
     "user": r"使用人|使用者|会用|天天用|每天都会用|一起用|负责落地|带\S{0,6}用|会在\S{0,6}用",
 }
@@ -230,13 +235,13 @@ JOINED = r"\s*(?:跟|和|与)\s*"
 EN_SUBJECTLESS = (r"\s*(?:she|he)\b|\s*(?:very|really)\s|"  # a note's verb-first sentence ("Loved the demo") is about
                   r"\s*(?:loved?|liked?|likes|wants?|keen|excited)\b")  # the person named last
 ZH_SUBJECTLESS = r"\s*(?:她|他)(?![们])"
-EN_PRONOUN = r"\b(?:she|he)\b"
+EN_PRONOUN = r"\b(?:she|he|his|hers)\b"
 ZH_PRONOUN = r"(?:她|他)(?![们])"
 
 TITLE_DEFAULTS = {
-    "decision_maker": r"\b(?:ceo|owner|founder|president|gm|general manager|managing (?:director|partner)|"
-                      r"superintendent|chairman)\b|老板(?!娘)|(?<!区)总经理|董事长|(?<!副)总裁|院长|校长|店东|创始人|CEO",
+    "decision_maker": r"\b(?:ceo|owner|founder|president|gm|md|general manager|managing (?:director|partner)|"
+                      r"superintendent|chairman)\b|(?:老板(?!娘)|(?<!区)总经理|董事长|(?<!副)总裁|院长|校长|店东|创始人|CEO)(?=$|兼)",
     "economic_buyer": r"(?<![a-z])cfo\b|financ|controller|treasurer|财务|\bboard\b|董事会|理事会",
-    "procurement": r"procure|purchas|\bbuyer\b|sourcing|vendor management|采购",
+    "procurement": r"procure|purchas|\bbuyer\b|sourcing|vendor management|category (?:manager|lead)|采购",
 }
 FINANCE_TITLE = TITLE_DEFAULTS["economic_buyer"]
