@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from talktrack.cli.context import AppContext
+from talktrack.cli.context import AppContext, fail
 
 bench_app = typer.Typer(help="Benchmarks: speed, DER, WER and batch robustness, as JSON.", no_args_is_help=True)
 
@@ -49,19 +49,45 @@ def _speed_files(data: Path) -> list[Path]:
 
 
 @bench_app.command("speech")
-def bench_speech(ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT, repeats: int = 3) -> None:
+def bench_speech(
+    ctx: typer.Context, data: Data = DEFAULT_DATA, out: Out = DEFAULT_OUT, repeats: int = 3,
+    cold_start_only: Annotated[bool, typer.Option(
+        "--cold-start-only", help="Only the whole-process cold start; the other figures of speech_speed.json "
+                                  "stay, its earlier cold start is kept as cold_start_before.")] = False,
+    baseline: Annotated[Path | None, typer.Option(
+        "--baseline", help="A checkout of an earlier commit (git worktree add) timed in the same cold-start "
+                           "rounds.")] = None,
+) -> None:
     """Whole pipeline vs bare faster-whisper on the same files (ratio and RTF)."""
     from talktrack.evaluation.bench_speech import bench_speed
 
     app: AppContext = ctx.obj
+    if cold_start_only:
+        _rerun_cold_start(app, data, out, repeats, baseline)
+        return
     figures = bench_speed(_speed_files(data), app.settings, repeats=repeats)
     app.console.print(figures["overall"])
-    figures["cold_start"] = _cold_start(app, data, repeats)
+    figures["cold_start"] = _cold_start(app, data, repeats, baseline)
     app.console.print({"cold_start_ratio": figures["cold_start"]["ratio"]})
     _write(app, out, "speech_speed", figures)
 
 
-def _cold_start(app: AppContext, data: Path, repeats: int) -> dict:
+def _rerun_cold_start(app: AppContext, data: Path, out: Path, repeats: int, baseline: Path | None) -> None:
+    """A new ``cold_start`` in the existing speech_speed.json, the one it replaces kept as ``cold_start_before``."""
+    path = out / "speech_speed.json"
+    if not path.is_file():
+        fail(f"{path}: no earlier speech bench to update; run `talktrack bench speech` first")
+    previous = json.loads(path.read_text(encoding="utf-8"))
+    figures = {key: value for key, value in previous.items() if key not in ("benchmark", "when", "machine")}
+    figures["speed_when"] = previous.get("speed_when", previous.get("when"))  # the per-file figures' run
+    figures["cold_start_before"] = {"when": previous.get("when"), **previous.get("cold_start", {})}
+    figures["cold_start"] = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                             **_cold_start(app, data, repeats, baseline)}
+    app.console.print({key: figures["cold_start"][key] for key in ("ratio", "cpu_ratio", "load_average_1m")})
+    _write(app, out, "speech_speed", figures)
+
+
+def _cold_start(app: AppContext, data: Path, repeats: int, baseline: Path | None = None) -> dict:
     """`talktrack transcribe` vs a bare faster-whisper script on the first 30 s of the real call 40."""
     import soundfile as sf
 
@@ -72,7 +98,7 @@ def _cold_start(app: AppContext, data: Path, repeats: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="talktrack-cold-") as folder:
         path = Path(folder) / "call40_first_30s.wav"
         sf.write(path, samples[: 30 * rate], rate)
-        return bench_cold_start(path, app.settings, repeats=repeats)
+        return bench_cold_start(path, app.settings, repeats=repeats, baseline=baseline)
 
 
 @bench_app.command("words")

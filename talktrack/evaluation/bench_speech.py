@@ -10,7 +10,8 @@ and the medians are compared.
 file waits for, imports and model loads included (``talktrack transcribe`` against a
 script that imports faster-whisper, loads the model and prints the text), and the same with the
 language given (``--language en``, as a manifest or the CRM gives it), which skips the detection
-(the multilingual model's load and one encoder pass).
+(the multilingual model's load and one encoder pass), and with the kind of call given too
+(``--call-type phone_call``).
 """
 
 from __future__ import annotations
@@ -112,51 +113,78 @@ print(" ".join(segment.text.strip() for segment in segments))
 """
 
 
-def bench_cold_start(path: Path, settings: Settings, *, repeats: int = 3) -> dict[str, Any]:
-    """Whole-process seconds, ``talktrack transcribe`` vs a bare faster-whisper script, alternately (after
-    one untimed run of each, so both read their files from the page cache); medians and their ratio."""
+# `talktrack transcribe` as a user runs it, then with what a manifest or the CRM knows: the language
+# (no language ID: the multilingual model is not loaded), and also the kind of call (a two-party phone
+# call: the combined diarizer skips a backend that cannot change its answer).
+COLD_VARIANTS = {
+    "talktrack_transcribe": [],
+    "language_given": ["--language", "en"],
+    "known_call": ["--language", "en", "--call-type", "phone_call"],
+}
+
+
+def bench_cold_start(path: Path, settings: Settings, *, repeats: int = 3, baseline: Path | None = None) -> dict[str, Any]:
+    """Whole-process seconds, ``talktrack transcribe`` (each of :data:`COLD_VARIANTS`) vs a bare
+    faster-whisper script, alternately (after one untimed round, so all read their files from the page
+    cache); medians of wall and CPU seconds and their ratios to the bare script's, and the load average
+    before and after (the wall ratio on a shared machine says as much about the others as about us).
+
+    ``baseline``: a checkout of an earlier commit (``git worktree add``) whose ``talktrack transcribe``
+    is timed in the same rounds (``before_*``, the first and last variant), so a change is judged
+    against the code it replaced under the same load.
+    """
     transcriber = settings.models.transcriber
     model_path = resolve_model(transcriber.model).path
     bare_command = [sys.executable, "-c", BARE_SCRIPT, str(path), model_path, str(transcriber.beam_size)]
-    bare, full, given = [], [], []
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="talktrack-cold-") as folder:
         ours = [sys.executable, "-m", "talktrack", "--workspace", f"{folder}/ws", "transcribe", str(path),
                 "--out", f"{folder}/out"]
+        commands = {"bare": (bare_command, None),
+                    **{name: ([*ours, *extra], None) for name, extra in COLD_VARIANTS.items()}}
+        if baseline is not None:
+            for name in ("talktrack_transcribe", "known_call"):
+                commands[f"before_{name}"] = ([*ours, *COLD_VARIANTS[name]], str(baseline))
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
         for run in range(repeats + 1):
-            runs = (_process_seconds(bare_command), _process_seconds(ours),
-                    _process_seconds([*ours, "--language", "en"]))  # language known (CRM, manifest): no detection
-            if run:
-                for kept, seconds in zip((bare, full, given), runs):
-                    kept.append(seconds)
-    bare_s, full_s, given_s = (statistics.median(run[0] for run in runs) for runs in (bare, full, given))
-    bare_cpu, full_cpu, given_cpu = (statistics.median(run[1] for run in runs) for runs in (bare, full, given))
-    return {
+            for name, (command, pythonpath) in commands.items():
+                seconds = _process_seconds(command, pythonpath)
+                if run:
+                    runs[name].append(seconds)
+    wall = {name: statistics.median(s[0] for s in kept) for name, kept in runs.items()}
+    cpu = {name: statistics.median(s[1] for s in kept) for name, kept in runs.items()}
+    figures: dict[str, Any] = {
         "file": path.name,
         "duration_s": round(decode_audio(path).duration_s, 2),
-        "bare_s": round(bare_s, 3),
-        "talktrack_transcribe_s": round(full_s, 3),
-        "ratio": round(full_s / bare_s, 3),
+        "bare_s": round(wall["bare"], 3),
+        "bare_cpu_s": round(cpu["bare"], 3),
         "target_ratio": 2.0,
-        "bare_cpu_s": round(bare_cpu, 3),
-        "talktrack_cpu_s": round(full_cpu, 3),
-        "cpu_ratio": round(full_cpu / bare_cpu, 3),
-        "language_given_s": round(given_s, 3),
-        "language_given_ratio": round(given_s / bare_s, 3),
-        "language_given_cpu_s": round(given_cpu, 3),
-        "bare_runs_s": [round(x[0], 3) for x in bare],
-        "talktrack_runs_s": [round(x[0], 3) for x in full],
-        "language_given_runs_s": [round(x[0], 3) for x in given],
-        "load_average_1m": round(os.getloadavg()[0], 2),
-        "repeats": repeats,
     }
+    for name in (name for name in runs if name != "bare"):
+        figures[f"{name}_s"] = round(wall[name], 3)
+        figures[f"{name}_cpu_s"] = round(cpu[name], 3)
+        figures[f"{name}_ratio"] = round(wall[name] / wall["bare"], 3)
+        figures[f"{name}_cpu_ratio"] = round(cpu[name] / cpu["bare"], 3)
+    figures["ratio"] = figures["talktrack_transcribe_ratio"]
+    figures["cpu_ratio"] = figures["talktrack_transcribe_cpu_ratio"]
+    figures["variants"] = {name: " ".join(extra) for name, extra in COLD_VARIANTS.items()}
+    if baseline is not None:
+        figures["baseline"] = str(baseline)
+    figures["runs_s"] = {name: [round(s[0], 3) for s in kept] for name, kept in runs.items()}
+    figures["runs_cpu_s"] = {name: [round(s[1], 3) for s in kept] for name, kept in runs.items()}
+    figures["load_average_1m"] = {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)}
+    figures["repeats"] = repeats
+    return figures
 
 
-def _process_seconds(command: list[str]) -> tuple[float, float]:
+def _process_seconds(command: list[str], pythonpath: str | None = None) -> tuple[float, float]:
     """(wall, CPU) seconds of one whole process; CPU (user + system) says how much work it was when
     other processes share the cores and the wall time says more about them than about the command."""
+    env = {**os.environ, "PYTHONPATH": pythonpath} if pythonpath else None
     before = _children_cpu()
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
+    # from inside the other checkout: `python -m` puts the working directory ahead of PYTHONPATH
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=pythonpath)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(command[:4])} ... failed ({done.returncode}): {done.stderr[-500:]}")
     return time.perf_counter() - started, _children_cpu() - before
