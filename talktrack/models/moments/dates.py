@@ -152,6 +152,7 @@ _ZH_RULES: list[tuple[re.Pattern, Resolver]] = [
     (re.compile(rf"(?:本|这)?(?:个)?(?:周|星期|礼拜)({_ZH_WD})"), lambda m, r: _after(r, ZH_WEEKDAYS[m[1]])),
     (re.compile(rf"({_ZH_NUM})月({_ZH_NUM})[日号]"), lambda m, r: _month_day(r, _zh_number(m[1]), _zh_number(m[2]))),
     (re.compile(rf"({_ZH_NUM})[日号]"), lambda m, r: _day_of_month(r, _zh_number(m[1]))),
+    (re.compile(rf"过({_ZH_NUM})(?:个)?(天|周|星期|礼拜|月)"), lambda m, r: r + _offset(_zh_number(m[1]), m[2])),
     (re.compile(rf"({_ZH_NUM}|半)(?:个)?(天|周|星期|礼拜|月)(?:以?后|之后)"),
      lambda m, r: r + (timedelta(days=15) if m[1] == "半" else _offset(_zh_number(m[1]), m[2]))),
     (re.compile(r"下(?:个)?(?:周|星期|礼拜)"), lambda m, r: _monday(r) + timedelta(days=7)),

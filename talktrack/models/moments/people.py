@@ -89,7 +89,8 @@ def _attach_cues(sentence: str, found: list[_Mention], last: _Mention | None, zh
     cues, before = (lex.ZH_CUES, lex.ZH_BEFORE) if zh else (lex.EN_CUES, lex.EN_BEFORE)
     for i, m in enumerate(found):
         end = found[i + 1].start if i + 1 < len(found) else len(sentence)
-        m.cues |= _cues_in(sentence[m.end:end], cues)
+        after = sentence[m.end:end]
+        m.cues |= _cues_in(after, cues, _next_named_at(after, before) if i + 1 < len(found) else len(after))
         speaker = next((x for x in reversed(found[:i]) if x.name), last)
         if m.group and speaker is not None:  # "袁佳，她手下15个质检员都要用，她本人非常积极": the cue is hers
             speaker.cues |= m.cues - {"user"}
@@ -107,9 +108,17 @@ def _attach_cues(sentence: str, found: list[_Mention], last: _Mention | None, zh
             last.cues |= _cues_in(sentence, cues) - {"user"}
 
 
-def _cues_in(text: str, cues: dict[str, str]) -> set[str]:
-    text = re.sub(lex.NEGATED, " ", text, flags=re.I)
-    return {role for role, pattern in cues.items() if re.search(pattern, text, re.I)}
+def _next_named_at(text: str, before: dict[str, str]) -> int:
+    """Where the words that name the next mention start ("冯晓只是传话的，真正做决定的是" | 葛建华): cues
+    from there on are the next person's, not this one's."""
+    return min((m.start() for pattern in before.values() if (m := re.search(pattern, text, re.I))), default=len(text))
+
+
+def _cues_in(text: str, cues: dict[str, str], limit: int | None = None) -> set[str]:
+    """The roles whose cue starts in ``text`` before ``limit`` (negated phrases blanked, offsets kept)."""
+    text = re.sub(lex.NEGATED, lambda m: " " * len(m.group()), text, flags=re.I)
+    limit = len(text) if limit is None else limit
+    return {role for role, pattern in cues.items() if any(m.start() < limit for m in re.finditer(pattern, text, re.I))}
 
 
 def _people(mentions: list[_Mention], sentences: list[str]) -> list[Person]:
@@ -152,7 +161,7 @@ def _role(m: _Mention) -> str | None:
 
 # -- English mentions --------------------------------------------------------------------------------
 def _mentions_en(sentence: str, known: list[str], first: bool) -> list[_Mention]:
-    titles = [(m.start(), m.end()) for m in lex.EN_TITLE.finditer(sentence)]
+    titles = [_title_of_capitalised(sentence, m.start(), m.end()) for m in lex.EN_TITLE.finditer(sentence)]
     names = _names_en(sentence, titles, known, first)
     mentions = _pair(sentence, titles, names, lex.EN_TITLE_NAME_GAP, lex.EN_NAME_TITLE_GAP)
     named = [m for m in mentions if m.name]
@@ -163,6 +172,11 @@ def _mentions_en(sentence: str, known: list[str], first: bool) -> list[_Mention]
 
 def _overlap(a: _Mention, b: _Mention) -> bool:
     return a.start < b.end and b.start < a.end
+
+
+def _title_of_capitalised(sentence: str, start: int, end: int) -> tuple[int, int]:
+    more = lex.EN_TITLE_OF_CAPITALISED.match(sentence, end)
+    return (start, more.end()) if more else (start, end)
 
 
 def _names_en(sentence: str, titles: list[tuple[int, int]], known: list[str], first: bool) -> list[tuple[int, int, str]]:

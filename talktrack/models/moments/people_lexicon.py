@@ -23,7 +23,7 @@ _DEPT = (r"ops|operations|sales|engineering|claims|customer|experience|success|c
          r"junior|chief|clinical|nursing|infrastructure|network|innovation|transformation|growth|channel|inside")
 _HEAD = (r"manager|mgr|director|dir|lead|head|supervisor|officer|controller|(?<!budget )(?<!Budget )owner|partner|superintendent|admin|"
          r"administrator|coordinator|consultant|(?<!economic )buyer|president|vp|svp|evp|founder|ceo|cfo|coo|cto|cio|"
-         r"cmo|cro|ciso|gm|pm|md|principal|chairman|counsel|(?<!on )board")
+         r"cmo|cro|ciso|gm|pm|md|principal|chairman|counsel|chief|(?<!on )board")
 _STOP = (r"the|our|their|his|her|its|a|an|and|or|to|with|w|from|at|by|for|of|is|was|are|be|met|spoke|talked|saw|"
          r"call|said|says|asked|new|also|but|then|who|that|this|when|where|on|in|into|about|via|plus|both|other|main|big|"
          r"biggest|only|good|great|very|not|no|get|got|has|have|had|will|would|can|must|needs?|wants?|thinks?|"
@@ -45,7 +45,7 @@ integration tentatively sync monday tuesday wednesday thursday friday saturday s
 february march april may june july august september october november december jan feb mar apr jun jul aug sep sept
 oct nov dec q1 q2 q3 q4 dr mr ms mrs prof ceo cfo coo cto cio cmo cro vp svp gm pm it ops sales head director
 manager procurement purchasing finance board case roi aws sso eu iso soc dpa saas ai qa rfp usd also but and so
-then after before anyway honestly apparently probably maybe however still just already worried wants likes loves
+then after before anyway honestly apparently probably maybe however still just already worried wants likes loves big
 """.split())
 EN_COMPANY_WORDS = frozenset("""
 logistics foods food dental health freight insurance retail manufacturing legal schools school auto group analytics
@@ -58,7 +58,9 @@ repair garage motors shops cloud platform suite hub crm law
 """.split())
 
 # title then name ("CFO, Mark Feld", "IT consultant (external) Alan Price", "Owner Dr. Sam Patel")
-EN_TITLE_NAME_GAP = r",?\s*(?:\([^)]*\)\s*)?(?:(?:Dr|Mr|Ms|Mrs)\.?\s+)?"
+EN_TITLE_NAME_GAP = r",?\s*(?:\([^)]*\)\s*)?(?:(?:Dr|Mr|Ms|Mrs)\.?\s+)?|\s+is\s+"
+# a title's capitalised department after "of", up to a First Last name: "Director of Guest Experience Ingrid Solberg"
+EN_TITLE_OF_CAPITALISED = re.compile(r"(?i:(?<=head)|(?<=ctor)|(?<=\bvp)|(?<=hief)|(?<=icer))\s+of\s+(?:[A-Z][a-z&]+\s+){1,3}(?=[A-Z][a-z]+\s+[A-Z][a-z]+(?:\W|$))")
 # name then title ("Priya Nair, head of ops", "Tom Becker (IT mgr", "Zoe Adams - sales director")
 EN_NAME_TITLE_GAP = (r"\s*(?:,|\(|-|–)\s*(?:(?:their|our|his|her|the)\s+)?|"
                      r"\s+(?:from|at|@)\s+(?:[A-Z][\w&'.-]*\s+){0,3}[A-Z][\w&'.-]*\s*\(\s*|"
@@ -80,7 +82,7 @@ _PRONOUNS = frozenset({"she", "he", "they", "i", "we", "you", "it"})
 
 # -- Chinese titles, names, groups
 ZH_TITLE_HEAD = re.compile(
-    r"(?:董事总经理|副总经理|总经理|副总裁|总裁|副总(?![监裁经])|总监|经理|主管|负责人|主任|科长|处长|院长|校长|厂长|店长|组长|"
+    r"(?:董事总经理|助理|秘书|副总经理|总经理|副总裁|总裁|副总(?![监裁经])|总监|经理|主管|负责人|主任|科长|处长|院长|校长|厂长|店长|组长|"
     r"部长|行长|护士长|店东|老板娘|老板|合伙人|合规官|顾问|律师|专员|董事长|董事会|理事会|创始人|CEO|CFO|COO|CTO|CIO|CRO|CMO|SVP|VP)"
     r"(?!会上|会议|大会)")  # "合伙人会上": a meeting, not a person
 _ZH_STOP = set("了的是和跟与见找要由在给问约位个名说把向对让请得及或而也都还就并这那其但则为从被将以到各归")
@@ -180,14 +182,15 @@ def strip_group(text: str) -> str | None:
 # -- cues: what a note says about a person, after the mention (up to the next one) or right before it
 EN_CUES = {
     "decision_maker": r"\bdecides?\b|decision[- ]maker|makes? the (?:final )?(?:call|decision)|(?:final|last) "
-                      r"(?:say|word)|decide alone|decision is (?:his|hers)|rubber[- ]stamp|green[- ]?light|gives? the go-ahead|"
+                      r"(?:say|word)|decide alone|decision is (?:his|hers)|rubber[- ]stamp|green[- ]?light|gives? the go-ahead|final sign-?off|"
                       r"runs the show",
-    "signs": r"\bsigns? off|the one who signs|\b(?:will|can) sign\b|signs the contract",
+    "signs": r"\bsigns? off|the one who signs|\b(?:will|can) sign\b|signs (?:the|every|each|all) contracts?|"
+             r"(?:has|have) to approve(?! (?:the |any )?(?:spend|budget|money|purchase))",
     "economic_buyer": r"budget (?:holder|owner)|owns the budget|holds the budget|budget is (?:his|hers)|"
                       r"controls (?:the |all |his |her |their )?(?:\w+ )?"
                       r"(?:budget|spend)|economic buyer|budget (?:sits|is) with|signs? anything (?:over|above)|"
                       r"approves? anything|(?:over|above) \$?\d+k(?![^.]*\bgoes to\b)|froze budgets|justify the spend|purse strings|"
-                      r"approve (?:the |any )?(?:spend|budget|money|purchase)",
+                      r"approve (?:the |any )?(?:spend|budget|money|purchase)|earmark",
     "procurement": r"from procurement|\(procurement\)|vendor process|runs the (?:rfp|tender)|"
                    r"(?:is )?running (?:an|the|a) (?:rfp|tender)|handles? (?:all )?(?:of )?(?:the )?(?:vendor |supplier )?"
                    r"(?:paperwork|contracts?|contracting|purchasing|onboarding)",
@@ -196,7 +199,7 @@ EN_CUES = {
     "champion": r"\bchampion|\bchamp\b|\bsponsor\b|supporter|supportive|supports us|\bis sold\b|\bfan\b|"
                 r"pushing (?:hard )?for us|push (?:it|for us) internally|\blikes\b|\blove[sd]?\b|\bkeen\b|['’]s sold\b|"
                 r"walk (?:him|her|them) through it|(?:pitch|pitching|sell|selling) it (?:to|up)|(?<!not )\binterested\b|"
-                r"really wants it|wants us\b|advocate|"
+                r"really wants it|wants us\b|advocate|believer|lining up a pilot|will get us|reopen|"
                 r"wants (?:this|it|a pilot)|happy w(?:ith|/) our|very interested|great convo|on our side|excited|"
                 r"enthusiastic|on board",
     "influencer": r"has a (?:lot of )?say|strong voice|\bveto\b|will evaluate|\bevaluat|has input|weighs? in|"
@@ -215,17 +218,17 @@ EN_BEFORE = {
 ZH_CUES = {
     "decision_maker": r"拍板|说了算|做决定|决定|定夺|^[^，。,]{0,4}(?<![坚搞确稳肯否约规制])定|决策人|他定|她定|一起定|拿主意",
     "signs": r"签字|签合同|就签|审批|批准|^批|批开支",
-    "economic_buyer": r"管预算|预算在[她他]?手里|管\S{0,4}开支|预算(?:冻结|没了)|批不下来|钱也?在",
+    "economic_buyer": r"管\S{0,4}预算|把关|预算在[她他]?手里|管\S{0,4}开支|预算(?:冻结|没了)|批不下来|钱也?在",
     "procurement": r"负责供应商|采购流程|负责招标",
     "blocker": r"反对|卡我们|压着|不太支持|不支持|浪费钱|唱反调|偏向|卡在|冷淡|不配合",
     "champion": r"支持者|支持我们|很支持|挺支持|帮我们推|内部推|愿意\S{0,4}推|内线|喜欢|很积极|满意|想要|被说服|兴趣很大|"
-                r"感兴趣|认可|认同|铁粉|兴奋|发起人|力挺|想先\S{0,8}试点|想上|很想用|积极|坚定|来搞定|会帮我们|帮我们说话|看好",
+                r"感兴趣|认可|认同|铁粉|兴奋|发起人|力挺|想先\S{0,8}试点|想上|很想|积极|着急|坚定|来搞定|会帮我们|帮我们说话|看好",
     "influencer": r"评估|话语权|有分量|分量很重|否决权",
     "user": r"使用人|使用者|会用|天天用|每天都会用|一起用|负责落地|带\S{0,6}用|会在\S{0,6}用",
 }
 ZH_BEFORE = {
     "blocker": r"卡在\s*$",
-    "decision_maker": r"(?:决定权在|决策人是|审批在)\s*$",
+    "decision_maker": r"(?:决定权在|决策人是|审批在|(?:做决定|拍板|说了算|定)的(?:人)?是)\s*$",
     "economic_buyer": r"(?:预算在|预算归|钱也?在|(?:以上|超过\S{0,6})要报?)\s*$",
     "procurement": r"采购(?:部|那边)?(?:的|是)?[（(]?\s*$",
 }
