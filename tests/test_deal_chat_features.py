@@ -178,3 +178,23 @@ def test_lineage_shows_chats_feeding_the_scorer():
         graph.chains("chat_messages")
     assert {"chat_moments", "chat_messages", "deals.closed_at"} <= graph.upstream("chat__objections__price")
     assert "chat_moments" not in graph.upstream("chat__messages")
+
+
+@pytest.mark.parametrize("signal", [True, False])
+def test_training_keeps_the_chat_columns_only_when_they_earn_their_place(settings, signal):
+    """On rolling folds: chat columns that carry the outcome are kept; pure noise is left out (as the
+    generator's chats are: see ``talktrack eval chat-features``)."""
+    from talktrack.training.customer import earned_columns
+
+    rng = np.random.default_rng(0)
+    n = 1200
+    base, hidden = rng.normal(size=n), rng.normal(size=n)
+    y = (rng.random(n) < 1 / (1 + np.exp(-(base + 2 * hidden)))).astype(float)
+    noise = rng.normal(size=(n, 6))
+    features = pd.DataFrame({"base": base, "chat__messages": hidden if signal else noise[:, 0]}
+                            | {f"chat__objections__{i}": noise[:, i] for i in range(1, 6)})
+    month = np.repeat(np.arange(6), n // 6)
+    folds = [(month < last, month == last) for last in range(2, 6)]
+    columns, record = earned_columns(settings, features, y, folds)
+    assert record["group__chats"] == ("kept" if signal else "left out")
+    assert columns == (list(features.columns) if signal else ["base"])

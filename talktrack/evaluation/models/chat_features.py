@@ -6,7 +6,9 @@ its chats and e-mails are generated (``talktrack world chats``), imported and an
 zero-shot detector: the taxonomy's examples, no labels of this world). The deal table is split by time
 as ``talktrack train customer`` splits it; each variant (all columns, and the same table without the
 ``chat__`` ones) chooses its family on the same rolling folds and is fitted on the training closes; the
-holdout's AUC and log-loss are compared with a paired bootstrap of their differences.
+holdout's AUC and log-loss are compared with a paired bootstrap of their differences. ``training_rule``
+says which of the two ``talktrack train customer`` trains (the chat group must lower the rolling folds'
+log-loss by more than its standard error: :func:`talktrack.training.customer.earned_columns`).
 
 What to expect from the generator: its chats (:mod:`talktrack.evaluation.world_chats.compose`) never read
 a deal's outcome or true win probability. How many threads and conversations a deal gets, who starts,
@@ -43,7 +45,7 @@ from sklearn.model_selection import StratifiedKFold
 from talktrack.evaluation.models.moments import fresh_workspace
 from talktrack.models.customer_scorer import CustomerScorer
 from talktrack.models.features.chat import ChatInputs, chat_columns, chat_row
-from talktrack.training.customer import choose_family, holdout_metrics, prepare, selection_folds
+from talktrack.training.customer import choose_family, earned_columns, holdout_metrics, prepare, selection_folds
 from talktrack.training.customer_fit import scorer_for
 
 BOOTSTRAP = 1000
@@ -94,6 +96,9 @@ def compare_with_and_without(settings, catalog) -> dict:
                      "log_loss": round(metrics["holdout_log_loss"], 4), "brier": round(metrics["holdout_brier"], 4)}
     holdout_y = y[split.holdout].astype(int)
     out["difference"] = paired_bootstrap(holdout_y, probabilities["without_chats"], probabilities["with_chats"])
+    # what `talktrack train customer` does with them: keep the group only if it earns its place on the folds
+    columns, record = earned_columns(settings, table.features, y, folds)
+    out["training_rule"] = record | {"trains_with": "with_chats" if set(chat) <= set(columns) else "without_chats"}
     train = split.train
     out["single_feature_auc_train"] = {c: _single_auc(table.features.loc[train, c].to_numpy(float), y[train])
                                        for c in chat}
