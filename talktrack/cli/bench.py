@@ -288,6 +288,30 @@ def _write_keyed(app: AppContext, out: Path, name: str, key: str | None, figures
     app.console.print(f"[green]{name}[/]: wrote {key} in {path}")
 
 
+@bench_app.command("objections")
+def bench_objections_command(ctx: typer.Context, out: Out = DEFAULT_OUT) -> None:
+    """The detector `make demo` trains (taxonomy + the labels world of the demo seed + 1000) on the
+    hand-written test split at its own threshold and at one chosen on dev, the coach-label learning
+    curve with thresholds chosen on the dev items not given as labels, and the real chats at both
+    thresholds: key ``shipped_detector`` of real_phrasing.json (the encoder comparison stays)."""
+    from talktrack.cli.demo import LABELS_SEED_OFFSET, LABELS_WORLD
+    from talktrack.evaluation.semantic.moments_phrasing import evaluate_real_moments
+    from talktrack.evaluation.world.labels import labels_from_new_world
+    from talktrack.pipelines.semantic.moments import fit_detector, moment_embedder, read_labels_file
+
+    app: AppContext = ctx.obj
+    seed = app.settings.demo.seed + LABELS_SEED_OFFSET
+    labels = read_labels_file(labels_from_new_world(app.workspace.worlds_dir / f"labels-seed{seed}", seed,
+                                                    LABELS_WORLD))
+    start = time.process_time()
+    detector = fit_detector(app.settings, moment_embedder(app.settings, app.workspace), labels)
+    figures = {"labels_seed": seed, "model": detector.version, "n_examples": detector.n_examples_,
+               **evaluate_real_moments(detector, app.settings, app.workspace, labels),
+               "cpu_s": round(time.process_time() - start, 1), "load_avg_1m": round(os.getloadavg()[0], 2)}
+    app.console.print({key: figures[key] for key in ("phrasing_test_dev_threshold", "coach_labels_to_target")})
+    _write_keyed(app, out, "real_phrasing", "shipped_detector", figures)
+
+
 @bench_app.command("mining-logit")
 def bench_mining_logit_command(ctx: typer.Context, out: Out = DEFAULT_OUT) -> None:
     """CPU seconds of one rep-adjusted logit fit, block solve vs the dense one it replaced, at the

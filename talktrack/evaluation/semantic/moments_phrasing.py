@@ -11,11 +11,15 @@ on (``evaluation/real_phrasing``: ``objections`` and ``customer_non_objections``
 
 :func:`coach_curve` is the coach-label loop: dev items added as coach labels (a seeded sample of
 ``n``), the detector refitted, the test split graded, for growing ``n``. The dev split is the only
-one ever used for training here, and the report says how many coach labels were used.
+one ever used for training here, and the report says how many coach labels were used. Each point
+is graded twice: at the detector's own threshold, and at a threshold chosen on the dev items NOT
+given as labels (at most 5 % of their non-objections flagged), so that recall is compared at the
+issue's false-flag budget rather than at whatever false-flag rate more labels happen to bring.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -32,7 +36,8 @@ OBJECTIONS = "objections"
 NON_OBJECTIONS = "customer_non_objections"
 LANGUAGES = ("en", "zh", "mixed")
 TARGETS = {"flagged_min": 0.9, "false_flags_max": 0.05, "type_top1_min": 0.9}
-CURVE_SIZES = (0, 100, 200, 400, None)   # None: every dev item
+CURVE_SIZES = (0, 100, 200, 400, 600, None)   # None: every dev item (no dev item left for a threshold)
+MIN_HELD_OUT = 100   # dev non-objections needed to choose a 5 % threshold on the items not used as labels
 SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"   # beside the repository
 
 
@@ -63,6 +68,7 @@ def evaluate_phrasing(detector: MomentDetector, split: str = "test", threshold: 
             "false_flags": _share(s["flagged"] for _, s in others),
             "type_top1": _share(s["type"] == item["type"] for item, s in objections),
             "objections": len(objections), "non_objections": len(others),
+            "roc_auc": _auc([s["score"] for _, s in objections], [s["score"] for _, s in others]),
             "false_flags_by_group": {g: _share(s["flagged"] for item, s in others if item.get("group", "") == g)
                                      for g in groups},
             "missed_by_type": {t: _share(not s["flagged"] for item, s in objections if item["type"] == t)
@@ -91,11 +97,13 @@ def score_items(detector: MomentDetector, items: Sequence[dict], threshold: floa
     return out
 
 
-def dev_threshold(detector: MomentDetector, max_false_flags: float = TARGETS["false_flags_max"]) -> float:
+def dev_threshold(detector: MomentDetector, max_false_flags: float = TARGETS["false_flags_max"],
+                  items: Sequence[dict] | None = None) -> float:
     """The lowest objection threshold that flags at most ``max_false_flags`` of the dev split's
     non-objections (en, zh and mixed together): the decision rule chosen on dev, for a detector
-    that never saw the dev items (with dev items as coach labels the dev scores are in-sample)."""
-    items = [item for item in phrasing_items("dev") if item["type"] == NONE]
+    that never saw the dev items (with dev items as coach labels the dev scores are in-sample, so
+    pass ``items``: the dev items it was not given)."""
+    items = [item for item in (phrasing_items("dev") if items is None else items) if item["type"] == NONE]
     scores = np.sort([s["score"] for s in score_items(detector, items)])[::-1]
     allowed = int(np.floor(max_false_flags * len(scores)))
     return round(float(scores[allowed]) + 1e-4, 4) if allowed < len(scores) else 0.0
@@ -117,8 +125,23 @@ def coach_curve(settings: Settings, embedder, labels: Sequence[LabelledExample],
         n = len(dev) if size is None else min(size, len(dev))
         coach = coach_labels([dev[i] for i in order[:n]])
         detector = fit_detector(settings, embedder, [*labels, *coach])
-        curve.append({"coach_labels": n, **evaluate_phrasing(detector, "test")})
+        point = {"coach_labels": n, **evaluate_phrasing(detector, "test")}
+        held_out = [dev[i] for i in order[n:]]
+        if sum(item["type"] == NONE for item in held_out) >= MIN_HELD_OUT:
+            point["at_held_out_dev_threshold"] = evaluate_phrasing(detector, "test", dev_threshold(detector,
+                                                                                                 items=held_out))
+        curve.append(point)
     return curve
+
+
+def labels_to_target(curve: Sequence[dict]) -> int | None:
+    """The fewest coach labels whose point meets every target in en and zh at the held-out dev
+    threshold (None: no point of the curve does)."""
+    for point in curve:
+        figures = point.get("at_held_out_dev_threshold")
+        if figures and all(all(met.values()) for met in targets_met(figures).values()):
+            return point["coach_labels"]
+    return None
 
 
 def targets_met(figures: dict) -> dict:
@@ -148,9 +171,29 @@ def evaluate_real_moments(detector: MomentDetector, settings: Settings, workspac
     out = {"phrasing_test": figures, "targets_met": targets_met(figures), "targets": TARGETS,
            "phrasing_test_dev_threshold": evaluate_phrasing(detector, "test", threshold),
            "coach_curve": coach_curve(settings, detector.embedder, labels)}
+    out["coach_labels_to_target"] = labels_to_target(out["coach_curve"])
     if shared_data_dir is not None and (Path(shared_data_dir) / "text").is_dir():
         out["chats"] = evaluate_real_text(shared_data_dir, settings, workspace, detector=detector)
+        out["chats_dev_threshold"] = evaluate_real_text(shared_data_dir, settings, workspace,
+                                                        detector=with_objection_threshold(detector, threshold))
     return out
+
+
+def with_objection_threshold(detector: MomentDetector, threshold: float) -> MomentDetector:
+    """The same fitted detector flagging objections at ``threshold`` (a shallow copy: weights shared),
+    so the real chats are read with the decision rule chosen on dev."""
+    clone = copy.copy(detector)
+    clone.objection_threshold = threshold
+    return clone
+
+
+def _auc(positives: Sequence[float], negatives: Sequence[float]) -> float | None:
+    """ROC-AUC of the objection score: how well it ranks objections above non-objections, whatever
+    the threshold (ties count half)."""
+    if not positives or not negatives:
+        return None
+    pos, neg = np.asarray(positives)[:, None], np.asarray(negatives)[None, :]
+    return round(float(np.mean((pos > neg) + 0.5 * (pos == neg))), 4)
 
 
 def _share(flags) -> float | None:
