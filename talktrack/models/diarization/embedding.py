@@ -15,7 +15,6 @@ Windows are batched through the encoder in one call per ``batch_size`` windows.
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from talktrack.models.diarization.packaged import packaged_file
 
 SAMPLE_RATE = 16000
 MEL_HOP = 160  # 10 ms
@@ -251,10 +252,5 @@ def _load_encoder(device: str) -> Any:
 
 def voice_encoder_weights() -> Path:
     """``pretrained.pt`` inside the installed ``resemblyzer`` package, found without importing it."""
-    spec = importlib.util.find_spec("resemblyzer")
-    folders = list(spec.submodule_search_locations or []) if spec else []
-    path = Path(folders[0]) / "pretrained.pt" if folders else None
-    if path is None or not path.is_file():
-        raise ImportError("the default diarizer needs resemblyzer (its voice encoder ships in the package): "
-                          "pip install resemblyzer==0.1.4 'setuptools<82'")
-    return path
+    return packaged_file("resemblyzer", "pretrained.pt", "the default diarizer's voice-encoder weights",
+                         "pinned: resemblyzer==0.1.4 with 'setuptools<82'")
