@@ -198,7 +198,7 @@ EN_CUES = {
                r"not a fan|\bprefers\b|sitting on (?:the |our )?(?:budget|deal|it)",
     "champion": r"\bchampion|\bchamp\b|\bsponsor\b|supporter|supportive|supports us|\bis sold\b|\bfan\b|"
                 r"pushing (?:hard )?for us|push (?:it|for us) internally|\blikes\b|\blove[sd]?\b|\bkeen\b|['’]s sold\b|"
-                r"walk (?:him|her|them) through it|(?:pitch|pitching|sell|selling) it (?:to|up)|(?<!not )\binterested\b|"
+                r"walk (?:him|her|them|(?:his|her|their) \w+) through it|(?:pitch|pitching|sell|selling) it (?:to|up)|(?<!not )\binterested\b|"
                 r"really wants it|wants us\b|advocate|believer|lining up a pilot|will get us|reopen|"
                 r"wants (?:this|it|a pilot)|happy w(?:ith|/) our|very interested|great convo|on our side|excited|"
                 r"enthusiastic|on board",
