@@ -49,12 +49,29 @@ class ImportContext:
     session: Session
     _ids: dict[type[Base], dict[str, int]] = field(default_factory=dict)
     written: set[str] = field(default_factory=set)  # ids of this file's rows so far (a renewal names one)
+    _deal_customers: dict[int, int] | None = None
+    _transcribed: set[str] | None = None
 
     def ids(self, table: type[Base]) -> dict[str, int]:
         if table not in self._ids:
             pairs = self.session.execute(select(table.external_id, table.id))
             self._ids[table] = {external_id: id_ for external_id, id_ in pairs}
         return self._ids[table]
+
+    # Read once per file, not once per row: a query per call row (and the autoflush of every
+    # pending row before it) made the calls file the import's slowest. A file does not change
+    # either: deals come from an earlier file, and a call's status is insert-only here.
+    def deal_customer(self, deal_id: int) -> int | None:
+        if self._deal_customers is None:
+            self._deal_customers = dict(self.session.execute(select(Deal.id, Deal.customer_id)).all())
+        return self._deal_customers.get(deal_id)
+
+    def transcribed_from_audio(self, call_id: str) -> bool:
+        """Whether the speech pipeline wrote this call's transcript (the import keeps it then)."""
+        if self._transcribed is None:
+            self._transcribed = set(self.session.scalars(
+                select(Call.external_id).where(Call.status == TRANSCRIBED_FROM_AUDIO)))
+        return call_id in self._transcribed
 
     def ref(self, table: type[Base], external_id: str, column: str) -> int:
         try:
@@ -156,18 +173,13 @@ def _call(row: rows.CallRow, ctx: ImportContext) -> dict[str, Any]:
         "transcript_path": _call_transcript(row, ctx),
         "status": "pending",
     }
-    if _transcribed_from_audio(row.call_id, ctx):
+    if ctx.transcribed_from_audio(row.call_id):
         del columns["transcript_path"]  # the speech pipeline's transcript stays
     return columns
 
 
-def _transcribed_from_audio(call_id: str, ctx: ImportContext) -> bool:
-    status = ctx.session.scalar(select(Call.status).where(Call.external_id == call_id))
-    return status == TRANSCRIBED_FROM_AUDIO
-
-
 def _call_customer(row: rows.CallRow, deal_id: int | None, ctx: ImportContext) -> int | None:
-    deal_customer = ctx.session.get(Deal, deal_id).customer_id if deal_id else None
+    deal_customer = ctx.deal_customer(deal_id) if deal_id else None
     if row.customer_id is None:
         return deal_customer
     customer_id = ctx.ref(Customer, row.customer_id, "customer_id")
