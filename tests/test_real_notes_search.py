@@ -23,9 +23,10 @@ def zero_shot(settings):
 
 def test_field_notes_on_held_out_notes(zero_shot):
     report = evaluate_real_notes(zero_shot, split="test")["by_language"]
-    # measured (2026-12-07): field F1 0.79 en (20 notes) / 0.84 zh (44 notes); people 0.72 / 0.76,
-    # titles 0.91 / 0.84, next-action date 1.0 / 1.0, objections 0.47 / 0.85 -- below the 0.85
-    assert report["en"]["field_f1"] >= 0.75 and report["zh"]["field_f1"] >= 0.8, report
+    # measured (2026-12-08, bench/results/real_phrasing.json "field_notes"): field F1 0.834 en (20 notes) /
+    # 0.877 zh (44 notes); people 0.81 / 0.83, titles 0.93 / 0.87, next-action date 1.0 / 1.0, objections
+    # 0.54 / 0.88 -- English below the 0.85. Before the dev rounds fn-*-111..155: 0.793 / 0.838
+    assert report["en"]["field_f1"] >= 0.8 and report["zh"]["field_f1"] >= 0.85, report
     for language in ("en", "zh"):
         assert report[language]["fields"]["next_action_date"]["f1"] >= 0.95, language
     # the notes of today's extractor (no people, no titles) scored 0.26 en / 0.25 zh on the first 60+60 notes
@@ -33,8 +34,9 @@ def test_field_notes_on_held_out_notes(zero_shot):
 
 def test_field_notes_on_dev_notes_read_everything(zero_shot):
     report = evaluate_real_notes(zero_shot, split="dev")["by_language"]
-    # measured: 0.99 en / 1.0 zh (the rules were written on these notes); 0.97 en once fn-en-101..110 were
-    # added (written to find what the rules miss: their roles are still read wrong 1 time in 4)
+    # measured: 0.983 en (123 notes) / 0.988 zh (89 notes): the rules were written on these notes. Each later
+    # round was read before the rules saw it: fn-*-111..135 at 0.79 en / 0.72 zh, fn-*-136..145 at 0.65 / 0.85,
+    # fn-*-146..155 at 0.71 / 0.77 -- what fresh notes get, as the test split says
     assert all(report[language]["field_f1"] >= 0.95 for language in ("en", "zh")), report
 
 

