@@ -359,21 +359,28 @@ def bench_serving_command(
     deals: Annotated[int, typer.Option(help="Deals in the generated world.", min=10)] = 10_100,
     pool: Annotated[int, typer.Option(help="Distinct deals the single-score load draws from.", min=1)] = 200,
     workers: Annotated[int, typer.Option(help="Server worker processes.", min=1)] = 2,
+    mixed: Annotated[float, typer.Option(help="Share of the mixed load's requests for never-scored deals.",
+                                         min=0.0, max=1.0)] = 0.2,
 ) -> None:
-    """Single-deal scoring p50/p99 at a fixed rate (cached deals; 80/20 with never-scored ones) vs a
-    trivial route of the same server; never-scored deals one by one; batch rows/s; the API calls
-    behind each workbench page."""
-    from talktrack.evaluation.bench_serving import ServingBenchOptions, run_serving_bench
+    """Single-deal scoring p50/p99 at a fixed rate (cached deals: key ``rate_<rate>``; the mixed
+    load with never-scored deals: ``mixed``) next to ``GET /v1/me`` of the same server at the same
+    rate, with the load generator's CPU share and the load average; never-scored deals one by one;
+    batch rows/s; the API calls behind each workbench page."""
+    from talktrack.evaluation.bench_serving import ServingBenchOptions, rate_key, run_serving_bench
 
     app: AppContext = ctx.obj
-    new_deals = int(0.2 * rate * duration) + 1  # the mixed load's never-scored deals
+    new_deals = int(mixed * rate * duration) + 1  # the mixed load's never-scored deals
     options = ServingBenchOptions(deals=deals, rate_per_s=rate, duration_s=duration, mixed_duration_s=duration,
-                                  new_share=0.2, pool_deals=pool, workers=workers,
+                                  new_share=mixed, pool_deals=pool, workers=workers,
                                   batch_rows=max(pool, min(6_000, deals - 50 - new_deals)))
     with tempfile.TemporaryDirectory(prefix="talktrack-serving-") as workdir:
         figures = run_serving_bench(Path(workdir), app.settings, options, progress=app.console.print)
-    app.console.print({name: figures[name] for name in ("cold_single_score", "score", "mixed", "trivial",
-                                                          "ratio_score_to_trivial", "pages", "target")})
+    app.console.print({name: figures[name] for name in ("cold_single_score", rate_key(rate), "mixed", "pages",
+                                                          "target")})
+    earlier = out / "serving.json"  # `bench never-scored` keeps its figures in the same record
+    if earlier.is_file():
+        figures = {key: value for key, value in json.loads(earlier.read_text(encoding="utf-8")).items()
+                   if key == "never_scored"} | figures
     _write(app, out, "serving", figures)
 
 

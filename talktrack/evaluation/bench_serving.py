@@ -4,18 +4,20 @@ behind each workbench page — each next to a trivial route of the same server i
 
 A real ``talktrack serve`` process (``--workers 2`` by default) runs over a workspace with a
 trained, promoted customer scorer, moments, mined talk tracks and a capability model; a
-SEPARATE process generates the load (httpx + asyncio, open loop: request ``i`` is due at
-``i / rate`` seconds whatever the earlier ones did, and its latency counts from that due time,
-so a server that falls behind shows it). In the same run and at the same rate, the same server
-answers a trivial route (``GET /v1/me``: key check only, the fixed cost every route pays), so
-``score/trivial`` says what scoring adds, whatever the machine's speed that day.
+SEPARATE process generates the load (:mod:`talktrack.evaluation.load_client`: raw asyncio
+protocols on uvloop, keep-alive, open loop: request ``i`` is due at ``i / rate`` seconds
+whatever the earlier ones did, and its latency counts from that due time, so a server that
+falls behind shows it), and reports its own CPU share and the load average. In the same run and
+at the same rate, the same server answers a trivial route (``GET /v1/me``: key check only, the
+fixed cost every route pays), so ``score/me`` says what scoring adds, whatever the machine's
+speed that day.
 
 Phases, in order: wait until the server's call feature rows are built (``call_rows_ready_s``:
 what a never-scored deal reads, :mod:`talktrack.models.features.call_rows`); cold single scores
 (sequential, deals never scored); batch of deals cold then warm (rows/s); the scored pool warmed
-by one batch; the trivial route at ``rate``; ``POST /v1/score`` at ``rate`` over the pool; the
-mixed load at ``rate`` (``new_share`` of requests for deals never scored, each once, the rest
-from the pool); then the pages: each page's API calls as the browser makes them (parallel
+in every worker (:func:`warm_every_worker`); ``GET /v1/me`` at ``rate``; ``POST /v1/score`` at
+``rate`` over the pool (key ``rate_<rate>``); the mixed load at ``rate`` (``new_share`` of
+requests for deals never scored, each once, the rest from the pool; key ``mixed``); then the pages: each page's API calls as the browser makes them (parallel
 where it does), ``page_repeats`` times in turn with ``GET /v1/me``, p50/p99 per page.
 
 Example::
@@ -41,6 +43,7 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import uvloop
 import yaml
 from sqlalchemy import func, select
 
@@ -48,6 +51,7 @@ from talktrack.core.catalog import open_catalog
 from talktrack.core.catalog.schema import Call, Deal, Moment, Rep, Team
 from talktrack.core.config import Settings
 from talktrack.core.workspace import Workspace
+from talktrack.evaluation.load_client import LoadClient, open_loop, summary
 from talktrack.evaluation.semantic.oracle import write_truth_moments
 from talktrack.evaluation.world import WorldSpec, generate_world
 from talktrack.models.features.call_rows import stale_call_ids
@@ -101,7 +105,7 @@ def run_serving_bench(workdir: Path, settings: Settings, options: ServingBenchOp
         say(f"server up at {server.url}; waiting for its call feature rows")
         ready_s = wait_for_call_rows(catalog)
         say(f"rows ready after {ready_s:.1f} s; driving load from a separate process")
-        figures = _in_load_process(server.url, key, deal_ids, page_ids, options)
+        figures = _in_load_process(server.url, key, deal_ids, page_ids, options, server.process.pid)
     catalog.dispose()
     figures["call_rows_ready_s"] = ready_s
     figures["workspace_build_s"] = build_s
@@ -221,14 +225,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _in_load_process(url: str, key: str, deal_ids: list[str], page_ids: dict, options: ServingBenchOptions) -> dict:
+def _in_load_process(url: str, key: str, deal_ids: list[str], page_ids: dict, options: ServingBenchOptions,
+                     server_pid: int) -> dict:
     """Run :func:`drive` in a spawned process, so the load's CPU is not the caller's."""
     context = multiprocessing.get_context("spawn")
     with context.Pool(1) as pool:
-        return pool.apply(drive, (url, key, deal_ids, page_ids, asdict(options)))
+        return pool.apply(drive, (url, key, deal_ids, page_ids, asdict(options), server_pid))
 
 
-def drive(url: str, key: str, deal_ids: list[str], page_ids: dict, options: dict) -> dict:
+def drive(url: str, key: str, deal_ids: list[str], page_ids: dict, options: dict, server_pid: int) -> dict:
     """The load generator's whole run (in its own process); figures per phase.
 
     The generator's own garbage collector is off during the run: latencies count from each
@@ -237,7 +242,7 @@ def drive(url: str, key: str, deal_ids: list[str], page_ids: dict, options: dict
     gc.freeze()
     gc.disable()
     try:
-        return asyncio.run(_phases(url, key, deal_ids, page_ids, ServingBenchOptions(**options)))
+        return uvloop.run(_phases(url, key, deal_ids, page_ids, ServingBenchOptions(**options), server_pid))
     finally:
         gc.enable()
 
@@ -256,39 +261,96 @@ def split_deals(deal_ids: list[str], options: ServingBenchOptions) -> dict[str, 
     return {"cold": cold, "new": new, "batch": batch, "pool": batch[:options.pool_deals]}
 
 
-async def _phases(url: str, key: str, deal_ids: list[str], page_ids: dict, options: ServingBenchOptions) -> dict:
+async def _phases(url: str, key: str, deal_ids: list[str], page_ids: dict, options: ServingBenchOptions,
+                  server_pid: int) -> dict:
     deals = split_deals(deal_ids, options)
     pool, new = deals["pool"], iter(deals["new"])
     headers = {"Authorization": f"Bearer {key}"}
     limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
+    rate = options.rate_per_s
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=300) as client:
         figures = {"cold_single_score": await _sequential_scores(client, deals["cold"])}
         figures["batch"] = {"cold": await _batch(client, deals["batch"]), "warm": await _batch(client, deals["batch"])}
-        await _batch(client, pool)  # the pool is warm from here on (within the cache's time-to-live)
-        before = await _cache_counts(client)
-        figures["trivial"] = await open_loop(client, lambda i: ("GET", "/v1/me", None),
-                                             options.rate_per_s, options.trivial_duration_s)
-        rng = random.Random(options.seed)
-        figures["score"] = await open_loop(
-            client, lambda i: ("POST", "/v1/score", {"deal_id": rng.choice(pool)}),
-            options.rate_per_s, options.duration_s)
-        after = await _cache_counts(client)
-        mixed_rng = random.Random(options.seed + 1)
+        # the pool is warm in every worker from here on (within the cache's time-to-live)
+        figures["pool_warm_up"] = await warm_every_worker(client, url, headers, pool, options.workers)
+        host, port = httpx.URL(url).host, httpx.URL(url).port
+        async with LoadClient(host, port, headers) as load:
+            before = await _cache_counts(client)
+            me = await _costed(server_pid, open_loop(load, lambda i: ("GET", "/v1/me", None), rate,
+                                                     options.trivial_duration_s))
+            rng = random.Random(options.seed)
+            score = await _costed(server_pid, open_loop(
+                load, lambda i: ("POST", "/v1/score", {"deal_id": rng.choice(pool)}), rate, options.duration_s))
+            after = await _cache_counts(client)
+            mixed_rng = random.Random(options.seed + 1)
 
-        def mixed(i):  # exactly new_share of the requests, spread evenly, are for new deals
-            fresh = int((i + 1) * options.new_share) > int(i * options.new_share)
-            return "POST", "/v1/score", {"deal_id": next(new) if fresh else mixed_rng.choice(pool)}
+            def mixed_request(i):  # exactly new_share of the requests, spread evenly, are for new deals
+                fresh = int((i + 1) * options.new_share) > int(i * options.new_share)
+                return "POST", "/v1/score", {"deal_id": next(new) if fresh else mixed_rng.choice(pool)}
 
-        figures["mixed"] = await open_loop(client, mixed, options.rate_per_s, options.mixed_duration_s)
-        mixed_counts = await _cache_counts(client)
+            mixed = await _costed(server_pid, open_loop(load, mixed_request, rate, options.mixed_duration_s))
+            mixed_counts = await _cache_counts(client)
         figures["pages"] = await pages(client, page_ids, options.page_repeats)
-    figures["score_feature_cache"] = {name: after.get(name, 0) - before.get(name, 0) for name in ("hit", "miss")}
-    figures["mixed"]["feature_cache"] = {name: mixed_counts.get(name, 0) - after.get(name, 0)
-                                         for name in ("hit", "miss")}
-    figures["mixed"]["new_share"] = options.new_share
-    figures["ratio_score_to_trivial"] = _ratios(figures["score"], figures["trivial"])
-    figures["ratio_mixed_to_trivial"] = _ratios(figures["mixed"], figures["trivial"])
+    figures[rate_key(rate)] = {"score": score, "me": me, "ratio_score_to_me": _ratios(score, me),
+                               "feature_cache": _count_delta(before, after)}
+    figures["mixed"] = {"score": mixed, "me": me, "ratio_score_to_me": _ratios(mixed, me),
+                        "new_share": options.new_share, "feature_cache": _count_delta(after, mixed_counts)}
     return figures
+
+
+async def _costed(server_pid: int, phase) -> dict:
+    """The phase's figures with the server's CPU per request (its processes' user + system time
+    over the phase): what a request costs, whatever share of the cores the machine left it."""
+    before = process_tree_cpu_s(server_pid)
+    figures = await phase
+    figures["server_cpu_ms_per_request"] = round((process_tree_cpu_s(server_pid) - before) * 1000.0
+                                                 / figures["requests"], 3)
+    return figures
+
+
+def process_tree_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its descendants so far (Linux ``/proc``)."""
+    parents, times = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        child = int(stat.parent.name)
+        parents[child], times[child] = int(fields[1]), int(fields[11]) + int(fields[12])
+    tree, frontier = {pid}, [pid]
+    while frontier:
+        frontier = [child for child, parent in parents.items() if parent in frontier and child not in tree]
+        tree.update(frontier)
+    return sum(times.get(member, 0) for member in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def rate_key(rate_per_s: float) -> str:
+    """The key of the cached-deal load's figures: ``rate_500`` at 500 requests/s."""
+    return f"rate_{rate_per_s:g}"
+
+
+async def warm_every_worker(client: httpx.AsyncClient, url: str, headers: dict, pool: list[str],
+                            workers: int) -> dict:
+    """The pool scored in every worker: each worker process keeps its own cache, and the kernel
+    hands a new connection to any of them, so the pool goes out as a batch on a fresh connection
+    until ``4 * workers`` batches in a row found every deal cached (the misses counted by
+    /metrics, summed over workers). Without this the second worker built the pool's features
+    during the timed load: that was the stall at the start of an earlier 500 requests/s run."""
+    batches, clean, misses = 0, 0, 0
+    while clean < 4 * workers and batches < 40 * workers:
+        before = await _cache_counts(client)
+        async with httpx.AsyncClient(base_url=url, headers=headers, timeout=300) as fresh:
+            response = await fresh.post("/v1/score/batch", json={"deal_ids": pool})
+        response.raise_for_status()
+        missed = _count_delta(before, await _cache_counts(client))["miss"]
+        batches, misses = batches + 1, misses + missed
+        clean = clean + 1 if missed == 0 else 0
+    return {"batches": batches, "misses": misses, "every_worker_warm": clean >= 4 * workers}
+
+
+def _count_delta(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {name: after.get(name, 0) - before.get(name, 0) for name in ("hit", "miss")}
 
 
 # What each workbench page asks the API for when it opens (talktrack/serving/web/static/*.js),
@@ -364,52 +426,16 @@ async def _chain(client: httpx.AsyncClient, chain: list[tuple[str, str]]) -> lis
     return failed
 
 
-async def open_loop(client: httpx.AsyncClient, request_for, rate_per_s: float, duration_s: float) -> dict:
-    """Requests due every ``1/rate`` s for ``duration_s``; latency from each one's due time."""
-    total = max(1, int(rate_per_s * duration_s))
-    started = time.perf_counter()
-    tasks = []
-    for index in range(total):
-        due = started + index / rate_per_s
-        delay = due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(_timed(client, *request_for(index), due)))
-    results = await asyncio.gather(*tasks)
-    elapsed = time.perf_counter() - started
-    return _summary(results, elapsed, rate_per_s)
-
-
-async def _timed(client: httpx.AsyncClient, method: str, path: str, body: dict | None, due: float):
-    try:
-        response = await client.request(method, path, json=body)
-        ok = response.status_code == 200
-    except httpx.HTTPError:
-        ok = False
-    return time.perf_counter() - due, ok
-
-
-def _summary(results: list[tuple[float, bool]], elapsed_s: float, rate_per_s: float) -> dict:
-    latencies = np.array([seconds for seconds, _ in results]) * 1000.0
-    errors = sum(not ok for _, ok in results)
-    return {
-        "requests": len(results), "errors": errors, "offered_rate_per_s": rate_per_s,
-        "throughput_per_s": round((len(results) - errors) / elapsed_s, 1),
-        "p50_ms": round(float(np.percentile(latencies, 50)), 2),
-        "p90_ms": round(float(np.percentile(latencies, 90)), 2),
-        "p99_ms": round(float(np.percentile(latencies, 99)), 2),
-        "max_ms": round(float(latencies.max()), 2),
-    }
-
-
 async def _sequential_scores(client: httpx.AsyncClient, deal_ids: list[str]) -> dict:
     results = []
     started = time.perf_counter()
     for deal_id in deal_ids:
-        results.append(await _timed(client, "POST", "/v1/score", {"deal_id": deal_id}, time.perf_counter()))
+        sent = time.perf_counter()
+        response = await client.post("/v1/score", json={"deal_id": deal_id})
+        results.append((time.perf_counter() - sent, response.status_code == 200))
     if not results:
         return {"requests": 0}
-    return _summary(results, time.perf_counter() - started, 0.0)
+    return summary(results, time.perf_counter() - started, 0.0)
 
 
 async def _batch(client: httpx.AsyncClient, deal_ids: list[str]) -> dict:
@@ -434,12 +460,11 @@ async def _cache_counts(client: httpx.AsyncClient) -> dict[str, float]:
     return counts
 
 
-def _ratios(score: dict, trivial: dict) -> dict:
-    return {name: round(score[name] / trivial[name], 2) if trivial[name] else None
-            for name in ("p50_ms", "p99_ms")}
+def _ratios(score: dict, me: dict) -> dict:
+    return {name: round(score[name] / me[name], 2) if me[name] else None for name in ("p50_ms", "p99_ms")}
 
 
 def _target_met(figures: dict, options: ServingBenchOptions) -> bool:
-    score, cold = figures["score"], figures["cold_single_score"]
+    score, cold = figures[rate_key(options.rate_per_s)]["score"], figures["cold_single_score"]
     return (options.rate_per_s >= TARGET["rate_per_s"] and score["p99_ms"] <= TARGET["score_p99_ms_max"]
             and score["errors"] == 0 and cold.get("p99_ms", 0.0) <= TARGET["cold_single_score_p99_ms_max"])

@@ -27,7 +27,7 @@ from talktrack.serving.auth_gate import AuthGateMiddleware
 from talktrack.serving.body_limit import BodyLimit, BodyLimitMiddleware, BodyLimits
 from talktrack.serving.errors import install_error_handlers
 from talktrack.serving.heap import settle_heap
-from talktrack.serving.keys import authenticate
+from talktrack.serving.key_cache import key_cache
 from talktrack.serving.logging import RequestContextMiddleware, configure_logging
 from talktrack.serving.routes import ROUTE_MODULES, ROUTERS
 from talktrack.serving.security_headers import SecurityHeadersMiddleware
@@ -81,7 +81,7 @@ def create_app(settings: Settings) -> FastAPI:
     # Outermost last: headers on every answer; the request's id and log line; the key checked,
     # then the body's size, before any body is read.
     app.add_middleware(BodyLimitMiddleware, limits=body_limits(settings.serving))
-    app.add_middleware(AuthGateMiddleware, authenticate=lambda key: authenticate(service.catalog, key))
+    app.add_middleware(AuthGateMiddleware, keys=key_cache(service))
     app.add_middleware(RequestContextMiddleware, on_done=service.metrics.observe)
     app.add_middleware(SecurityHeadersMiddleware)
     install_web(app)

@@ -17,21 +17,26 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from talktrack.serving.errors import ApiError
-from talktrack.serving.keys import ROLES, Caller, authenticate
+from talktrack.serving.key_cache import key_cache
+from talktrack.serving.keys import ROLES, Caller
 
 _bearer = HTTPBearer(auto_error=False, description="An API key from `talktrack keys create`.")
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def current_caller(
+async def current_caller(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Caller:
-    """The caller of a valid, unrevoked key; 401 otherwise."""
+    """The caller of a valid, unrevoked key; 401 otherwise. Async, so that a key seen within
+    ``serving.key_cache_ttl_s`` is answered on the event loop (no thread hop, no query); only a
+    lookup goes to the thread pool."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise ApiError(401, "missing API key: send `Authorization: Bearer KEY`", headers=_CHALLENGE)
-    caller = authenticate(request.app.state.service.catalog, credentials.credentials)
+    keys = key_cache(request.app.state.service)
+    caller = keys.peek(credentials.credentials) or await run_in_threadpool(keys.get, credentials.credentials)
     if caller is None:
         raise ApiError(401, "invalid or revoked API key", headers=_CHALLENGE)
     request.state.caller = caller
@@ -44,7 +49,7 @@ def require(*roles: str) -> Callable[..., Caller]:
     if unknown or not roles:
         raise ValueError(f"require(): unknown roles {unknown}; expected some of {', '.join(ROLES)}")
 
-    def dependency(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+    async def dependency(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
         if caller.role not in roles:
             raise ApiError(403, f"role {caller.role!r} may not use this route (allowed: {', '.join(roles)})")
         return caller

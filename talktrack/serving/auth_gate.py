@@ -8,18 +8,20 @@ answers 401 from the headers alone for every ``/v1/...`` request that carries a 
 is left unread; requests without a body go on to the routes, which check the key as before.
 Roles are still the routes' to check (a valid key of the wrong role is read, then 403).
 
+A key seen within ``serving.key_cache_ttl_s`` is checked from memory on the event loop; only a
+lookup in the catalog goes to the thread pool (see :mod:`talktrack.serving.key_cache`).
+
 Example::
 
-    app.add_middleware(AuthGateMiddleware, authenticate=lambda key: keys.authenticate(catalog, key))
+    app.add_middleware(AuthGateMiddleware, keys=KeyCache(lambda key: authenticate(catalog, key), ttl_s=5))
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from starlette.concurrency import run_in_threadpool
 
 from talktrack.serving.errors import send_error
+from talktrack.serving.key_cache import KeyCache
 
 # The same answers as auth.current_caller gives once the body is read.
 MISSING_KEY = "missing API key: send `Authorization: Bearer KEY`"
@@ -28,10 +30,10 @@ _REFUSAL_HEADERS = ((b"www-authenticate", b"Bearer"), (b"connection", b"close"))
 
 
 class AuthGateMiddleware:
-    """401 for a body-carrying request under ``prefix`` whose bearer key ``authenticate`` refuses."""
+    """401 for a body-carrying request under ``prefix`` whose bearer key ``keys`` refuses."""
 
-    def __init__(self, app, *, authenticate: Callable[[str], object | None], prefix: str = "/v1/") -> None:
-        self.app, self.authenticate, self.prefix = app, authenticate, prefix
+    def __init__(self, app, *, keys: KeyCache, prefix: str = "/v1/") -> None:
+        self.app, self.keys, self.prefix = app, keys, prefix
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(self.prefix) and _has_body(scope):
@@ -46,7 +48,8 @@ class AuthGateMiddleware:
         scheme, _, key = (_header(scope, b"authorization") or "").partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
             return MISSING_KEY
-        caller = await run_in_threadpool(self.authenticate, key.strip())  # a catalog query
+        key = key.strip()
+        caller = self.keys.peek(key) or await run_in_threadpool(self.keys.get, key)  # get: a catalog query
         return None if caller is not None else INVALID_KEY
 
 

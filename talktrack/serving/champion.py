@@ -74,6 +74,15 @@ class ChampionCache:
         finally:
             self._alias_lock.release()
 
+    def loaded_now(self) -> LoadedModel | None:
+        """The loaded champion when the alias was read less than ``champion_ttl_s`` ago and names
+        it: what a request answered on the event loop may use without waiting. None otherwise;
+        :meth:`current` then re-reads the alias (and loads a new version), in a thread."""
+        seen, loaded = self._alias, self._loaded
+        if seen is None or loaded is None or loaded.version != seen[1]:
+            return None
+        return loaded if time.monotonic() - seen[0] < self.settings.serving.champion_ttl_s else None
+
     def _lookup_alias(self) -> str | None:
         from mlflow.exceptions import MlflowException
 

@@ -88,6 +88,9 @@ class ServingSettings(Strict):
     feature_cache_warm_open_deals: bool = True
     # The champion alias is looked up at most this often, so a promotion shows within it.
     champion_ttl_s: float = Field(1.0, ge=0)
+    # A key found valid is trusted this long per process (no catalog query per request); a
+    # revocation takes effect within it. 0 checks the catalog on every request.
+    key_cache_ttl_s: float = Field(5.0, ge=0)
     # Browser origins allowed by CORS; none by default (the CRM calls server to server).
     cors_origins: list[str] = []
     # Uploads (POST /v1/calls, /v1/crm/voice-notes): content types accepted besides the audio

@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from talktrack.serving.state import Service
 
 
-def service(request: Request) -> Service:
+async def service(request: Request) -> Service:
+    """Async: FastAPI runs a plain ``def`` dependency in the thread pool, a hop per request for nothing."""
     return request.app.state.service
 
 

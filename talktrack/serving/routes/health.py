@@ -38,7 +38,7 @@ def metrics(svc: ServiceDep, _caller: MetricsReader) -> Response:
 
 
 @router.get("/v1/me", summary="Who this key is: role, and the rep or team it is scoped to")
-def me(caller: AnyRole) -> dict:
+async def me(caller: AnyRole) -> dict:
     return {"role": caller.role, "rep": caller.rep, "team": caller.team, "name": caller.name}
 
 
