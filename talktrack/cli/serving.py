@@ -53,7 +53,7 @@ def serve_command(
             port=port or serving.port,
             workers=workers,
             # uvloop and httptools (pinned) by name rather than uvicorn's "auto", which falls back
-            # to asyncio and pure-Python h11 without a word: about twice the CPU per request
+            # to asyncio and pure-Python h11 without a word when they are missing
             loop="uvloop",
             http="httptools",
             access_log=False,  # the service writes its own JSON line per request
