@@ -17,7 +17,8 @@ from talktrack.serving.key_cache import KeyCache
 from talktrack.serving.keys import authenticate, create_key, revoke_key
 from tests.serving_support import assert_error, bearer
 
-pytestmark = pytest.mark.timeout(900)  # the first test to ask for the served world builds it (minutes on a busy machine)
+# the first test to ask for the served world builds it: minutes on a busy machine
+pytestmark = pytest.mark.timeout(900)
 
 
 class Clock:
@@ -106,7 +107,8 @@ def test_the_load_client_reads_the_answers_httpx_reads_and_counts_refusals_as_er
         return status, body, fine, refused
 
     status, body, fine, refused = asyncio.run(run())
-    assert status == 200 and json.loads(body) == httpx.get(f"{server.url}/v1/me", headers=bearer(keys["admin"])).json()
+    seen_by_httpx = httpx.get(f"{server.url}/v1/me", headers=bearer(keys["admin"])).json()
+    assert status == 200 and json.loads(body) == seen_by_httpx
     assert fine["requests"] == 50 and fine["errors"] == 0 and 0 < fine["p50_ms"] <= fine["p99_ms"]
     assert fine["load_generator"]["cpu_s"] > 0 and fine["load_generator"]["connections_opened"] >= 1
     # a 401 closes the connection (its body is left unread): each refusal is an error, none hangs

@@ -114,7 +114,8 @@ class LoadClient:
     def build(self, method: str, path: str, body: dict | None) -> bytes:
         """The request's bytes (JSON body as ``json.dumps`` writes it)."""
         payload = b"" if body is None else json.dumps(body).encode()
-        extra = f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n" if body is not None else ""
+        extra = ("" if body is None
+                 else f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n")
         return f"{method} {path} HTTP/1.1\r\n{self._headers}{extra}\r\n".encode("latin-1") + payload
 
     async def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
@@ -142,7 +143,8 @@ class LoadClient:
         return connection
 
 
-async def open_loop(client: LoadClient, request_for: RequestFor, rate_per_s: float, duration_s: float) -> dict:
+async def open_loop(client: LoadClient, request_for: RequestFor, rate_per_s: float,
+                    duration_s: float) -> dict:
     """Requests due every ``1/rate`` s for ``duration_s``; latency from each one's due time.
     Figures: latency percentiles, errors (non-200 or transport), throughput, how late the
     generator sent (``send_lag_*``), its CPU seconds and share of one core, load average."""
@@ -168,7 +170,8 @@ async def open_loop(client: LoadClient, request_for: RequestFor, rate_per_s: flo
     return figures
 
 
-async def _timed(client: LoadClient, method: str, path: str, body: dict | None, due: float) -> tuple[float, bool]:
+async def _timed(client: LoadClient, method: str, path: str, body: dict | None,
+                 due: float) -> tuple[float, bool]:
     try:
         status, _ = await client.request(method, path, body)
         ok = status == 200
