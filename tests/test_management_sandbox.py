@@ -10,8 +10,10 @@ from datetime import date
 import numpy as np
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import func, select
 
 from talktrack.core.catalog import open_catalog
+from talktrack.core.catalog.schema import Deal
 from talktrack.core.workspace import Workspace
 from talktrack.evaluation.sandbox import evaluate_sandbox, world_spec
 from talktrack.evaluation.world import WorldSpec, generate_world
@@ -67,6 +69,19 @@ def test_kaplan_meier_counts_open_deals_as_censored():
     assert np.allclose(curve.survive(np.array([0.5, 1.0, 2.5, 4.0, 9.0])), [1.0, 0.8, 0.6, 0.3, 0.3])
     draws = curve.sample(np.random.default_rng(0), 20000)
     assert np.isinf(draws).mean() == pytest.approx(0.3, abs=0.02)  # the mass never seen closing
+
+
+def test_a_window_where_no_deal_ever_closed_expects_no_new_business_rather_than_failing(imported):
+    # the first day of the world's history: deals opened, none closed, so no cycle time to draw from
+    catalog, settings = imported
+    assert np.isinf(kaplan_meier(np.array([3.0, 9.0]), np.array([False, False])).sample(
+        np.random.default_rng(0), 50)).all()
+    with catalog.session() as session:
+        first = session.scalar(select(func.min(Deal.created_at))).date()
+    result = run_sandbox(catalog, settings, Scenario(move_share=0.5, from_line="order_hub", to_line="field_service"),
+                         as_of=first, draws=DRAWS)
+    assert result["baseline"]["new_business_margin"] == {"mean": 0.0, "low": 0.0, "high": 0.0}
+    assert all(np.isfinite(v) for figures in result["baseline"].values() for v in figures.values())
 
 
 def test_unknown_line_is_refused_with_the_known_ones(imported):

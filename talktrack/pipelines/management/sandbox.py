@@ -71,6 +71,8 @@ class CycleCurve:
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """Cycle days; inf for the mass the curve never closes (deals that outlast all history)."""
         u = rng.random(n)
+        if not len(self.times):  # no deal of the window ever closed: none is expected to close in time
+            return np.full(n, np.inf)
         index = np.searchsorted(-self.survival, -(1.0 - u), side="left")  # first t with S(t) <= 1 - u
         return np.where(index < len(self.times), self.times[np.minimum(index, len(self.times) - 1)], np.inf)
 
@@ -144,13 +146,19 @@ class WinDrift:
         offset = pace.shift(cycle)  # late deals closed by now are fast ones: pace, not time, explains their wins
         x = np.column_stack([np.ones_like(days), days - days.mean()])
         beta = np.zeros(2)
-        for _ in range(25):
+        try:
+            for _ in range(25):
+                p = 1 / (1 + np.exp(-(x @ beta + offset)))
+                hessian = x.T @ (x * (p * (1 - p))[:, None])
+                beta += np.linalg.solve(hessian, x.T @ (won - p))
             p = 1 / (1 + np.exp(-(x @ beta + offset)))
-            hessian = x.T @ (x * (p * (1 - p))[:, None])
-            beta += np.linalg.solve(hessian, x.T @ (won - p))
-        p = 1 / (1 + np.exp(-(x @ beta + offset)))
-        covariance = np.linalg.inv(x.T @ (x * (p * (1 - p))[:, None]))
-        return cls(float(beta[1]), float(np.sqrt(covariance[1, 1])), float(-days.mean()))
+            covariance = np.linalg.inv(x.T @ (x * (p * (1 - p))[:, None]))
+        except np.linalg.LinAlgError:  # all won or all lost, or every deal opened the same day: no trend to fit
+            return cls(0.0, 0.0, 0.0)
+        slope, se = float(beta[1]), float(np.sqrt(covariance[1, 1]))
+        if not (np.isfinite(slope) and np.isfinite(se)):
+            return cls(0.0, 0.0, 0.0)
+        return cls(slope, se, float(-days.mean()))
 
     def draws(self, rng: np.random.Generator, n: int, horizon: float) -> np.ndarray:
         """Log-odds shift of the quarter's deals against the history's average, per draw."""

@@ -115,6 +115,7 @@ Object.assign(TT_STRINGS.zh, {
 
   async function load() {
     const section = $("mentoring");
+    if (!section) return;
     TT.applyI18n(section);  // the page applied its strings before this script added these
     const reload = async () => {
       const listing = await TT.api(`/v1/mentoring/sessions?${new URLSearchParams({ call_id: callId })}`);
@@ -122,14 +123,16 @@ Object.assign(TT_STRINGS.zh, {
       const sessions = listing.sessions.length ? listing.sessions.map((s) => drawSession(s, reload))
         : [el("p", { class: "muted" }, t("ment.none"))];
       // A mentor may replay one call with several mentees: the start form stays.
-      $("ment-body").replaceChildren(...sessions, ...[startForm(reload)].filter(Boolean));
+      const body = $("ment-body");
+      if (!body) return;  // the call could not be opened: the page shows why in place of its sections
+      body.replaceChildren(...sessions, ...[startForm(reload)].filter(Boolean));
       section.dataset.ready = "1";
     };
     try {
       me = await TT.api("/v1/me");
       await reload();
     } catch (error) {
-      TT.showError($("ment-body"), error);
+      if ($("ment-body")) TT.showError($("ment-body"), error);
     }
   }
 
