@@ -45,3 +45,8 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Stop the command with ``error: message`` on stderr and exit ``code`` (2: bad input or state)."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def validation_problems(error, whole: str = "input") -> str:
+    """A pydantic ValidationError as one line, ``field: message; ...`` (``whole`` names a model-level error)."""
+    return "; ".join(f"{'.'.join(map(str, e['loc'])) or whole}: {e['msg']}" for e in error.errors())

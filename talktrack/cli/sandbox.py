@@ -11,7 +11,7 @@ import typer
 from pydantic import ValidationError
 from rich.table import Table
 
-from talktrack.cli.context import AppContext, fail
+from talktrack.cli.context import AppContext, fail, validation_problems
 from talktrack.cli.evaluate import _emit, _fresh_workdir, eval_app
 from talktrack.cli.management import _day, management_app
 
@@ -42,7 +42,7 @@ def sandbox_command(
         scenario = Scenario(move_share=move, from_line=from_line, to_line=to_line, rule=rule, hire=hire, remove=remove)
         result = run_sandbox(app.catalog, app.settings, scenario, as_of=_day(as_of), team=team, draws=draws)
     except ValidationError as error:
-        fail("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()))
+        fail(validation_problems(error, "scenario"))
     except SandboxError as error:
         fail(str(error))
     if as_json:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 from pydantic import ValidationError
 
-from talktrack.cli.context import AppContext
+from talktrack.cli.context import AppContext, validation_problems
 from talktrack.cli.progress import progress_hook
 from talktrack.core.clock import utcnow
 from talktrack.core.config import Settings
@@ -23,8 +23,7 @@ def build_spec(**fields) -> WorldSpec:
     try:
         return WorldSpec(**fields)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'world'}: {e['msg']}" for e in exc.errors())
-        raise typer.BadParameter(problems) from None
+        raise typer.BadParameter(validation_problems(exc, "world")) from None
 
 
 def generate_world_command(app: AppContext, out: Path, *, lang: str, as_of: str | None, **sizes: int) -> None:
